@@ -1,0 +1,32 @@
+# Everything the project needs is installed from here into .venv/.
+# `make refresh` runs the nightly job on seeds/; `make test` runs the test suite.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install refresh test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+refresh: $(STAMP)
+	$(BIN)/harvester refresh
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python benchmarks/arxiv/bench_fetch.py
+	$(BIN)/python benchmarks/links/bench_links.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

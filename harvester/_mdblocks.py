@@ -1,0 +1,182 @@
+"""Markdown blocks -> headings and entry candidates, in document order.
+
+An entry candidate is a list item (its own text, without nested lists), a table
+body row, or a paragraph or heading outside lists that links somewhere. Nested
+list items are candidates of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Union
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+
+from ._mdinline import EMPHASIS, LINK, InlineText, flatten_inline
+
+_LISTS = ("bullet_list", "ordered_list")
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str  # the heading's text as written, links shown by their labels
+    line: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    kind: str  # "item" | "row" | "paragraph" | "heading"
+    line: int
+    end_line: int
+    text: InlineText
+    # For rows: the header of each cell and the cell's text, in column order.
+    cells: tuple[tuple[str, InlineText], ...] = ()
+
+
+Event = Union[Heading, Candidate]
+
+
+def markdown_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    # Keep URLs as written: no percent-encoding, and no dropping of odd schemes.
+    md.normalizeLink = lambda url: url  # type: ignore[method-assign]
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    return md
+
+
+def blocks(md: MarkdownIt, text: str) -> list[Event]:
+    events: list[Event] = []
+    _walk(SyntaxTreeNode(md.parse(text)).children, events)
+    return events
+
+
+def _walk(nodes: list[SyntaxTreeNode], events: list[Event]) -> None:
+    for node in nodes:
+        if node.type == "heading":
+            _heading(node, events)
+        elif node.type in _LISTS:
+            _list(node, events)
+        elif node.type == "table":
+            _table(node, events)
+        elif node.type == "paragraph":
+            _paragraph(node, "paragraph", events)
+        elif node.type == "blockquote":
+            _blockquote(node, events)
+
+
+def _heading(node: SyntaxTreeNode, events: list[Event]) -> None:
+    text = _inline_of(node)
+    line = _first_line(node)
+    events.append(Heading(int(node.tag[1:] or 1), _plain(text), line))
+    if text.has_target:
+        events.append(Candidate("heading", line, line, text))
+
+
+def _paragraph(node: SyntaxTreeNode, kind: str, events: list[Event]) -> None:
+    text = _inline_of(node)
+    if text.has_target:
+        events.append(Candidate(kind, _first_line(node), _last_line(node), text))
+
+
+def _blockquote(node: SyntaxTreeNode, events: list[Event]) -> None:
+    previous = events[-1] if events else None
+    # A quote written right under a list item, with no blank line, is that
+    # entry's note (markdown ends the list there, a reader does not).
+    if isinstance(previous, Candidate) and previous.kind == "item" and previous.end_line == _first_line(node) - 1:
+        events[-1] = replace(previous, end_line=_last_line(node), text=previous.text + _own_text(node.children))
+        return
+    _walk(node.children, events)
+
+
+def _list(node: SyntaxTreeNode, events: list[Event]) -> None:
+    for item in node.children:
+        own = _own_blocks(item)
+        text = _own_text(own)
+        if any(line.text.strip() for line in text.lines) or text.links:
+            events.append(Candidate("item", _first_line(item), max(_last_line(b) for b in own), text))
+        for child in item.children:
+            if child.type in _LISTS:
+                _list(child, events)
+
+
+def _own_blocks(item: SyntaxTreeNode) -> list[SyntaxTreeNode]:
+    own: list[SyntaxTreeNode] = []
+    for child in item.children:
+        if child.type in _LISTS:
+            break
+        own.append(child)
+    return own
+
+
+def _own_text(nodes: list[SyntaxTreeNode]) -> InlineText:
+    text = InlineText()
+    for node in nodes:
+        if node.type in ("paragraph", "heading"):
+            text = text + _inline_of(node)
+        elif node.type == "blockquote":
+            text = text + _own_text(node.children)
+    return text
+
+
+def _table(node: SyntaxTreeNode, events: list[Event]) -> None:
+    headers: list[str] = []
+    for section in node.children:
+        for row in section.children:
+            cells = [_inline_of(cell, _first_line(row)) for cell in row.children]
+            if section.type == "thead":
+                headers = [_plain(cell) for cell in cells]
+            else:
+                _row(row, headers, cells, events)
+
+
+def _row(row: SyntaxTreeNode, headers: list[str], cells: list[InlineText], events: list[Event]) -> None:
+    text = InlineText()
+    for cell in cells:
+        text = text + cell
+    if text.has_target:
+        named = tuple((headers[i] if i < len(headers) else "", cell) for i, cell in enumerate(cells))
+        line = _first_line(row)
+        events.append(Candidate("row", line, line, text, named))
+
+
+def _inline_of(node: SyntaxTreeNode, line: int | None = None) -> InlineText:
+    inline = next((child for child in node.children if child.type == "inline"), None)
+    if inline is None or inline.token is None:
+        return InlineText()
+    start = line if line is not None else _first_line(inline)
+    return flatten_inline(inline.token.children, start)
+
+
+def _plain(text: InlineText) -> str:
+    """The text with each link replaced by its label."""
+    labels = iter(link.label for link in text.links)
+    out: list[str] = []
+    for line in text.lines:
+        for char in line.text:
+            if char == LINK:
+                out.append(next(labels, ""))
+            elif char != EMPHASIS:
+                out.append(char)
+        out.append(" ")
+    return " ".join("".join(out).split()) if len(text.lines) > 1 else "".join(out).strip()
+
+
+def _first_line(node: SyntaxTreeNode) -> int:
+    span = _span(node)
+    return span[0] + 1 if span else 1
+
+
+def _last_line(node: SyntaxTreeNode) -> int:
+    span = _span(node)
+    return max(span[0] + 1, span[1]) if span else 1
+
+
+def _span(node: SyntaxTreeNode) -> tuple[int, int] | None:
+    current: SyntaxTreeNode | None = node
+    while current is not None:
+        if current.map is not None:
+            return current.map[0], current.map[1]
+        current = current.children[0] if current.children else None
+    return None

@@ -1,0 +1,547 @@
+"""The `harvester` command line: parse options, call the modules, print.
+
+Data goes to stdout (tables, or JSON with --json); progress and errors go to
+stderr. Exit codes: 0 done, 1 the run failed, 2 usage error, 3 done and the
+problems asked about with --fail-on were found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import HarvesterError, InvalidArxivId
+from .ids import parse_arxiv_id
+from .timeutil import parse_duration, utc_now
+
+app = typer.Typer(
+    help="Turn hand-kept research reading lists into a SQLite database checked against arXiv.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
+log = logging.getLogger("harvester")
+
+DEFAULT_ARXIV_URL = "https://export.arxiv.org/api/query"
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_PROBLEMS = 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path
+    arxiv_url: str
+    arxiv_delay: float
+    contact: str | None
+    arxiv_timeout: float = 60.0
+    arxiv_attempts: int = 6
+    arxiv_backoff: float = 3.0
+
+    def client_config(self, batch_size: int = 500) -> Any:
+        import httpx
+
+        from .arxiv.client import ClientConfig
+
+        return ClientConfig(
+            base_url=self.arxiv_url,
+            delay=self.arxiv_delay,
+            batch_size=batch_size,
+            contact=self.contact,
+            timeout=httpx.Timeout(self.arxiv_timeout, connect=min(10.0, self.arxiv_timeout)),
+            max_attempts=self.arxiv_attempts,
+            backoff_base=self.arxiv_backoff,
+            max_retry_after=max(self.arxiv_backoff * 40, 1.0),
+        )
+
+
+def reports_errors(command: F) -> F:
+    """Turn every failure into one clear line on stderr and exit 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # usage errors and deliberate exits keep their own exit codes
+        except HarvesterError as error:
+            stderr.print(f"[red]error:[/red] {error}", highlight=False)
+            raise typer.Exit(EXIT_FAILED) from None
+        except KeyboardInterrupt:
+            stderr.print("interrupted: everything finished before this point is saved")
+            raise typer.Exit(130) from None
+        except Exception as error:  # noqa: BLE001 - the last line of defence for cron logs
+            log.debug("unexpected error", exc_info=True)
+            stderr.print(
+                f"[red]error:[/red] unexpected {type(error).__name__}: {error} "
+                "(run with HARVESTER_DEBUG=1 for details)",
+                highlight=False,
+            )
+            if _debug():
+                raise
+            raise typer.Exit(EXIT_FAILED) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _debug() -> bool:
+    import os
+
+    return os.environ.get("HARVESTER_DEBUG", "") not in ("", "0")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"harvester {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[Path, typer.Option("--db", envvar="HARVESTER_DB", help="SQLite database file.")] = Path(
+        "db/harvester.db"
+    ),
+    arxiv_url: Annotated[
+        str, typer.Option("--arxiv-url", envvar="HARVESTER_ARXIV_URL", help="arXiv API endpoint (or a mirror/proxy).")
+    ] = DEFAULT_ARXIV_URL,
+    arxiv_delay: Annotated[
+        float,
+        typer.Option(
+            "--arxiv-delay", envvar="HARVESTER_ARXIV_DELAY", min=0.0, help="Seconds between arXiv requests (arXiv asks 3)."
+        ),
+    ] = 3.0,
+    contact: Annotated[
+        str | None, typer.Option("--contact", envvar="HARVESTER_CONTACT", help="E-mail for the User-Agent.")
+    ] = None,
+    arxiv_timeout: Annotated[
+        float, typer.Option("--arxiv-timeout", envvar="HARVESTER_ARXIV_TIMEOUT", min=0.1, help="Seconds to wait for arXiv.")
+    ] = 60.0,
+    arxiv_attempts: Annotated[
+        int, typer.Option("--arxiv-attempts", envvar="HARVESTER_ARXIV_ATTEMPTS", min=1, help="Tries per arXiv request.")
+    ] = 6,
+    arxiv_backoff: Annotated[
+        float,
+        typer.Option("--arxiv-backoff", envvar="HARVESTER_ARXIV_BACKOFF", min=0.0, help="First retry wait in seconds; doubles."),
+    ] = 3.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request and retry on stderr.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
+    ctx.obj = Settings(
+        db=db,
+        arxiv_url=arxiv_url,
+        arxiv_delay=arxiv_delay,
+        contact=contact,
+        arxiv_timeout=arxiv_timeout,
+        arxiv_attempts=arxiv_attempts,
+        arxiv_backoff=arxiv_backoff,
+    )
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    return table
+
+
+# --- import -------------------------------------------------------------------------
+
+
+@app.command("import")
+@reports_errors
+def import_command(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Markdown files or folders of them (default: seeds/).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Parse reading lists into the database. An unchanged list writes nothing."""
+    from .importer import discover, import_lists, read_source
+    from .store import ensure_db_shape, open_db
+
+    settings: Settings = ctx.obj
+    # Read and parse every file first: a bad input must leave the database untouched.
+    sources = [read_source(path) for path in discover(paths or [Path("seeds")])]
+    db = open_db(settings.db)
+    results = import_lists(db, sources, utc_now())
+    ensure_db_shape(db)
+    if as_json:
+        _print_json([r.as_dict() for r in results])
+        return
+    stdout.print(
+        _table(
+            "Imported",
+            ["list", "status", "entries", "papers", "sections", "added", "updated", "removed"],
+            [[r.name, r.status, r.entries, r.paper_entries, r.sections, r.added, r.updated, r.removed] for r in results],
+        )
+    )
+
+
+# --- fetch --------------------------------------------------------------------------
+
+
+def _parse_ids(values: list[str]) -> list[str]:
+    ids = []
+    for value in values:
+        for part in value.replace(",", " ").split():
+            try:
+                ids.append(parse_arxiv_id(part).id)
+            except InvalidArxivId as error:
+                raise typer.BadParameter(str(error), param_hint="--ids") from None
+    return list(dict.fromkeys(ids))
+
+
+@app.command()
+@reports_errors
+def fetch(
+    ctx: typer.Context,
+    all_papers: Annotated[bool, typer.Option("--all", help="Fetch every listed paper, fresh or not.")] = False,
+    ids: Annotated[list[str] | None, typer.Option("--ids", help="Fetch these IDs (repeat or comma-separate).")] = None,
+    stale_after: Annotated[
+        str, typer.Option("--stale-after", help="Refetch papers last fetched longer ago than this (e.g. 20h, 7d).")
+    ] = "20h",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=2000, help="IDs per arXiv request.")] = 500,
+    as_json: JsonOption = False,
+) -> None:
+    """Fetch arXiv metadata for papers never fetched or older than the stale age."""
+    from .harvest import harvest, listed_ids, stale_ids
+    from .store import ensure_db_shape, open_db
+
+    settings: Settings = ctx.obj
+    try:
+        stale_age = parse_duration(stale_after)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--stale-after") from None
+    wanted = _parse_ids(ids or [])
+    db = open_db(settings.db)
+    now = utc_now()
+    if not wanted:
+        wanted = listed_ids(db)
+        if not all_papers:
+            wanted = stale_ids(db, wanted, now, stale_age)
+    summary = asyncio.run(_run_harvest(settings, db, wanted, batch_size, now))
+    ensure_db_shape(db)
+    _report_harvest(summary.as_dict(), as_json)
+    if summary.failed:
+        stderr.print(f"[red]error:[/red] {summary.failed}", highlight=False)
+        raise typer.Exit(EXIT_FAILED)
+
+
+async def _run_harvest(settings: Settings, db: Any, ids: list[str], batch_size: int, now: Any) -> Any:
+    from .arxiv.client import ArxivClient, make_http_client
+    from .harvest import HarvestSummary, harvest
+
+    if not ids:
+        return HarvestSummary()
+    config = settings.client_config(batch_size)
+    async with make_http_client(config) as http:
+        client = ArxivClient(http, config)
+        return await harvest(db, client, ids, now, progress=lambda text: stderr.print(text, highlight=False))
+
+
+def _report_harvest(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _print_json(summary)
+        return
+    stdout.print(
+        f"fetched {summary['fetched']} of {summary['requested']} papers "
+        f"({summary['new_papers']} new, {summary['new_versions']} new versions, "
+        f"{len(summary['missing'])} missing, {len(summary['invalid'])} invalid) "
+        f"in {summary['requests_made']} requests",
+        highlight=False,
+    )
+    for missing in summary["missing"]:
+        stdout.print(f"  missing on arXiv: {missing}", highlight=False)
+    for item in summary["invalid"]:
+        stdout.print(f"  invalid: {item['id']}: {item['reason']}", highlight=False)
+
+
+# --- search, query, export ---------------------------------------------------------
+
+
+@app.command()
+@reports_errors
+def search(
+    ctx: typer.Context,
+    terms: Annotated[list[str], typer.Argument(help="Words or \"quoted phrases\"; all must match.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many hits.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Full-text search over titles, abstracts and notes, ranked."""
+    from .query import search as run_search
+    from .store import open_readonly
+
+    settings: Settings = ctx.obj
+    hits = run_search(open_readonly(settings.db), " ".join(terms), limit)
+    if as_json:
+        _print_json(hits)
+        return
+    if not hits:
+        stderr.print("no matches")
+        return
+    stdout.print(
+        _table(
+            f"{len(hits)} hits",
+            ["list", "section", "line", "arXiv", "title", "match"],
+            [[h["list"], h["section"], h["line"], h["arxiv_id"], h["title"] or h["noted_title"], h["snippet"]] for h in hits],
+        )
+    )
+
+
+QUERY_FORMATS = ("table", "json", "csv")
+
+
+@app.command()
+@reports_errors
+def query(
+    ctx: typer.Context,
+    sql: Annotated[str, typer.Argument(help="One SQL statement; the database is opened read-only.")],
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+) -> None:
+    """Run read-only SQL on the database. Writes are refused and the file is left untouched."""
+    import csv
+
+    from .query import run_query
+    from .store import open_readonly
+
+    if fmt not in QUERY_FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(QUERY_FORMATS)}", param_hint="--format")
+    settings: Settings = ctx.obj
+    result = run_query(open_readonly(settings.db), sql)
+    if fmt == "json":
+        _print_json(result.as_dicts())
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
+    else:
+        stdout.print(_table(f"{len(result.rows)} rows", result.columns, [list(r) for r in result.rows]))
+
+
+@app.command()
+@reports_errors
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="bibtex, csv, json or markdown.")] = "bibtex",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Export the listed papers with their metadata."""
+    from .export import FORMATS
+    from .export import export as render
+    from .store import open_readonly
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    settings: Settings = ctx.obj
+    text = render(open_readonly(settings.db), fmt)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        stderr.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+# --- reconcile, report, fix ----------------------------------------------------------
+
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def _fetch_needed_versions(settings: Settings, db: Any, now: Any) -> str | None:
+    """Earlier versions reconciliation needs to tell a stale title from a slip.
+
+    Returns a warning when arXiv could not be asked; reconciliation goes on with
+    what is stored.
+    """
+    from .arxiv.client import ArxivClient, make_http_client
+    from .errors import ArxivUnavailable
+    from .harvest import save_versions, versions_to_fetch
+
+    wanted = versions_to_fetch(db)
+    if not wanted:
+        return None
+
+    async def run() -> list[Any]:
+        config = settings.client_config()
+        async with make_http_client(config) as http:
+            return await ArxivClient(http, config).fetch_versions(wanted)
+
+    try:
+        papers = asyncio.run(run())
+    except ArxivUnavailable as error:
+        return f"earlier versions not fetched ({error}); titles of earlier versions are unknown"
+    save_versions(db, papers, now)
+    return None
+
+
+def _fail_on(findings: list[dict[str, Any]], level: str | None) -> bool:
+    if level is None:
+        return False
+    return any(SEVERITY_RANK.get(f["severity"], 9) <= SEVERITY_RANK[level] for f in findings)
+
+
+FailOnSeverity = Annotated[
+    str | None, typer.Option("--fail-on", help="Exit 3 when open findings of this severity or worse exist (error|warning).")
+]
+
+
+@app.command()
+@reports_errors
+def reconcile(
+    ctx: typer.Context,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not ask arXiv for earlier versions.")] = False,
+    fail_on: FailOnSeverity = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare the lists' notes with arXiv's metadata and update the findings."""
+    from .findings import open_findings, run_reconcile
+    from .store import ensure_db_shape, open_db
+
+    if fail_on not in (None, "error", "warning"):
+        raise typer.BadParameter("choose error or warning", param_hint="--fail-on")
+    settings: Settings = ctx.obj
+    db = open_db(settings.db)
+    now = utc_now()
+    warning = None if offline else _fetch_needed_versions(settings, db, now)
+    if warning:
+        stderr.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    summary = run_reconcile(db, now=now)
+    ensure_db_shape(db)
+    findings = open_findings(db)
+    if as_json:
+        _print_json({"summary": summary.as_dict(), "findings": findings})
+    else:
+        by_severity = ", ".join(f"{n} {s}" for s, n in sorted(summary.by_severity.items())) or "none"
+        stdout.print(
+            f"{summary.open} open findings ({by_severity}); {summary.new} new, "
+            f"{summary.reopened} reopened, {summary.resolved} resolved. `harvester report` shows them.",
+            highlight=False,
+        )
+    if _fail_on(findings, fail_on):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+REPORT_FORMATS = ("table", "markdown", "json")
+
+
+@app.command()
+@reports_errors
+def report(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="table, markdown or json.")] = "table",
+    include_info: Annotated[bool, typer.Option("--info/--no-info", help="Include info findings.")] = True,
+    fail_on: FailOnSeverity = None,
+) -> None:
+    """Open findings and link problems, grouped by list and section, with line numbers."""
+    from .findings import open_findings
+    from .report import print_findings_table, render_findings
+    from .store import open_db
+
+    if fmt not in REPORT_FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(REPORT_FORMATS)}", param_hint="--format")
+    settings: Settings = ctx.obj
+    _require_db(settings.db)
+    db = open_db(settings.db)
+    findings = [f for f in open_findings(db) if include_info or f["severity"] != "info"]
+    findings += _link_problem_rows(db)
+    if fmt == "table":
+        if findings:
+            print_findings_table(findings, stdout)
+        else:
+            stdout.print("No open findings.")
+    else:
+        sys.stdout.write(render_findings(findings, fmt))
+    if _fail_on(findings, fail_on):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _require_db(path: Path) -> None:
+    from .errors import DatabaseError
+
+    if not path.exists():
+        raise DatabaseError(f"no database at {path}: run `harvester import` or `harvester refresh` first")
+
+
+def _link_problem_rows(db: Any) -> list[dict[str, Any]]:
+    """Dead and moved links in the shape of findings, so one report holds both."""
+    try:
+        from .links import problem_findings
+    except ImportError:
+        return []
+    return problem_findings(db)
+
+
+@app.command()
+@reports_errors
+def fix(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(help="Only this list (default: every imported list).")] = None,
+    kinds: Annotated[
+        list[str] | None, typer.Option("--kinds", help="Only these kinds (repeat or comma-separate).")
+    ] = None,
+    write: Annotated[bool, typer.Option("--write", help="Apply the edits (atomically, keeping a .bak).")] = False,
+) -> None:
+    """The safe corrections as a unified diff; with --write, applied to the markdown."""
+    from .findings import run_reconcile
+    from .fix import apply_fix, plan_fixes
+    from .importer import import_list, read_source
+    from .store import ensure_db_shape, open_db
+
+    settings: Settings = ctx.obj
+    _require_db(settings.db)
+    db = open_db(settings.db)
+    wanted = {k.strip() for value in kinds or [] for k in value.split(",") if k.strip()} or None
+    plans = plan_fixes(db, path.resolve() if path else None, wanted)
+    if not any(plan.edits for plan in plans):
+        stderr.print("nothing to fix")
+        return
+    for plan in plans:
+        sys.stdout.write(plan.diff())
+        for skipped in plan.skipped:
+            stderr.print(f"skipped {plan.path.name}:{skipped.line} {skipped.kind}: {skipped.reason}", highlight=False)
+    if not write:
+        return
+    now = utc_now()
+    for plan in plans:
+        if not plan.edits:
+            continue
+        backup = apply_fix(plan)
+        stderr.print(f"wrote {plan.path} ({len(plan.edits)} edits; backup {backup})", highlight=False)
+        import_list(db, read_source(plan.path), now)
+    run_reconcile(db, now=now)
+    ensure_db_shape(db)

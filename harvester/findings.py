@@ -1,0 +1,308 @@
+"""Findings in the database: load the reconciler's inputs, store its verdicts with history.
+
+A finding is identified by its stable key. One that is no longer produced gets
+`resolved_at` (never deleted); one that comes back is reopened. Every change is
+appended to `finding_events`, so "what changed last night" is a query.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from .readinglist import NotedDate
+from .reconcile import (
+    EntryInput,
+    Finding,
+    NotedLink,
+    PaperInfo,
+    ReconcileInput,
+    VersionInfo,
+    reconcile,
+)
+from .schema import register_migrations
+from .timeutil import iso, parse_iso, utc_now
+
+migrations = register_migrations(Migrations("findings"))
+
+# Columns a run may change on a finding that stays open.
+FINDING_COLUMNS = (
+    "list_id", "entry_id", "entry_key", "line", "section", "arxiv_id", "kind", "severity",
+    "noted", "arxiv_value", "suggestion", "source", "detail",
+)  # fmt: skip
+
+
+@migrations(name="0001_findings")
+def _findings_tables(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE findings (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,         -- list id : entry_key : kind [: link or ID]
+            list_id INTEGER NOT NULL REFERENCES lists(id),
+            entry_id INTEGER REFERENCES entries(id),
+            entry_key TEXT,
+            line INTEGER NOT NULL,
+            section TEXT,
+            arxiv_id TEXT,
+            kind TEXT NOT NULL,               -- title_typo, date_mismatch, mirror_link, ...
+            severity TEXT NOT NULL,           -- error | warning | info
+            noted TEXT,                       -- what the list says
+            arxiv_value TEXT,                 -- what the source says
+            suggestion TEXT,                  -- the replacement, when there is one
+            source TEXT NOT NULL,             -- arxiv | list | an enrichment source
+            detail TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            resolved_at TEXT                  -- set when the cause disappeared
+        );
+        CREATE INDEX findings_open ON findings(resolved_at, list_id, line);
+        CREATE TABLE finding_events (
+            id INTEGER PRIMARY KEY,
+            finding_id INTEGER NOT NULL REFERENCES findings(id),
+            at TEXT NOT NULL,
+            event TEXT NOT NULL,              -- opened | changed | resolved | reopened
+            suggestion TEXT,
+            detail TEXT
+        );
+        CREATE TABLE reconcile_runs (
+            id INTEGER PRIMARY KEY,
+            ran_at TEXT NOT NULL,
+            open INTEGER NOT NULL,
+            new INTEGER NOT NULL,
+            reopened INTEGER NOT NULL,
+            resolved INTEGER NOT NULL
+        );
+        """
+    )
+
+
+@dataclass(frozen=True)
+class ReconcileSummary:
+    open: int
+    new: int
+    reopened: int
+    resolved: int
+    by_kind: dict[str, int] = field(default_factory=dict)  # open findings
+    by_severity: dict[str, int] = field(default_factory=dict)  # open findings
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_reconcile(db: Database, *, now: datetime | None = None) -> ReconcileSummary:
+    """Reconcile every current paper entry and store the findings, in one transaction."""
+    moment = now or utc_now()
+    data = load_inputs(db)
+    found = reconcile(data)
+    with db.atomic():
+        new, reopened, resolved = store_findings(db, found, moment)
+        summary = _summary(found, new, reopened, resolved)
+        db["reconcile_runs"].insert(
+            {"ran_at": iso(moment), "open": summary.open, "new": new, "reopened": reopened,
+             "resolved": resolved}
+        )  # fmt: skip
+    return summary
+
+
+def open_findings(db: Database) -> list[dict[str, Any]]:
+    """Open findings with their list's path and name, by list, line and kind."""
+    return find_rows(db, "f.resolved_at IS NULL")
+
+
+def find_rows(db: Database, where: str = "1", params: list[Any] | None = None) -> list[dict[str, Any]]:
+    sql = f"""
+        SELECT f.key, f.list_id, l.path AS list_path, l.name AS list_name, f.entry_id, f.entry_key,
+               f.section, f.line, f.arxiv_id, f.kind, f.severity, f.noted, f.arxiv_value,
+               f.suggestion, f.source, f.detail, f.first_seen, f.last_seen, f.resolved_at
+        FROM findings f JOIN lists l ON l.id = f.list_id
+        WHERE {where}
+        ORDER BY l.path, f.line, f.kind, f.key
+    """
+    return list(db.query(sql, params or []))
+
+
+# --- storing -------------------------------------------------------------------------
+
+
+def store_findings(db: Database, found: list[Finding], now: datetime) -> tuple[int, int, int]:
+    """Insert new findings, refresh or reopen known ones, resolve vanished ones.
+
+    Returns (new, reopened, resolved). The caller owns the transaction.
+    """
+    stamp = iso(now)
+    stored = {row["key"]: row for row in db.query("SELECT * FROM findings")}
+    new = reopened = 0
+    for finding in found:
+        row = stored.get(finding.key)
+        if row is None:
+            _insert(db, finding, stamp)
+            new += 1
+        elif row["resolved_at"] is not None:
+            _update(db, row, finding, stamp, event="reopened")
+            reopened += 1
+        else:
+            _update(db, row, finding, stamp, event="changed" if _changed(row, finding) else None)
+    current = {f.key for f in found}
+    vanished = [r for key, r in stored.items() if key not in current and r["resolved_at"] is None]
+    for row in vanished:
+        db["findings"].update(row["id"], {"resolved_at": stamp})
+        _event(db, row["id"], stamp, "resolved", row["suggestion"], row["detail"])
+    return new, reopened, len(vanished)
+
+
+def _values(finding: Finding) -> dict[str, Any]:
+    return {column: getattr(finding, column) for column in FINDING_COLUMNS}
+
+
+def _insert(db: Database, finding: Finding, stamp: str) -> None:
+    row = {"key": finding.key, **_values(finding), "first_seen": stamp, "last_seen": stamp,
+           "resolved_at": None}  # fmt: skip
+    finding_id = db["findings"].insert(row).last_pk
+    _event(db, int(finding_id), stamp, "opened", finding.suggestion, finding.detail)
+
+
+def _update(db: Database, row: dict[str, Any], finding: Finding, stamp: str, event: str | None) -> None:
+    db["findings"].update(row["id"], {**_values(finding), "last_seen": stamp, "resolved_at": None})
+    if event:
+        _event(db, row["id"], stamp, event, finding.suggestion, finding.detail)
+
+
+def _changed(row: dict[str, Any], finding: Finding) -> bool:
+    # Line moves are not news; a new suggestion or explanation is.
+    return any(row[c] != getattr(finding, c) for c in ("severity", "noted", "arxiv_value", "suggestion"))
+
+
+def _event(db: Database, finding_id: int, stamp: str, event: str, suggestion: str | None, detail: str) -> None:
+    db["finding_events"].insert(
+        {"finding_id": finding_id, "at": stamp, "event": event, "suggestion": suggestion, "detail": detail}
+    )
+
+
+def _summary(found: list[Finding], new: int, reopened: int, resolved: int) -> ReconcileSummary:
+    return ReconcileSummary(
+        open=len(found), new=new, reopened=reopened, resolved=resolved,
+        by_kind=dict(sorted(Counter(f.kind for f in found).items())),
+        by_severity=dict(sorted(Counter(f.severity for f in found).items())),
+    )  # fmt: skip
+
+
+# --- loading -------------------------------------------------------------------------
+
+
+def load_inputs(db: Database) -> ReconcileInput:
+    """Current paper entries of every list, the papers they name, and what arXiv lacks."""
+    entries = _load_entries(db)
+    ids = sorted({i for e in entries for i in (e.arxiv_id, *e.arxiv_ids) if i})
+    return ReconcileInput(
+        entries=tuple(entries),
+        papers=_load_papers(db, ids),
+        missing_ids=frozenset(r["arxiv_id"] for r in db.query("SELECT arxiv_id FROM missing_papers")),
+        last_run=_last_run(db),
+    )
+
+
+def _load_entries(db: Database) -> list[EntryInput]:
+    rows = list(
+        db.query(
+            """
+            SELECT e.*, l.path AS list_path FROM entries e JOIN lists l ON l.id = e.list_id
+            WHERE e.removed_at IS NULL AND e.is_paper = 1
+            ORDER BY l.path, e.position
+            """
+        )
+    )
+    links = _load_links(db)
+    return [_entry_input(row, links.get(row["id"], ())) for row in rows]
+
+
+def _load_links(db: Database) -> dict[int, tuple[NotedLink, ...]]:
+    grouped: dict[int, list[NotedLink]] = defaultdict(list)
+    for row in db.query("SELECT * FROM entry_links ORDER BY entry_id, position"):
+        grouped[row["entry_id"]].append(
+            NotedLink(
+                url=row["url"], role=row["role"], line=row["line"], position=row["position"],
+                label=row["label"], arxiv_id=row["arxiv_id"], arxiv_version=row["arxiv_version"],
+            )  # fmt: skip
+        )
+    return {entry_id: tuple(links) for entry_id, links in grouped.items()}
+
+
+def _entry_input(row: dict[str, Any], links: tuple[NotedLink, ...]) -> EntryInput:
+    return EntryInput(
+        list_id=row["list_id"], list_path=row["list_path"], entry_key=row["entry_key"],
+        section=row["section"], line=row["line"], end_line=row["end_line"],
+        noted_title=row["noted_title"], arxiv_id=row["arxiv_id"],
+        arxiv_ids=tuple(json.loads(row["arxiv_ids"] or "[]")),
+        noted_date=noted_date_from_text(row["noted_date"], row["noted_date_precision"]),
+        noted_venue=row["noted_venue"], links=links, raw=row["raw"], entry_id=row["id"],
+    )  # fmt: skip
+
+
+def _load_papers(db: Database, ids: list[str]) -> dict[str, PaperInfo]:
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    versions: dict[str, list[VersionInfo]] = defaultdict(list)
+    for row in db.query(f"SELECT * FROM paper_versions WHERE arxiv_id IN ({marks})", ids):
+        versions[row["arxiv_id"]].append(
+            VersionInfo(row["version"], row["title"], parse_iso(row["submitted"]), parse_iso(row["seen_at"]))
+        )
+    papers = {}
+    for row in db.query(f"SELECT * FROM papers WHERE arxiv_id IN ({marks})", ids):
+        papers[row["arxiv_id"]] = PaperInfo(
+            arxiv_id=row["arxiv_id"], title=row["title"], published=parse_iso(row["published"]),
+            abstract=row["abstract"] or "", comment=row["comment"], journal_ref=row["journal_ref"],
+            withdrawn=bool(row["withdrawn"]), versions=_latest_per_version(versions[row["arxiv_id"]]),
+        )  # fmt: skip
+    return papers
+
+
+def _latest_per_version(versions: list[VersionInfo]) -> tuple[VersionInfo, ...]:
+    """paper_versions keeps every title a version was seen with; the latest sighting counts."""
+    latest: dict[int, VersionInfo] = {}
+    for version in sorted(versions, key=lambda v: v.seen_at or datetime.min):
+        latest[version.version] = version
+    return tuple(latest[v] for v in sorted(latest))
+
+
+def _last_run(db: Database) -> datetime | None:
+    row = next(db.query("SELECT max(ran_at) AS ran_at FROM reconcile_runs"), None)
+    return parse_iso(row["ran_at"]) if row and row["ran_at"] else None
+
+
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+
+
+def noted_date_from_text(text: str | None, precision: str | None) -> NotedDate | None:
+    """Rebuild a NotedDate from the stored text: numbers in year-month-day order, or month names."""
+    if not text or precision not in ("day", "month", "year"):
+        return None
+    numbers = [int(n) for n in re.findall(r"\d+", text)]
+    years = [n for n in numbers if n >= 1000]
+    if len(years) != 1:
+        return None
+    rest = [n for n in numbers if n < 1000]
+    month_name = re.search(r"[A-Za-z]{3,}", text)
+    if month_name and month_name.group(0)[:3].lower() in _MONTHS:
+        rest = [_MONTHS[month_name.group(0)[:3].lower()]] + rest
+    return _checked(text, precision, years[0], rest)
+
+
+def _checked(text: str, precision: str, year: int, rest: list[int]) -> NotedDate | None:
+    needed = {"year": 0, "month": 1, "day": 2}[precision]
+    if len(rest) < needed:
+        return None
+    month = rest[0] if needed >= 1 else None
+    day = rest[1] if needed == 2 else None
+    try:
+        date(year, month or 1, day or 1)
+    except ValueError:
+        return None
+    return NotedDate(text=text, precision=precision, year=year, month=month, day=day)

@@ -1,0 +1,242 @@
+"""Which arXiv IDs to fetch, and writing what arXiv said into the papers tables.
+
+Each batch the client hands back is written in one transaction before the next
+request goes out, so a run killed halfway keeps every finished batch and the
+next run (which skips papers fetched within the stale age) does not ask again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from .arxiv.client import ArxivClient, BatchResult
+from .arxiv.feed import Paper
+from .errors import ArxivUnavailable
+from .timeutil import iso
+
+DEFAULT_STALE_AFTER = timedelta(hours=20)
+_WITHDRAWN = re.compile(r"\b(withdrawn|withdraw this paper|has been withdrawn)\b", re.IGNORECASE)
+
+
+@dataclass
+class HarvestSummary:
+    requested: int = 0
+    fetched: int = 0
+    new_papers: int = 0
+    new_versions: int = 0
+    missing: list[str] = field(default_factory=list)
+    invalid: list[tuple[str, str]] = field(default_factory=list)
+    batches: int = 0
+    requests_made: int = 0
+    failed: str | None = None  # why the run stopped early, if it did
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requested": self.requested,
+            "fetched": self.fetched,
+            "new_papers": self.new_papers,
+            "new_versions": self.new_versions,
+            "missing": self.missing,
+            "invalid": [{"id": i, "reason": r} for i, r in self.invalid],
+            "batches": self.batches,
+            "requests_made": self.requests_made,
+            "failed": self.failed,
+        }
+
+
+def listed_ids(db: Database) -> list[str]:
+    """Every arXiv ID named by an entry still in a list, in first-listed order."""
+    if not db["entries"].exists():
+        return []
+    seen: dict[str, None] = {}
+    for row in db.query("SELECT arxiv_ids FROM entries WHERE removed_at IS NULL ORDER BY list_id, position"):
+        for arxiv_id in json.loads(row["arxiv_ids"]):
+            seen.setdefault(arxiv_id, None)
+    return list(seen)
+
+
+def stale_ids(db: Database, ids: Sequence[str], now: datetime, stale_after: timedelta) -> list[str]:
+    """The IDs never fetched, or last asked about longer ago than `stale_after`."""
+    cutoff = iso(now - stale_after)
+    fresh = {
+        row["arxiv_id"]
+        for row in db.query(
+            "SELECT arxiv_id FROM papers WHERE last_fetched >= :cutoff "
+            "UNION SELECT arxiv_id FROM missing_papers WHERE last_checked >= :cutoff",
+            {"cutoff": cutoff},
+        )
+    }
+    return [i for i in ids if i not in fresh]
+
+
+async def harvest(
+    db: Database,
+    client: ArxivClient,
+    ids: Sequence[str],
+    now: datetime,
+    progress: Callable[[str], None] | None = None,
+) -> HarvestSummary:
+    """Fetch `ids` batch by batch, committing each batch before asking for the next.
+
+    When arXiv cannot be reached the summary says why in `failed`; every batch
+    finished before that is already stored.
+    """
+    summary = HarvestSummary(requested=len(ids))
+
+    def save(result: BatchResult) -> None:
+        save_batch(db, result, now, summary)
+        if progress:
+            progress(f"batch {summary.batches}: {summary.fetched} of {summary.requested} papers stored")
+
+    try:
+        await client.fetch_many(list(ids), on_batch=save)
+    except ArxivUnavailable as error:
+        summary.failed = str(error)
+    finally:
+        summary.requests_made = client.requests_made
+    return summary
+
+
+def save_batch(db: Database, result: BatchResult, now: datetime, summary: HarvestSummary) -> None:
+    with db.atomic():
+        for paper in result.papers:
+            _save_paper(db, paper, now, summary)
+        for arxiv_id in result.missing:
+            _mark_missing(db, arxiv_id, now)
+    summary.batches += 1
+    summary.fetched += len(result.papers)
+    summary.missing.extend(result.missing)
+    for item in result.invalid:
+        if item not in summary.invalid:
+            summary.invalid.append(item)
+
+
+def save_versions(db: Database, papers: Sequence[Paper], now: datetime) -> int:
+    """Record earlier versions (fetched as IDvN) in paper_versions only; returns rows added."""
+    added = 0
+    with db.atomic():
+        for paper in papers:
+            added += _record_version(db, paper, now)
+    return added
+
+
+def versions_to_fetch(db: Database) -> list[str]:
+    """Earlier versions that reconciliation needs and the database lacks.
+
+    Only papers with more than one version, for which some entry's noted title
+    or date differs from the latest version's: their earlier titles and dates
+    decide between a stale note and a slip.
+    """
+    rows = db.query(
+        """
+        SELECT DISTINCT p.arxiv_id, p.version
+        FROM papers p JOIN entries e ON e.arxiv_id = p.arxiv_id AND e.removed_at IS NULL
+        WHERE p.version > 1 AND p.missing_since IS NULL
+          AND (lower(trim(coalesce(e.noted_title, ''))) != lower(trim(p.title))
+               OR e.noted_date IS NOT NULL)
+        """
+    )
+    wanted = []
+    for row in rows:
+        have = {
+            r["version"]
+            for r in db.query("SELECT version FROM paper_versions WHERE arxiv_id = ?", [row["arxiv_id"]])
+        }
+        wanted.extend(f"{row['arxiv_id']}v{v}" for v in range(1, row["version"]) if v not in have)
+    return wanted
+
+
+def _save_paper(db: Database, paper: Paper, now: datetime, summary: HarvestSummary) -> None:
+    previous = db.execute("SELECT version, first_seen FROM papers WHERE arxiv_id = ?", [paper.arxiv_id]).fetchone()
+    if previous is None:
+        summary.new_papers += 1
+    elif paper.version > previous[0]:
+        summary.new_versions += 1
+    if previous is not None and paper.version < previous[0]:
+        # An older version than we already hold (a lagging mirror): history only.
+        _record_version(db, paper, now)
+        db.execute("UPDATE papers SET last_fetched = ?, missing_since = NULL WHERE arxiv_id = ?", [iso(now), paper.arxiv_id])
+        return
+    db["papers"].upsert(
+        {
+            "arxiv_id": paper.arxiv_id,
+            "version": paper.version,
+            "title": paper.title,
+            "abstract": paper.abstract,
+            "published": iso(paper.published),
+            "updated": iso(paper.updated),
+            "primary_category": paper.primary_category,
+            "other_classifications": json.dumps(list(paper.other_classifications)),
+            "comment": paper.comment,
+            "journal_ref": paper.journal_ref,
+            "doi": paper.dois[0] if paper.dois else None,
+            "dois": json.dumps(list(paper.dois)),
+            "abs_url": paper.abs_url,
+            "pdf_url": paper.pdf_url,
+            "withdrawn": int(bool(paper.comment and _WITHDRAWN.search(paper.comment))),
+            "first_seen": previous[1] if previous else iso(now),
+            "last_fetched": iso(now),
+            "missing_since": None,
+        },
+        pk="arxiv_id",
+    )
+    _record_version(db, paper, now)
+    _save_authors(db, paper)
+    _save_categories(db, paper)
+    db["raw_entries"].upsert(
+        {"arxiv_id": paper.arxiv_id, "version": paper.version, "fetched_at": iso(now), "xml": paper.raw_xml},
+        pk=("arxiv_id", "version"),
+    )
+    db.execute("DELETE FROM missing_papers WHERE arxiv_id = ?", [paper.arxiv_id])
+
+
+def _record_version(db: Database, paper: Paper, now: datetime) -> int:
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO paper_versions (arxiv_id, version, title, submitted, comment, seen_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [paper.arxiv_id, paper.version, paper.title, iso(paper.updated), paper.comment, iso(now)],
+    )
+    return cursor.rowcount
+
+
+def _save_authors(db: Database, paper: Paper) -> None:
+    db.execute("DELETE FROM paper_authors WHERE arxiv_id = ?", [paper.arxiv_id])
+    for position, author in enumerate(paper.authors):
+        db.execute("INSERT OR IGNORE INTO authors (name) VALUES (?)", [author.name])
+        author_id = db.execute("SELECT id FROM authors WHERE name = ?", [author.name]).fetchone()[0]
+        db["paper_authors"].insert(
+            {
+                "arxiv_id": paper.arxiv_id,
+                "position": position,
+                "author_id": author_id,
+                "affiliations": json.dumps(list(author.affiliations), ensure_ascii=False),
+            }
+        )
+
+
+def _save_categories(db: Database, paper: Paper) -> None:
+    db.execute("DELETE FROM paper_categories WHERE arxiv_id = ?", [paper.arxiv_id])
+    categories = list(dict.fromkeys(([paper.primary_category] if paper.primary_category else []) + list(paper.categories)))
+    db["paper_categories"].insert_all(
+        {"arxiv_id": paper.arxiv_id, "category": c, "is_primary": int(c == paper.primary_category)} for c in categories
+    )
+
+
+def _mark_missing(db: Database, arxiv_id: str, now: datetime) -> None:
+    db.execute(
+        "INSERT INTO missing_papers (arxiv_id, first_missing, last_checked) VALUES (?, ?, ?) "
+        "ON CONFLICT(arxiv_id) DO UPDATE SET last_checked = excluded.last_checked",
+        [arxiv_id, iso(now), iso(now)],
+    )
+    # A paper we already hold keeps every row; it is only marked as gone quiet.
+    db.execute(
+        "UPDATE papers SET missing_since = coalesce(missing_since, ?) WHERE arxiv_id = ?",
+        [iso(now), arxiv_id],
+    )

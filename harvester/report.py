@@ -1,0 +1,170 @@
+"""Findings for a person to act on: a rich table for the terminal, markdown, or JSON.
+
+Every renderer takes plain dicts (rows of `findings.open_findings`, or
+`dataclasses.asdict` of reconcile findings), grouped by list and section and
+ordered by line, each with one sentence saying what to change. Rows of other
+kinds (link problems) render through the same path with a generic sentence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from collections.abc import Iterable, Mapping
+from itertools import groupby
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+FORMATS = ("table", "markdown", "json")
+FIELDS = (
+    "key", "list_id", "list_path", "list_name", "section", "line", "entry_id", "entry_key",
+    "arxiv_id", "kind", "severity", "noted", "arxiv_value", "suggestion", "source", "detail",
+    "first_seen", "last_seen", "resolved_at",
+)  # fmt: skip
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+_ACTIONS: dict[str, str] = {
+    "title_typo": 'Fix the title to "{suggestion}"',
+    "title_outdated": 'Update the title to the current one: "{suggestion}"',
+    "title_mismatch": 'Check the arXiv ID {arxiv_id}: that paper is "{arxiv_value}"',
+    "date_mismatch": "Change the date {noted} to {suggestion}",
+    "id_conflict": "Keep one of the arXiv IDs {noted}",
+    "duplicate_entry": "Listed twice: {suggestion}",
+    "not_found": "arXiv has no paper {arxiv_id}: correct the ID",
+    "withdrawn": "The paper was withdrawn: mark or remove the entry",
+    "new_version": "Newer version {arxiv_value}: re-read it",
+    "venue_mismatch": "Change the venue {noted} to {suggestion}",
+    "mirror_link": "Replace the dead link {noted} with {suggestion}",
+    "category_suspect": "Consider moving it to {suggestion}",
+}
+
+
+def render_findings(findings: Iterable[Mapping[str, Any] | Any], fmt: str) -> str:
+    """`findings` as text in `fmt`: "json", "markdown" or "table" (the rich table, as text)."""
+    rows = [as_row(f) for f in findings]
+    if fmt == "json":
+        return render_json(rows)
+    if fmt == "markdown":
+        return render_markdown(rows)
+    if fmt == "table":
+        buffer = io.StringIO()
+        print_findings_table(rows, Console(file=buffer, width=160, color_system=None))
+        return buffer.getvalue()
+    raise ValueError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def as_row(finding: Mapping[str, Any] | Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(finding) and not isinstance(finding, type):
+        return dataclasses.asdict(finding)
+    return dict(finding)
+
+
+def action_text(finding: Mapping[str, Any]) -> str:
+    """One sentence: what to change in the list."""
+    template = _ACTIONS.get(finding.get("kind") or "")
+    values = {k: finding.get(k) if finding.get(k) is not None else "?" for k in FIELDS}
+    if template:
+        return template.format(**values)
+    suggestion = finding.get("suggestion")
+    return f"{finding.get('kind')}: " + (f"use {suggestion}" if suggestion else str(finding.get("detail") or ""))
+
+
+def render_json(rows: list[dict[str, Any]]) -> str:
+    objects = [{**{k: row.get(k) for k in FIELDS}, **row, "action": action_text(row)} for row in _ordered(rows)]
+    return json.dumps(objects, ensure_ascii=False, indent=2)
+
+
+def render_markdown(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "# Findings\n\nNothing to fix.\n"
+    out = ["# Findings", "", _counts_line(rows)]
+    for list_path, in_list in _by_list(rows):
+        out += ["", f"## {list_path}"]
+        for section, in_section in _by_section(in_list):
+            out += ["", f"### {section or '(no section)'}", ""]
+            out += [_markdown_item(row) for row in in_section]
+    return "\n".join(out) + "\n"
+
+
+def print_findings_table(findings: Iterable[Mapping[str, Any] | Any], console: Console) -> None:
+    """One rich table per list, rows grouped under their section, by line."""
+    rows = [as_row(f) for f in findings]
+    if not rows:
+        console.print("No open findings.")
+        return
+    for list_path, in_list in _by_list(rows):
+        console.print(_list_table(list_path, in_list))
+    console.print(_counts_line(rows).replace("**", ""))
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _list_path(row: Mapping[str, Any]) -> str:
+    return str(row.get("list_path") or row.get("list_name") or row.get("list_id") or "")
+
+
+def _ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(
+        rows,
+        key=lambda r: (_list_path(r), r.get("line") or 0, _SEVERITY_ORDER.get(r.get("severity") or "", 3),
+                       r.get("kind") or "", r.get("key") or ""),
+    )  # fmt: skip
+
+
+def _by_list(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    return [(path, list(group)) for path, group in groupby(_ordered(rows), key=_list_path)]
+
+
+def _by_section(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    # Sections in the order they appear in the file: by their first finding's line.
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        sections.setdefault(row.get("section") or "", []).append(row)
+    return list(sections.items())
+
+
+def _counts_line(rows: list[dict[str, Any]]) -> str:
+    counts = {s: sum(1 for r in rows if r.get("severity") == s) for s in _SEVERITY_ORDER}
+    parts = [f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items() if n]
+    return f"**{len(rows)} findings**: " + ", ".join(parts)
+
+
+def _markdown_item(row: dict[str, Any]) -> str:
+    arxiv = f" [{row['arxiv_id']}](https://arxiv.org/abs/{row['arxiv_id']})" if row.get("arxiv_id") else ""
+    head = f"- line {row.get('line')} · {row.get('severity')} · `{row.get('kind')}`{arxiv}: "
+    return head + _md_escape(action_text(row)) + f"  \n  {_md_escape(str(row.get('detail') or ''))}"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;")
+
+
+def _list_table(list_path: str, rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=list_path, title_justify="left", show_lines=False, expand=False)
+    for column, options in (
+        ("line", {"justify": "right"}),
+        ("severity", {}),
+        ("kind", {}),
+        ("arXiv", {"no_wrap": True}),
+        ("what to do", {"overflow": "fold"}),
+    ):
+        table.add_column(column, **options)
+    for section, in_section in _by_section(rows):
+        table.add_section()
+        table.add_row("", "", "", "", Text(section or "(no section)", style="bold"))
+        for row in in_section:
+            severity = row.get("severity") or ""
+            table.add_row(
+                str(row.get("line") or ""),
+                Text(severity, style=_SEVERITY_STYLE.get(severity, "")),
+                row.get("kind") or "",
+                row.get("arxiv_id") or "",
+                action_text(row),
+            )
+    return table

@@ -1,0 +1,172 @@
+"""The database's shape, declared as data: migrations, full-text indexes and views.
+
+Every write command ends with `ensure_db_shape(db)`, which is idempotent. Other
+modules that own tables (link history, findings, enrichments) register their
+own `Migrations` sets in `MIGRATION_SETS` through `register_migrations`.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+core = Migrations("harvester")
+MIGRATION_SETS: list[Migrations] = [core]
+
+
+def register_migrations(migrations: Migrations) -> Migrations:
+    if all(m.name != migrations.name for m in MIGRATION_SETS):
+        MIGRATION_SETS.append(migrations)
+    return migrations
+
+
+@core(name="0001_reading_lists")
+def _reading_lists(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE lists (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,        -- absolute path of the markdown file
+            name TEXT NOT NULL,               -- file name, e.g. model-compression.md
+            title TEXT,
+            front_matter TEXT,                -- JSON object of the YAML front matter, as text
+            sha256 TEXT NOT NULL,             -- of the bytes last imported
+            size INTEGER NOT NULL,
+            imported_at TEXT NOT NULL         -- last import that changed something
+        );
+        CREATE TABLE sections (
+            id INTEGER PRIMARY KEY,
+            list_id INTEGER NOT NULL REFERENCES lists(id),
+            path TEXT NOT NULL,               -- headings joined with ' / ', e.g. '附录 / A 参考资料'
+            heading TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            line INTEGER NOT NULL,
+            is_paper_section INTEGER NOT NULL,
+            removed_at TEXT,
+            UNIQUE (list_id, path)
+        );
+        CREATE TABLE entries (
+            id INTEGER PRIMARY KEY,
+            list_id INTEGER NOT NULL REFERENCES lists(id),
+            entry_key TEXT NOT NULL,          -- stable identity across edits (see importer.py)
+            section TEXT NOT NULL,            -- sections.path of the entry's section
+            position INTEGER NOT NULL,
+            line INTEGER NOT NULL,
+            end_line INTEGER NOT NULL,
+            raw TEXT NOT NULL,
+            is_paper INTEGER NOT NULL,
+            noted_title TEXT,
+            arxiv_id TEXT,                    -- canonical unversioned
+            arxiv_ids TEXT NOT NULL,          -- JSON array of every ID the entry names
+            noted_date TEXT,                  -- as written
+            noted_date_precision TEXT,        -- day | month | year
+            noted_venue TEXT,
+            rating INTEGER,
+            rating_text TEXT,
+            notes TEXT,
+            first_seen TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            removed_at TEXT,
+            UNIQUE (list_id, entry_key)
+        );
+        CREATE INDEX entries_arxiv_id ON entries(arxiv_id);
+        CREATE TABLE entry_links (
+            id INTEGER PRIMARY KEY,
+            entry_id INTEGER NOT NULL REFERENCES entries(id),
+            position INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            label TEXT NOT NULL,
+            role TEXT NOT NULL,               -- title | paper | code | notes | other
+            line INTEGER NOT NULL,
+            arxiv_id TEXT,
+            arxiv_version INTEGER,
+            marker TEXT,
+            UNIQUE (entry_id, position)
+        );
+        CREATE INDEX entry_links_url ON entry_links(url);
+        """
+    )
+
+
+@core(name="0002_papers")
+def _papers(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE papers (
+            arxiv_id TEXT PRIMARY KEY,        -- canonical unversioned
+            version INTEGER NOT NULL,         -- latest version seen
+            title TEXT NOT NULL,
+            abstract TEXT NOT NULL,
+            published TEXT NOT NULL,          -- v1 submission, UTC ISO 8601
+            updated TEXT NOT NULL,            -- latest version's submission, UTC
+            primary_category TEXT,
+            other_classifications TEXT NOT NULL,  -- JSON array of ACM/MSC codes
+            comment TEXT,
+            journal_ref TEXT,
+            doi TEXT,                         -- first publisher DOI
+            dois TEXT NOT NULL,               -- JSON array of every DOI
+            abs_url TEXT NOT NULL,
+            pdf_url TEXT,
+            withdrawn INTEGER NOT NULL DEFAULT 0,
+            first_seen TEXT NOT NULL,
+            last_fetched TEXT NOT NULL,
+            missing_since TEXT                -- set while arXiv stops returning it
+        );
+        CREATE TABLE missing_papers (         -- IDs arXiv never returned
+            arxiv_id TEXT PRIMARY KEY,
+            first_missing TEXT NOT NULL,
+            last_checked TEXT NOT NULL
+        );
+        CREATE TABLE paper_versions (
+            id INTEGER PRIMARY KEY,
+            arxiv_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            submitted TEXT NOT NULL,          -- that version's submission time, UTC
+            comment TEXT,
+            seen_at TEXT NOT NULL,
+            UNIQUE (arxiv_id, version, title, submitted)
+        );
+        CREATE TABLE authors (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE paper_authors (
+            arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id),
+            position INTEGER NOT NULL,
+            author_id INTEGER NOT NULL REFERENCES authors(id),
+            affiliations TEXT NOT NULL,       -- JSON array
+            PRIMARY KEY (arxiv_id, position)
+        );
+        CREATE TABLE paper_categories (
+            arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id),
+            category TEXT NOT NULL,
+            is_primary INTEGER NOT NULL,
+            PRIMARY KEY (arxiv_id, category)
+        );
+        CREATE TABLE raw_entries (
+            arxiv_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            fetched_at TEXT NOT NULL,
+            xml TEXT NOT NULL,
+            PRIMARY KEY (arxiv_id, version)
+        );
+        """
+    )
+
+
+@core(name="0003_runs")
+def _runs(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            command TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            status TEXT NOT NULL,             -- running | ok | partial | failed
+            steps TEXT NOT NULL DEFAULT '{}', -- JSON: step -> {status, counts, error}
+            errors TEXT NOT NULL DEFAULT '[]'
+        );
+        """
+    )

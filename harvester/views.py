@@ -1,0 +1,79 @@
+"""Views a person can open in Datasette and understand without reading code.
+
+Each view names the tables it needs; `store.ensure_db_shape` creates it once
+they exist and re-creates it when its SQL here changes.
+"""
+
+from __future__ import annotations
+
+VIEWS: dict[str, tuple[set[str], str]] = {
+    "reading_list": (
+        {"lists", "entries", "papers", "findings", "links", "entry_links"},
+        """
+SELECT
+  e.id AS entry_id,
+  l.name AS list,
+  e.section,
+  e.line,
+  e.arxiv_id,
+  e.noted_title,
+  p.title AS arxiv_title,
+  e.noted_date,
+  substr(p.published, 1, 10) AS arxiv_v1_date,
+  p.version AS arxiv_version,
+  e.noted_venue,
+  p.comment AS arxiv_comment,
+  p.journal_ref AS arxiv_journal_ref,
+  e.notes,
+  (SELECT count(*) FROM findings f
+     WHERE f.entry_id = e.id AND f.resolved_at IS NULL AND f.severity != 'info') AS open_findings,
+  (SELECT group_concat(DISTINCT k.verdict) FROM entry_links el JOIN links k ON k.url = el.url
+     WHERE el.entry_id = e.id AND k.verdict NOT IN ('ok', 'skipped')) AS link_problems
+FROM entries e
+JOIN lists l ON l.id = e.list_id
+LEFT JOIN papers p ON p.arxiv_id = e.arxiv_id
+WHERE e.removed_at IS NULL AND e.is_paper = 1
+ORDER BY l.name, e.position
+""",
+    ),
+    "open_findings": (
+        {"findings", "lists"},
+        """
+SELECT l.name AS list, f.section, f.line, f.arxiv_id, f.kind, f.severity,
+       f.noted, f.arxiv_value, f.suggestion, f.source, f.first_seen
+FROM findings f
+JOIN lists l ON l.id = f.list_id
+WHERE f.resolved_at IS NULL
+ORDER BY CASE f.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, l.name, f.line
+""",
+    ),
+    "link_problems": (
+        {"links", "entry_links", "entries", "lists"},
+        """
+SELECT k.url, k.verdict, k.status, k.final_url, k.suggestion, k.error,
+       k.first_failed_at, k.consecutive_failures,
+       (SELECT group_concat(l.name || ':' || el.line, ', ')
+          FROM entry_links el JOIN entries e ON e.id = el.entry_id JOIN lists l ON l.id = e.list_id
+          WHERE el.url = k.url AND e.removed_at IS NULL) AS used_at
+FROM links k
+WHERE k.verdict IN ('dead', 'moved', 'unreachable', 'blocked', 'redirected')
+ORDER BY CASE k.verdict WHEN 'dead' THEN 0 WHEN 'moved' THEN 1 ELSE 2 END, k.url
+""",
+    ),
+    "recent_changes": (
+        {"paper_versions", "papers", "entries"},
+        """
+SELECT seen_at AS at, 'paper version' AS change, arxiv_id AS subject,
+       'v' || version || ': ' || title AS detail
+FROM paper_versions
+UNION ALL
+SELECT first_seen, 'paper added', arxiv_id, title FROM papers
+UNION ALL
+SELECT updated_at, CASE WHEN removed_at IS NOT NULL THEN 'entry removed'
+                        WHEN updated_at = first_seen THEN 'entry added' ELSE 'entry edited' END,
+       coalesce(arxiv_id, noted_title), noted_title
+FROM entries
+ORDER BY at DESC
+""",
+    ),
+}

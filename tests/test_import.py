@@ -1,0 +1,184 @@
+"""Importing reading lists into SQLite: identity across edits, nothing lost, bad inputs refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.cli import ROOT, run_cli
+
+SEED = ROOT / "seeds" / "model-compression.md"
+
+
+def dump(db: Path) -> dict[str, list[tuple]]:
+    """Every row of the tables an import writes, for before/after comparisons."""
+    with sqlite3.connect(db) as conn:
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in ("lists", "sections", "entries", "entry_links")
+        }
+
+
+@pytest.fixture
+def seed_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "lists" / "model-compression.md"
+    target.parent.mkdir()
+    shutil.copyfile(SEED, target)
+    return target
+
+
+def test_import_seed_stores_19_papers_in_8_sections(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    result = run_cli("import", str(SEED), "--json", db=db)
+    assert result.returncode == 0, result.stderr
+    [summary] = json.loads(result.stdout)
+    assert summary["status"] == "new"
+    assert summary["paper_entries"] == 19
+    with sqlite3.connect(db) as conn:
+        papers = conn.execute("SELECT arxiv_id FROM entries WHERE is_paper = 1 ORDER BY position").fetchall()
+        sections = conn.execute(
+            "SELECT path FROM sections WHERE is_paper_section = 1 ORDER BY position"
+        ).fetchall()
+        appendix_links = conn.execute(
+            "SELECT l.url FROM entry_links l JOIN entries e ON e.id = l.entry_id WHERE e.is_paper = 0"
+        ).fetchall()
+    assert len(papers) == 19
+    assert papers[0] == ("1510.00149",)
+    assert [s[0] for s in sections] == ["1 综述", "2 理论", "3 剪枝", "5 低秩分解", "6 权值量化", "7 知识蒸馏", "8 嵌入式加速", "9 其他"]
+    assert sorted(u[0] for u in appendix_links) == [
+        "https://blog.csdn.net/xiaoxiaowenqiang/article/details/80946522",
+        "https://www.cnblogs.com/zhonghuasong/p/7822572.html",
+    ]
+
+
+def test_second_import_of_unchanged_list_changes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    assert run_cli("import", str(SEED), db=db).returncode == 0
+    before = dump(db)
+    result = run_cli("import", str(SEED), "--json", db=db)
+    assert result.returncode == 0
+    assert json.loads(result.stdout)[0]["status"] == "unchanged"
+    assert dump(db) == before
+
+
+def test_editing_one_entry_updates_that_entry_only(tmp_path: Path, seed_copy: Path) -> None:
+    db = tmp_path / "h.db"
+    assert run_cli("import", str(seed_copy), db=db).returncode == 0
+    before = {row[0]: row for row in dump(db)["entries"]}
+    text = seed_copy.read_text(encoding="utf-8")
+    seed_copy.write_text(text.replace("AVD: Adversarial Video Distillation", "AVD: Adversarial Video Distillation!"), encoding="utf-8")
+    result = run_cli("import", str(seed_copy), "--json", db=db)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)[0]
+    assert (summary["status"], summary["added"], summary["updated"], summary["removed"]) == ("updated", 0, 1, 0)
+    after = {row[0]: row for row in dump(db)["entries"]}
+    assert after.keys() == before.keys()
+    changed = [entry_id for entry_id in after if after[entry_id] != before[entry_id]]
+    assert len(changed) == 1
+    with sqlite3.connect(db) as conn:
+        title = conn.execute("SELECT noted_title FROM entries WHERE id = ?", changed).fetchone()[0]
+    assert title == "AVD: Adversarial Video Distillation!"
+
+
+def test_deleting_an_entry_marks_it_removed(tmp_path: Path, seed_copy: Path) -> None:
+    db = tmp_path / "h.db"
+    assert run_cli("import", str(seed_copy), db=db).returncode == 0
+    lines = seed_copy.read_text(encoding="utf-8").split("\n")
+    start = next(i for i, line in enumerate(lines) if "Geometry of Deep Convolutional Networks" in line)
+    del lines[start : start + 3]
+    seed_copy.write_text("\n".join(lines), encoding="utf-8")
+    result = run_cli("import", str(seed_copy), "--json", db=db)
+    assert json.loads(result.stdout)[0]["removed"] == 1
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT arxiv_id, removed_at FROM entries WHERE arxiv_id = '1905.08922'").fetchall()
+        live = conn.execute("SELECT count(*) FROM entries WHERE is_paper = 1 AND removed_at IS NULL").fetchone()[0]
+    assert len(rows) == 1 and rows[0][1] is not None
+    assert live == 18
+
+
+def test_restoring_a_removed_entry_brings_it_back(tmp_path: Path, seed_copy: Path) -> None:
+    db = tmp_path / "h.db"
+    original = seed_copy.read_text(encoding="utf-8")
+    run_cli("import", str(seed_copy), db=db)
+    seed_copy.write_text(original.replace("1. [DARC", "DARC-removed [x"), encoding="utf-8")
+    run_cli("import", str(seed_copy), db=db)
+    seed_copy.write_text(original, encoding="utf-8")
+    run_cli("import", str(seed_copy), db=db)
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT removed_at FROM entries WHERE arxiv_id = '1905.08170'").fetchall()
+    assert rows == [(None,)]
+
+
+def test_folder_import_and_default_seeds_folder(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    result = run_cli("import", "--json", db=db)  # default: seeds/ under the working directory
+    assert result.returncode == 0, result.stderr
+    assert [r["name"] for r in json.loads(result.stdout)] == ["model-compression.md"]
+
+
+@pytest.mark.parametrize(
+    "make_input, message",
+    [
+        (lambda d: d / "absent.md", "no such file or directory"),
+        (lambda d: _empty_dir(d), "no markdown files"),
+        (lambda d: _write(d / "latin1.md", "Caf\xe9 list\n".encode("latin-1")), "not UTF-8"),
+    ],
+    ids=["missing-file", "folder-without-markdown", "not-utf8"],
+)
+def test_bad_inputs_exit_1_with_one_line_and_leave_db_identical(tmp_path: Path, make_input, message: str) -> None:
+    db = tmp_path / "h.db"
+    assert run_cli("import", str(SEED), db=db).returncode == 0
+    before = db.read_bytes()
+    result = run_cli("import", str(make_input(tmp_path)), db=db)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert db.read_bytes() == before
+
+
+def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path) -> None:
+    not_db = tmp_path / "notes.txt"
+    not_db.write_bytes(b"my precious notes\n" * 100)
+    before = not_db.read_bytes()
+    result = run_cli("import", str(SEED), db=not_db)
+    assert result.returncode == 1
+    assert "not an SQLite database" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not_db.read_bytes() == before
+
+
+def test_db_folder_is_created_on_demand(tmp_path: Path) -> None:
+    db = tmp_path / "deep" / "er" / "h.db"
+    assert run_cli("import", str(SEED), db=db).returncode == 0
+    assert db.exists()
+
+
+def test_environment_variable_names_the_db(tmp_path: Path) -> None:
+    db = tmp_path / "env.db"
+    result = run_cli("import", str(SEED), env={"HARVESTER_DB": str(db)})
+    assert result.returncode == 0, result.stderr
+    assert db.exists()
+
+
+def test_version_and_help() -> None:
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("harvester ")
+    help_text = run_cli("import", "--help")
+    assert help_text.returncode == 0 and "--json" in help_text.stdout
+
+
+def _empty_dir(base: Path) -> Path:
+    folder = base / "empty"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not markdown")
+    return folder
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
