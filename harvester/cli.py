@@ -545,3 +545,156 @@ def fix(
         import_list(db, read_source(plan.path), now)
     run_reconcile(db, now=now)
     ensure_db_shape(db)
+
+
+# --- links ------------------------------------------------------------------------------
+
+LINK_FAIL_ON = {"dead": {"dead"}, "moved": {"dead", "moved"}}
+
+
+def _link_config(allow_private: bool, max_age: str | None = None, exclude: list[str] | None = None) -> Any:
+    from .links import LinkCheckConfig
+
+    config = LinkCheckConfig(allow_private=allow_private, exclude=tuple(exclude or ()))
+    if max_age:
+        try:
+            config = _replace(config, max_age=parse_duration(max_age))
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--max-age") from None
+    return config
+
+
+def _replace(config: Any, **changes: Any) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(config, **changes)
+
+
+AllowPrivate = Annotated[
+    bool, typer.Option("--allow-private", help="Also check loopback, private and link-local addresses.")
+]
+
+
+@app.command()
+@reports_errors
+def links(
+    ctx: typer.Context,
+    all_links: Annotated[bool, typer.Option("--all", help="Check links still ok within --max-age too.")] = False,
+    max_age: Annotated[str, typer.Option("--max-age", help="An ok link younger than this is not checked again.")] = "20h",
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Skip URLs matching this regular expression.")] = None,
+    allow_private: AllowPrivate = False,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 3 when such links exist: dead or moved (moved includes dead).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check every link in the lists; record verdicts and their history."""
+    from .links import check_links
+    from .store import ensure_db_shape, open_db
+
+    if fail_on not in (None, *LINK_FAIL_ON):
+        raise typer.BadParameter("choose dead or moved", param_hint="--fail-on")
+    settings: Settings = ctx.obj
+    config = _link_config(allow_private, max_age, exclude)
+    db = open_db(settings.db)
+    report = asyncio.run(check_links(db, config, all=all_links))
+    ensure_db_shape(db)
+    rows = [_link_row(result) for result in report.results]
+    if as_json:
+        _print_json({"network_down": report.network_down, "checked": report.checked, "not_due": report.not_due,
+                     "requests": report.requests_made, "counts": report.counts(), "links": rows})
+    else:
+        stdout.print(_table(
+            f"{report.checked} links checked ({report.not_due} still fresh), {report.requests_made} requests",
+            ["verdict", "status", "url", "final url / suggestion", "used at"],
+            [[r["verdict"], r["status"], r["url"], r["suggestion"] or r["final_url"] or r["error"], r["used_at"]]
+             for r in rows],
+        ))
+    if report.network_down:
+        stderr.print("[red]error:[/red] network down: no link could be reached; no link was marked as failing", highlight=False)
+        raise typer.Exit(EXIT_FAILED)
+    if fail_on and any(r["verdict"] in LINK_FAIL_ON[fail_on] for r in rows):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _link_row(result: Any) -> dict[str, Any]:
+    return {
+        "url": result.url,
+        "verdict": result.verdict.value,
+        "status": result.status,
+        "final_url": result.final_url,
+        "suggestion": result.suggestion,
+        "error": result.error,
+        "note": result.note,
+        "hops": [hop.as_dict() for hop in result.hops],
+        "used_at": ", ".join(f"{e.list_name}:{e.line}" for e in result.entries),
+        "entries": [{"list": e.list_name, "line": e.line, "section": e.section} for e in result.entries],
+    }
+
+
+# --- refresh and status ---------------------------------------------------------------------
+
+
+@app.command()
+@reports_errors
+def refresh(
+    ctx: typer.Context,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Reading lists or folders (default: seeds/).")] = None,
+    stale_after: Annotated[str, typer.Option("--stale-after", help="Refetch papers older than this.")] = "20h",
+    no_links: Annotated[bool, typer.Option("--no-links", help="Skip the link check.")] = False,
+    no_enrich: Annotated[bool, typer.Option("--no-enrich", help="Skip Semantic Scholar and Hugging Face.")] = False,
+    allow_private: AllowPrivate = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The nightly job: import, fetch, enrich, reconcile and check links, once, under a lock."""
+    from .refresh import RefreshOptions, dumps, run_refresh, summary_lines
+
+    settings: Settings = ctx.obj
+    try:
+        stale = parse_duration(stale_after)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--stale-after") from None
+    options = RefreshOptions(
+        db_path=settings.db,
+        paths=tuple(paths or [Path("seeds")]),
+        arxiv=settings.client_config(),
+        stale_after=stale,
+        links=None if no_links else _link_config(allow_private),
+        enrich=None if no_enrich else _enrich_config(),
+    )
+    report = run_refresh(options, progress=lambda text: stderr.print(text, highlight=False))
+    if as_json:
+        typer.echo(dumps(report))
+    else:
+        for line in summary_lines(report):
+            stdout.print(line, highlight=False)
+    if report.status != "ok":
+        for error in report.errors:
+            stderr.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _enrich_config() -> Any:
+    try:
+        from .enrich import EnrichConfig
+    except ImportError:
+        return None
+    import os
+
+    return EnrichConfig.from_env(os.environ)
+
+
+@app.command()
+@reports_errors
+def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Last runs, what the database holds, what is stale, what failed."""
+    from .status import collect_status
+
+    settings: Settings = ctx.obj
+    _require_db(settings.db)
+    state = collect_status(settings.db)
+    if as_json:
+        _print_json(state)
+        return
+    stdout.print(_table("Last runs", ["run", "started", "ended", "status", "errors"],
+                        [[r["id"], r["started_at"], r["ended_at"], r["status"], "; ".join(r["errors"])] for r in state["runs"]]))
+    stdout.print(_table("Database", ["what", "count"], [[k, v] for k, v in state["counts"].items()]))
+    stdout.print(_table("Needs attention", ["what", "count"], [[k, v] for k, v in state["attention"].items()]))

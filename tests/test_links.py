@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
+import ssl
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -13,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlite_utils import Database
-from standins.web import LocalWeb, Reply, page, redirect, refused_port
+from standins.web import LocalWeb, Reply, page, redirect, refused_port, self_signed_certificate
 
 from harvester.ids import parse_arxiv_url
 from harvester.links import (
@@ -418,6 +420,22 @@ def test_no_cookies_or_credentials_cross_hosts_and_the_user_agent_is_sent(web: L
     assert (first.host, second.host) == ("site.test", "other.test")
     assert "Authorization" not in first.headers and "Cookie" not in second.headers
     assert first.headers["User-Agent"] == DEFAULT_USER_AGENT
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_https_goes_to_the_checked_address_with_the_name_in_tls(tmp_path: Path) -> None:
+    cert, key = self_signed_certificate(tmp_path, "secure.test")
+    with LocalWeb(tls=(cert, key)) as secure:
+        secure.route("/paper", page("Secure"))
+        good = f"https://secure.test:{secure.port}/paper"
+        wrong = f"https://impostor.test:{secure.port}/paper"
+        resolve = resolver_for({"secure.test": "127.0.0.1", "impostor.test": "127.0.0.1"})
+        transport = httpx.AsyncHTTPTransport(verify=ssl.create_default_context(cafile=str(cert)))
+        results = by_url(run(make_db(tmp_path, [good, wrong]), replace(FAST, retries=0), resolver=resolve, transport=transport))
+    assert (results[good].verdict, results[good].status) == ("ok", 200)
+    assert results[wrong].verdict == "unreachable"
+    assert results[wrong].error.startswith("TLS error: ")
+    assert [seen.host for seen in secure.requests] == ["secure.test"]
 
 
 # ---------------------------------------------------------------- politeness and caching

@@ -1,0 +1,279 @@
+"""The nightly job: import -> fetch -> enrich -> reconcile -> links, under one lock, logged in `runs`.
+
+A step that fails (arXiv down, network down, a bad list) is recorded and the
+later steps that can still run go on; the run is then `partial`. Each step
+commits as it goes, so a run killed at any point keeps what it finished and
+the next run picks up the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from .arxiv.client import ArxivClient, ClientConfig, make_http_client
+from .errors import ArxivUnavailable, HarvesterError
+from .findings import run_reconcile
+from .harvest import DEFAULT_STALE_AFTER, HarvestSummary, harvest, listed_ids, save_versions, stale_ids, versions_to_fetch
+from .importer import discover, import_list, read_source
+from .runlog import exclusive_lock, finish_run, record_step, start_run
+from .store import ensure_db_shape, open_db
+from .timeutil import utc_now
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RefreshOptions:
+    db_path: Path
+    paths: tuple[Path, ...] = (Path("seeds"),)
+    arxiv: ClientConfig = field(default_factory=ClientConfig)
+    stale_after: timedelta = DEFAULT_STALE_AFTER
+    links: Any = None  # links.LinkCheckConfig; None skips the link check
+    enrich: Any = None  # enrich.EnrichConfig; None skips enrichment
+
+
+@dataclass
+class StepResult:
+    status: str = "ok"  # ok | partial | failed | skipped
+    counts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "counts": self.counts, "error": self.error}
+
+
+@dataclass
+class RefreshReport:
+    run_id: int
+    status: str
+    steps: dict[str, StepResult]
+    changes: dict[str, Any]
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{name}: {step.error}" for name, step in self.steps.items() if step.error]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "changes": self.changes,
+            "steps": {name: step.as_dict() for name, step in self.steps.items()},
+            "errors": self.errors,
+        }
+
+
+def run_refresh(options: RefreshOptions, progress: Progress = lambda _: None) -> RefreshReport:
+    """Run every step once; raises runlog.AlreadyRunning when another refresh holds the lock."""
+    with exclusive_lock(options.db_path):
+        db = open_db(options.db_path)
+        now = utc_now()
+        run_id = start_run(db, "refresh", now)
+        steps: dict[str, StepResult] = {}
+        before = _link_verdicts(db)
+        for name, step in _steps(options):
+            progress(f"{name} ...")
+            steps[name] = _guarded(step, db, options, now, steps, progress)
+            record_step(db, run_id, name, steps[name].as_dict())
+        ensure_db_shape(db)
+        status = _overall(steps)
+        report = RefreshReport(run_id, status, steps, _changes(steps, before, _link_verdicts(db)))
+        finish_run(db, run_id, status, report.errors, utc_now())
+        db.close()
+        return report
+
+
+StepFunction = Callable[[Database, RefreshOptions, datetime, dict[str, StepResult], Progress], StepResult]
+
+
+def _steps(options: RefreshOptions) -> list[tuple[str, StepFunction]]:
+    steps: list[tuple[str, StepFunction]] = [("import", _import_step), ("fetch", _fetch_step)]
+    if options.enrich is not None:
+        steps.append(("enrich", _enrich_step))
+    steps.append(("reconcile", _reconcile_step))
+    if options.links is not None:
+        steps.append(("links", _links_step))
+    return steps
+
+
+def _guarded(
+    step: StepFunction, db: Database, options: RefreshOptions, now: datetime, done: dict[str, StepResult], progress: Progress
+) -> StepResult:
+    try:
+        return step(db, options, now, done, progress)
+    except HarvesterError as error:
+        return StepResult(status="failed", error=str(error))
+
+
+def _overall(steps: dict[str, StepResult]) -> str:
+    statuses = {step.status for step in steps.values()}
+    if statuses <= {"ok", "skipped"}:
+        return "ok"
+    return "failed" if statuses == {"failed"} else "partial"
+
+
+# --- the steps --------------------------------------------------------------------------
+
+
+def _import_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
+    result = StepResult()
+    errors = []
+    counts = {"lists": 0, "changed": 0, "added": 0, "updated": 0, "removed": 0}
+    for path in discover(list(options.paths)):
+        try:
+            source = read_source(path)
+        except HarvesterError as error:
+            errors.append(str(error))
+            continue
+        imported = import_list(db, source, now)
+        counts["lists"] += 1
+        counts["changed"] += imported.status != "unchanged"
+        for key in ("added", "updated", "removed"):
+            counts[key] += getattr(imported, key)
+    result.counts = counts
+    if errors:
+        result.status = "partial" if counts["lists"] else "failed"
+        result.error = "; ".join(errors)
+    return result
+
+
+def _fetch_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, progress: Progress) -> StepResult:
+    ids = stale_ids(db, listed_ids(db), now, options.stale_after)
+    summary = asyncio.run(_harvest(db, options.arxiv, ids, now, progress)) if ids else HarvestSummary()
+    counts = summary.as_dict()
+    counts["missing"] = len(summary.missing)
+    counts["invalid"] = len(summary.invalid)
+    if summary.failed:
+        return StepResult(status="failed", counts=counts, error=summary.failed)
+    return StepResult(counts=counts)
+
+
+async def _harvest(db: Database, config: ClientConfig, ids: list[str], now: datetime, progress: Progress) -> HarvestSummary:
+    async with make_http_client(config) as http:
+        return await harvest(db, ArxivClient(http, config), ids, now, progress)
+
+
+def _enrich_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
+    from .enrich import run_enrich
+
+    summary = run_enrich(db, options.enrich, now=now)
+    counts = summary.as_dict()
+    partial = bool(counts.get("partial"))
+    return StepResult(status="partial" if partial else "ok", counts=counts, error=counts.get("error") if partial else None)
+
+
+def _reconcile_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
+    versions_added, warning = _fetch_versions(db, options.arxiv, now)
+    if not versions_added and not _inputs_changed(db):
+        return StepResult(status="skipped", counts={"reason": "nothing changed since the last reconcile"})
+    summary = run_reconcile(db, now=now)
+    counts = summary.as_dict() | {"versions_added": versions_added}
+    if warning:
+        return StepResult(status="partial", counts=counts, error=warning)
+    return StepResult(counts=counts)
+
+
+def _fetch_versions(db: Database, config: ClientConfig, now: datetime) -> tuple[int, str | None]:
+    wanted = versions_to_fetch(db)
+    if not wanted:
+        return 0, None
+
+    async def fetch() -> list[Any]:
+        async with make_http_client(config) as http:
+            return await ArxivClient(http, config).fetch_versions(wanted)
+
+    try:
+        papers = asyncio.run(fetch())
+    except ArxivUnavailable as error:
+        return 0, f"earlier versions not fetched: {error}"
+    return save_versions(db, papers, now), None
+
+
+def _inputs_changed(db: Database) -> bool:
+    """Whether anything reconciliation reads changed since it last ran.
+
+    Reconciling unchanged inputs would only touch timestamps, so it is skipped;
+    comparing with the last reconcile (not with this run's steps) also covers a
+    run that was killed between fetching and reconciling.
+    """
+    last = db.execute("SELECT max(ran_at) FROM reconcile_runs").fetchone()[0]
+    if last is None:
+        return True
+    probes = [
+        "SELECT 1 FROM lists WHERE imported_at > :last",
+        "SELECT 1 FROM entries WHERE removed_at > :last",
+        "SELECT 1 FROM papers WHERE last_fetched > :last",
+        "SELECT 1 FROM paper_versions WHERE seen_at > :last",
+        "SELECT 1 FROM missing_papers WHERE last_checked > :last",
+    ]
+    if db["enrichments"].exists():
+        probes.append("SELECT 1 FROM enrichments WHERE fetched_at > :last")
+    return any(db.execute(sql + " LIMIT 1", {"last": last}).fetchone() for sql in probes)
+
+
+def _links_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
+    from .links import check_links
+
+    report = asyncio.run(check_links(db, options.links))
+    counts = {"checked": report.checked, "not_due": report.not_due, "requests": report.requests_made, **report.counts()}
+    if report.network_down:
+        return StepResult(status="failed", counts=counts, error="network down: no link could be reached; no link was marked")
+    return StepResult(counts=counts)
+
+
+# --- what changed -------------------------------------------------------------------------
+
+
+def _link_verdicts(db: Database) -> dict[str, str]:
+    if not db["links"].exists():
+        return {}
+    return {row["url"]: row["verdict"] for row in db.query("SELECT url, verdict FROM links")}
+
+
+def _changes(steps: dict[str, StepResult], before: dict[str, str], after: dict[str, str]) -> dict[str, Any]:
+    fetch = steps.get("fetch", StepResult()).counts
+    reconcile = steps.get("reconcile", StepResult()).counts
+    imported = steps.get("import", StepResult()).counts
+    turned = {url: verdict for url, verdict in after.items() if before.get(url) != verdict}
+    return {
+        "entries_added": imported.get("added", 0),
+        "entries_updated": imported.get("updated", 0),
+        "entries_removed": imported.get("removed", 0),
+        "new_papers": fetch.get("new_papers", 0),
+        "new_versions": fetch.get("new_versions", 0),
+        "missing_papers": fetch.get("missing", 0),
+        "new_findings": reconcile.get("new", 0) + reconcile.get("reopened", 0),
+        "resolved_findings": reconcile.get("resolved", 0),
+        "links_died": sorted(url for url, verdict in turned.items() if verdict == "dead"),
+        "links_moved": sorted(url for url, verdict in turned.items() if verdict == "moved"),
+    }
+
+
+def summary_lines(report: RefreshReport) -> list[str]:
+    """The cron log's morning read: what changed since the last run, then each step."""
+    c = report.changes
+    lines = [
+        f"refresh {report.status} (run {report.run_id})",
+        f"  entries: {c['entries_added']} added, {c['entries_updated']} edited, {c['entries_removed']} removed",
+        f"  papers: {c['new_papers']} new, {c['new_versions']} new versions, {c['missing_papers']} missing on arXiv",
+        f"  findings: {c['new_findings']} new, {c['resolved_findings']} resolved",
+        f"  links: {len(c['links_died'])} died, {len(c['links_moved'])} moved",
+    ]
+    lines += [f"    died: {url}" for url in c["links_died"]]
+    lines += [f"    moved: {url}" for url in c["links_moved"]]
+    for name, step in report.steps.items():
+        detail = ", ".join(f"{k} {v}" for k, v in step.counts.items() if isinstance(v, int | float) and not isinstance(v, bool))
+        lines.append(f"  step {name}: {step.status}" + (f" ({detail})" if detail else "") + (f" - {step.error}" if step.error else ""))
+    return lines
+
+
+def dumps(report: RefreshReport) -> str:
+    return json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str)
