@@ -17,12 +17,16 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from .readinglist import NotedDate
+from .enrich.store import found_enrichments
 from .reconcile import (
+    CodeEvidence,
+    DoiEvidence,
     EntryInput,
     Finding,
     NotedLink,
     PaperInfo,
     ReconcileInput,
+    VenueEvidence,
     VersionInfo,
     reconcile,
 )
@@ -229,6 +233,7 @@ def _load_links(db: Database) -> dict[int, tuple[NotedLink, ...]]:
             NotedLink(
                 url=row["url"], role=row["role"], line=row["line"], position=row["position"],
                 label=row["label"], arxiv_id=row["arxiv_id"], arxiv_version=row["arxiv_version"],
+                marker=row.get("marker"),
             )  # fmt: skip
         )
     return {entry_id: tuple(links) for entry_id, links in grouped.items()}
@@ -254,14 +259,26 @@ def _load_papers(db: Database, ids: list[str]) -> dict[str, PaperInfo]:
         versions[row["arxiv_id"]].append(
             VersionInfo(row["version"], row["title"], parse_iso(row["submitted"]), parse_iso(row["seen_at"]))
         )
+    enrichments = found_enrichments(db, ids)
     papers = {}
     for row in db.query(f"SELECT * FROM papers WHERE arxiv_id IN ({marks})", ids):
         papers[row["arxiv_id"]] = PaperInfo(
             arxiv_id=row["arxiv_id"], title=row["title"], published=parse_iso(row["published"]),
             abstract=row["abstract"] or "", comment=row["comment"], journal_ref=row["journal_ref"],
             withdrawn=bool(row["withdrawn"]), versions=_latest_per_version(versions[row["arxiv_id"]]),
+            **_enrichment_evidence(enrichments.get(row["arxiv_id"], [])),
         )  # fmt: skip
     return papers
+
+
+def _enrichment_evidence(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What enrichment sources add to a paper: venues, official code and published DOIs, by source."""
+    venues = [VenueEvidence(r["source"], text) for r in rows for text in dict.fromkeys((r["venue"], r["journal"])) if text]
+    return {
+        "extra_venues": tuple(venues),
+        "official_code": tuple(CodeEvidence(r["source"], r["code_url"]) for r in rows if r["code_url"]),
+        "published_dois": tuple(DoiEvidence(r["source"], r["doi"]) for r in rows if r["doi"]),
+    }
 
 
 def _latest_per_version(versions: list[VersionInfo]) -> tuple[VersionInfo, ...]:

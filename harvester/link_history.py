@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlite_utils import Database, Migrations
 
+from .ids import RETIRED_MIRROR_HOSTS, host_of
 from .link_verdicts import Judgement, LinkState, PaperFacts, Settled, Verdict
 from .schema import register_migrations
 
@@ -112,11 +113,21 @@ def _target(url: str, rows: list[dict[str, object]]) -> LinkTarget:
     return LinkTarget(url, arxiv_id, version, entries)
 
 
-def fresh_ok_urls(db: Database, since: datetime) -> set[str]:
-    """URLs judged `ok` at or after `since`: a run does not check them again."""
+def fresh_urls(db: Database, since: datetime, verdicts: Iterable[str] = (Verdict.OK.value,)) -> set[str]:
+    """URLs given one of `verdicts` at or after `since`: a run does not check them again.
+
+    Checks made while the network was down are never fresh: nothing was judged.
+    """
+    wanted = sorted(set(verdicts))
+    marks = ", ".join("?" for _ in wanted)
     rows = db.query(
-        "SELECT url FROM links WHERE verdict = ? AND last_checked_at >= ?",
-        [Verdict.OK.value, _iso(since)],
+        f"""
+        SELECT k.url FROM links k
+        WHERE k.last_checked_at >= ? AND k.verdict IN ({marks})
+          AND EXISTS (SELECT 1 FROM link_checks c
+                      WHERE c.url = k.url AND c.checked_at = k.last_checked_at AND c.counted = 1)
+        """,
+        [_iso(since), *wanted],
     )
     return {str(row["url"]) for row in rows}
 
@@ -254,6 +265,54 @@ def verdict_counts(db: Database) -> dict[str, int]:
     for row in link_rows(db):
         counts[str(row["verdict"])] += 1
     return counts
+
+
+_PROBLEMS = """
+    SELECT lk.url, lk.verdict, lk.suggestion, lk.error, lk.note, lk.verdict_since, lk.last_checked_at,
+           l.id AS list_id, l.path AS list_path, l.name AS list_name,
+           e.id AS entry_id, e.entry_key, e.section, el.line, el.arxiv_id
+    FROM links lk
+    JOIN entry_links el ON el.url = lk.url
+    JOIN entries e ON e.id = el.entry_id
+    JOIN lists l ON l.id = e.list_id
+    WHERE e.removed_at IS NULL AND lk.verdict IN ('dead', 'moved')
+    ORDER BY l.path, el.line, lk.url
+"""
+_PROBLEM_KINDS = {"dead": ("dead_link", "warning"), "moved": ("moved_link", "info")}
+
+
+def problem_findings(db: Database) -> list[dict[str, object]]:
+    """Dead and moved links, one row per use, in the shape of reconcile's findings.
+
+    Retired arXiv mirrors are left out: reconcile reports them as `mirror_link`.
+    """
+    ensure_link_tables(db)
+    return [_finding(row) for row in db.query(_PROBLEMS) if host_of(str(row["url"])) not in RETIRED_MIRROR_HOSTS]
+
+
+def _finding(row: dict[str, object]) -> dict[str, object]:
+    kind, severity = _PROBLEM_KINDS[str(row["verdict"])]
+    return {
+        "key": f"{kind}:{row['entry_key']}:{row['url']}",
+        "list_id": row["list_id"],
+        "list_path": row["list_path"],
+        "list_name": row["list_name"],
+        "section": row["section"],
+        "line": row["line"],
+        "entry_id": row["entry_id"],
+        "entry_key": row["entry_key"],
+        "arxiv_id": row["arxiv_id"],
+        "kind": kind,
+        "severity": severity,
+        "noted": row["url"],
+        "arxiv_value": None,
+        "suggestion": row["suggestion"],
+        "source": "links",
+        "detail": row["error"] or row["note"],
+        "first_seen": row["verdict_since"],
+        "last_seen": row["last_checked_at"],
+        "resolved_at": None,
+    }
 
 
 def _hops_json(judgement: Judgement) -> str:

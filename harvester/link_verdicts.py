@@ -466,7 +466,10 @@ def hold(judgement: Judgement, previous: LinkState | None) -> Settled:
     """The state to keep when the whole network was down: nothing is counted."""
     if previous is not None:
         return Settled(**{f: getattr(previous, f) for f in Settled.__dataclass_fields__})
-    return _settled(judgement, 0, None, 0, None)
+    # Never judged before: a failed lookup or connection with the whole network down
+    # says nothing about this link, so it is only `unreachable`, never `dead`.
+    unjudged = replace(judgement, verdict=Verdict.UNREACHABLE, error=f"network down: {judgement.error}")
+    return _settled(unjudged, 0, None, 0, None)
 
 
 def _history(previous: LinkState | None) -> tuple[int, datetime | None, datetime | None]:

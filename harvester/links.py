@@ -43,11 +43,12 @@ from .link_history import (
     EntryRef,
     LinkTarget,
     ensure_link_tables,
-    fresh_ok_urls,
+    fresh_urls,
     link_rows,
     live_targets,
     paper_facts,
     previous_state,
+    problem_findings,
     record_checks,
     verdict_counts,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "Verdict",
     "check_links",
     "link_rows",
+    "problem_findings",
     "system_resolver",
     "verdict_counts",
 ]
@@ -113,6 +115,9 @@ class LinkCheckConfig:
     max_backoff: float = 30.0
     max_retry_after: float = 60.0  # a longer Retry-After is cut to this
     max_age: timedelta = timedelta(hours=20)  # an `ok` younger than this is not checked again
+    # Verdicts kept for max_age. `refresh` keeps every real verdict, so a second
+    # run right after the first changes nothing; a nightly run is past the age anyway.
+    fresh_verdicts: tuple[str, ...] = ("ok",)
     dead_after_runs: int = 3
     dead_after_days: int = 2
     allow_private: bool = False  # loopback, private and link-local addresses
@@ -196,7 +201,7 @@ async def check_links(
     ensure_link_tables(db)
     clock = _utc_clock(now)
     targets = live_targets(db)
-    fresh = set() if all else fresh_ok_urls(db, clock() - config.max_age)
+    fresh = set() if all else fresh_urls(db, clock() - config.max_age, config.fresh_verdicts)
     due = [target for target in targets if target.url not in fresh]
     run = _Run(db, config, clock, run_id)
     remote = run.judge_locally(due)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from .coderepos import same_repo
 from .ids import abs_url, is_retired_mirror, parse_arxiv_url, pdf_url
 from .errors import InvalidArxivId
 from .readinglist import NotedDate
@@ -33,6 +34,9 @@ SEVERITY: dict[str, str] = {
     "withdrawn": "warning",
     "new_version": "info",
     "venue_mismatch": "warning",
+    "code_mismatch": "warning",
+    "code_missing": "info",
+    "published_doi": "info",
     "mirror_link": "warning",
     "category_suspect": "info",
 }
@@ -50,6 +54,7 @@ class NotedLink:
     label: str = ""
     arxiv_id: str | None = None
     arxiv_version: int | None = None
+    marker: str | None = None  # what the curator wrote after the link: "official", "unofficial", ...
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,22 @@ class VenueEvidence:
 
 
 @dataclass(frozen=True)
+class CodeEvidence:
+    """An enrichment source naming the paper's official code repository."""
+
+    source: str  # "huggingface", ...
+    url: str
+
+
+@dataclass(frozen=True)
+class DoiEvidence:
+    """An enrichment source naming the published version's DOI (never arXiv's 10.48550 one)."""
+
+    source: str  # "semantic_scholar", ...
+    doi: str
+
+
+@dataclass(frozen=True)
 class PaperInfo:
     arxiv_id: str
     title: str  # the latest version's
@@ -97,6 +118,8 @@ class PaperInfo:
     withdrawn: bool = False
     versions: tuple[VersionInfo, ...] = ()  # every version harvester has seen, any order
     extra_venues: tuple[VenueEvidence, ...] = ()  # enrichment sources, checked after arXiv's
+    official_code: tuple[CodeEvidence, ...] = ()  # enrichment sources, first one first
+    published_dois: tuple[DoiEvidence, ...] = ()  # enrichment sources, first one first
 
     def venue_evidence(self) -> tuple[VenueEvidence, ...]:
         own = tuple(VenueEvidence("arxiv", t) for t in (self.comment, self.journal_ref) if t)
@@ -157,6 +180,8 @@ def _entry_findings(entry: EntryInput, data: ReconcileInput) -> Iterator[Finding
     yield from _new_version_findings(entry, paper, data.last_run, date_finding is not None)
     yield from _withdrawn_findings(entry, paper)
     yield from _venue_findings(entry, paper)
+    yield from _code_findings(entry, paper)
+    yield from _doi_findings(entry, paper)
 
 
 def _entry_ids(entry: EntryInput) -> list[str]:
@@ -527,6 +552,50 @@ def _venue_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
     )  # fmt: skip
 
 
+# --- code and DOIs from enrichment sources --------------------------------------------
+
+_UNOFFICIAL = re.compile(r"unofficial|non-?official|third[- ]party|reimpl|非官方|复现", re.IGNORECASE)
+
+
+def _code_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
+    if not paper.official_code:
+        return
+    official = paper.official_code[0]
+    code_links = [link for link in entry.links if link.role == "code"]
+    if any(same_repo(link.url, e.url) for link in code_links for e in paper.official_code):
+        return
+    # A link the curator marked as unofficial is no claim about the official code.
+    claimed = [link for link in code_links if not (link.marker and _UNOFFICIAL.search(link.marker))]
+    if not claimed:
+        yield _finding(
+            entry, "code_missing", paper.arxiv_id, arxiv_value=official.url, suggestion=official.url,
+            source=official.source, detail=f"{official.source} names the official code {official.url}; "
+            + ("the entry links only unofficial code" if code_links else "the entry links no code"),
+        )  # fmt: skip
+        return
+    noted = claimed[0]
+    yield _finding(
+        entry, "code_mismatch", paper.arxiv_id, noted=noted.url, arxiv_value=official.url,
+        suggestion=official.url, source=official.source, line=noted.line,
+        detail=f"the code link {noted.url} is not the official repository; {official.source} names "
+        f"{official.url}" + (" (mark the link unofficial if it is a reimplementation)" if not noted.marker else ""),
+    )  # fmt: skip
+
+
+def _doi_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
+    """The published version's DOI, suggested once per entry unless the entry already gives it."""
+    written = (entry.raw + " " + " ".join(link.url for link in entry.links)).casefold()
+    for evidence in paper.published_dois:
+        if evidence.doi.casefold().startswith("10.48550/") or evidence.doi.casefold() in written:
+            continue
+        yield _finding(
+            entry, "published_doi", paper.arxiv_id, arxiv_value=evidence.doi,
+            suggestion=f"https://doi.org/{evidence.doi}", source=evidence.source,
+            detail=f"{evidence.source} gives the published version's DOI {evidence.doi}",
+        )  # fmt: skip
+        return
+
+
 # --- sections ------------------------------------------------------------------------
 
 # Conservative on purpose. Headings may be in any language and papers in English, so
@@ -661,8 +730,8 @@ def _shared_words(a: dict[str, float], b: dict[str, float], limit: int = 5) -> l
 
 
 __all__ = [
-    "DATE_TOLERANCE", "KINDS", "SEVERITY", "EntryInput", "Finding", "NotedLink", "PaperInfo",
-    "ReconcileInput", "VenueEvidence", "VersionInfo", "canonical_link", "date_agrees",
-    "edit_distance", "format_like", "is_title_typo", "is_withdrawn", "reconcile", "title_similarity",
+    "DATE_TOLERANCE", "KINDS", "SEVERITY", "CodeEvidence", "DoiEvidence", "EntryInput", "Finding",
+    "NotedLink", "PaperInfo", "ReconcileInput", "VenueEvidence", "VersionInfo", "canonical_link",
+    "date_agrees", "edit_distance", "format_like", "is_title_typo", "is_withdrawn", "reconcile", "title_similarity",
     "titles_equal",
 ]  # fmt: skip

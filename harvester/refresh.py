@@ -220,9 +220,13 @@ def _inputs_changed(db: Database) -> bool:
 
 
 def _links_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
+    from dataclasses import replace
+
+    from .link_verdicts import Verdict
     from .links import check_links
 
-    report = asyncio.run(check_links(db, options.links))
+    config = replace(options.links, fresh_verdicts=tuple(v.value for v in Verdict if v is not Verdict.SKIPPED))
+    report = asyncio.run(check_links(db, config))
     counts = {"checked": report.checked, "not_due": report.not_due, "requests": report.requests_made, **report.counts()}
     if report.network_down:
         return StepResult(status="failed", counts=counts, error="network down: no link could be reached; no link was marked")

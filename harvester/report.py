@@ -39,6 +39,9 @@ _ACTIONS: dict[str, str] = {
     "withdrawn": "The paper was withdrawn: mark or remove the entry",
     "new_version": "Newer version {arxiv_value}: re-read it",
     "venue_mismatch": "Change the venue {noted} to {suggestion}",
+    "code_mismatch": "Replace the code link {noted} with the official repository {suggestion}",
+    "code_missing": "Add the official code link {suggestion}",
+    "published_doi": "Add the published version's DOI: {suggestion}",
     "mirror_link": "Replace the dead link {noted} with {suggestion}",
     "category_suspect": "Consider moving it to {suggestion}",
 }

@@ -23,7 +23,8 @@ _ALIASES: dict[str, str] = {
     "NeurIPS": r"neurips|nips|neural\s+information\s+processing\s+systems",
     "ICLR": r"iclr|international\s+conference\s+on\s+learning\s+representations",
     "ICML": r"icml|international\s+conference\s+on\s+machine\s+learning",
-    "CVPR": r"cvpr|conference\s+on\s+computer\s+vision\s+and\s+pattern\s+recognition",
+    # Semantic Scholar names CVPR without "Conference on"; arXiv's cs.CV category is no venue.
+    "CVPR": r"cvpr|(?<!arxiv:\s)(?:conference\s+on\s+)?computer\s+vision\s+and\s+pattern\s+recognition",
     "ICCV": r"iccv|international\s+conference\s+on\s+computer\s+vision",
     "ECCV": r"eccv|european\s+conference\s+on\s+computer\s+vision",
     "ICIP": r"icip|international\s+conference\s+on\s+image\s+processing",

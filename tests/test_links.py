@@ -27,6 +27,7 @@ from harvester.links import (
     NameResolutionFailed,
     check_links,
     link_rows,
+    problem_findings,
     verdict_counts,
 )
 from harvester.schema import MIGRATION_SETS
@@ -562,6 +563,21 @@ def test_link_rows_and_counts_for_display(web: LocalWeb, tmp_path: Path) -> None
     assert verdict_counts(db) == {"ok": 1, "moved": 0, "redirected": 0, "dead": 2, "unreachable": 0, "blocked": 0, "skipped": 0}
 
 
+def test_dead_and_moved_links_as_findings(web: LocalWeb, tmp_path: Path) -> None:
+    web.route("/gone", Reply(404))
+    web.route("/old", redirect(308, "/new"))
+    web.route("/new", page("New"))
+    gone, old = web.url("/gone"), web.url("/old")
+    db = make_db(tmp_path, [gone, old, "http://cn.arxiv.org/abs/1907.05642", web.url("/new")])
+    run(db)
+    found = problem_findings(db)
+    assert [(f["kind"], f["severity"], f["line"], f["noted"], f["suggestion"], f["detail"]) for f in found] == [
+        ("dead_link", "warning", 10, gone, None, "HTTP 404"),
+        ("moved_link", "info", 11, old, web.url("/new"), None),
+    ]  # the mirror is reconcile's mirror_link finding, not repeated here
+    assert (found[0]["key"], found[0]["list_name"], found[0]["section"]) == (f"dead_link:entry-10:{gone}", "reading.md", "Papers")
+
+
 def test_a_killed_run_keeps_the_results_it_finished(web: LocalWeb, tmp_path: Path) -> None:
     web.route("/quick", page("Quick"))
     web.route("/slow", Reply(delay=3.0))
@@ -651,3 +667,14 @@ def test_the_seed_list_gets_a_verdict_for_every_link_with_no_network(tmp_path: P
     }
     assert not any("arxiv" in host for host in asked)
     assert all(not r.counted for url, r in results.items() if r.verdict == "unreachable")
+
+
+def test_every_name_failing_to_resolve_is_network_down_not_dead_links(tmp_path: Path) -> None:
+    # A sandbox or a broken resolver answers "no such name" for every host: that
+    # is the network being down, not three dead links.
+    urls = ["https://github.com/a/b", "https://blog.example.com/post", "https://example.org/c"]
+    db = make_db(tmp_path, urls)
+    report = run(db, resolver=resolver_for({}, gone=("github.com", "blog.example.com", "example.org")))
+    assert report.network_down is True
+    assert {url: (r.verdict, r.counted) for url, r in by_url(report).items()} == {url: ("unreachable", False) for url in urls}
+    assert all(stored(db, url)["consecutive_failures"] == 0 for url in urls)

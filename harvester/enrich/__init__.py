@@ -1,0 +1,20 @@
+"""Enrichment beyond arXiv: published venue, DOI and citations (Semantic Scholar), official code (Hugging Face).
+
+    summary = run_enrich(db, EnrichConfig.from_env(os.environ))
+    summary.status  # "ok" or "partial" (a service down, throttling or unknown)
+
+Answers are stored per source in `enrichments` (see store.py), never merged
+into arXiv's columns; reconciliation reads them through `findings.load_inputs`.
+"""
+
+from __future__ import annotations
+
+from .base import Enrichment, EnrichmentUnavailable, Source, SourceSettings
+from .config import DEFAULT_MAX_AGE, DEFAULT_SOURCES, SOURCES, EnrichConfig, SourceSpec
+from .run import EnrichSummary, SourceSummary, enrich, papers_to_enrich, run_enrich
+
+__all__ = [
+    "DEFAULT_MAX_AGE", "DEFAULT_SOURCES", "SOURCES", "EnrichConfig", "EnrichSummary", "Enrichment",
+    "EnrichmentUnavailable", "Source", "SourceSettings", "SourceSpec", "SourceSummary", "enrich",
+    "papers_to_enrich", "run_enrich",
+]  # fmt: skip

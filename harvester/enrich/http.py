@@ -1,0 +1,92 @@
+"""Polite, retrying requests to one enrichment source.
+
+Each source gets its own spacing (`SourceSettings.delay`) through the arXiv
+client's `RateLimiter`, and the same retry rules as arXiv: timeouts, dropped
+connections, 429 and 5xx are "not now" and are retried with exponential
+backoff and jitter, honouring `Retry-After` up to a cap. Every other answer is
+handed back for the source to interpret (a 404 can be a normal answer).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+from ..arxiv.client import RateLimiter, RetryableAnswer, parse_retry_after
+from .base import EnrichmentUnavailable, SourceSettings
+
+log = logging.getLogger(__name__)
+
+_RETRYABLE_STATUS = frozenset({408, 429})  # plus every 5xx
+
+
+class PoliteHttp:
+    """One source's view of the run's AsyncClient: spaced, retried, counted."""
+
+    def __init__(self, client: httpx.AsyncClient, name: str, settings: SourceSettings, limiter: RateLimiter) -> None:
+        self._client = client
+        self._name = name
+        self._settings = settings
+        self._limiter = limiter
+        self.requests_made = 0  # every HTTP request sent, retries included
+
+    async def send(
+        self, method: str, url: str, *, headers: dict[str, str] | None = None, json: object = None
+    ) -> httpx.Response:
+        """The first answer that is not "not now"; EnrichmentUnavailable when none came."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._settings.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type((httpx.TransportError, RetryableAnswer)),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            return await retrying(self._send_once, method, url, headers, json)
+        except (httpx.TransportError, RetryableAnswer) as exc:
+            raise EnrichmentUnavailable(
+                f"{self._name} at {self._settings.base_url} did not answer after "
+                f"{self._settings.max_attempts} attempts; last error: {describe(exc)}"
+            ) from exc
+
+    async def _send_once(
+        self, method: str, url: str, headers: dict[str, str] | None, json: object
+    ) -> httpx.Response:
+        async with self._limiter.slot(self._settings.delay):
+            self.requests_made += 1
+            response = await self._client.request(
+                method, url, headers=headers, json=json, timeout=self._settings.timeout
+            )
+        if response.status_code in _RETRYABLE_STATUS or response.status_code >= 500:
+            raise RetryableAnswer(
+                f"HTTP {response.status_code}", parse_retry_after(response.headers.get("Retry-After"))
+            )
+        return response
+
+    def _wait(self, state: RetryCallState) -> float:
+        failure = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(failure, "retry_after", None)
+        if retry_after is not None:
+            return min(float(retry_after), self._settings.max_retry_after)
+        base, ceiling = self._settings.backoff_base, self._settings.backoff_max
+        # Jitter keeps many clients from retrying in step.
+        return min(ceiling, base * 2 ** (state.attempt_number - 1) + random.uniform(0, base))
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        failure = state.outcome.exception() if state.outcome else None
+        sleep = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "%s request failed (%s); attempt %d of %d, retrying in %.1f s",
+            self._name, describe(failure), state.attempt_number, self._settings.max_attempts, sleep,
+        )  # fmt: skip
+
+
+def describe(failure: BaseException | None) -> str:
+    if failure is None:
+        return "unknown error"
+    if isinstance(failure, RetryableAnswer):
+        return str(failure)
+    return f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__

@@ -1,0 +1,239 @@
+"""Local stand-ins for the enrichment services, served over real HTTP on loopback.
+
+- `SemanticScholarStandIn`: `POST /graph/v1/paper/batch?fields=...` with a JSON
+  body `{"ids": ["ARXIV:<id>", ...]}` (at most 500), answering a JSON list in
+  request order with `null` for papers it does not know; 400 with an `error`
+  object for a malformed request.
+- `HuggingFaceStandIn`: `GET /api/papers/<id>`, the paper page as JSON, or 404
+  with an `error` object when the paper is not indexed.
+
+Both serve tests/fixtures/enrich/seed_enrichments.json unless given other data,
+log every request, and misbehave on demand:
+
+    with SemanticScholarStandIn() as s2:
+        s2.queue_faults(Fault(429, retry_after="1"))  # the next request only
+        s2.always = Fault(503)  # every request until cleared
+        s2.requests  # what was asked, when, and the answer's status
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "enrich" / "seed_enrichments.json"
+S2_BATCH_PATH = "/graph/v1/paper/batch"
+HF_PAPERS_PATH = "/api/papers/"
+S2_MAX_IDS = 500
+
+
+def load_fixture(section: str) -> dict[str, Any]:
+    return dict(json.loads(FIXTURE.read_text(encoding="utf-8"))[section])
+
+
+@dataclass(frozen=True)
+class Fault:
+    """An error answer: used up by one request when queued, or given to all while `always`."""
+
+    status: int
+    retry_after: str | None = None
+    body: bytes = b'{"message": "Too Many Requests. Please wait and try again."}'
+
+
+@dataclass(frozen=True)
+class Seen:
+    method: str
+    path: str
+    ids: tuple[str, ...]  # the arXiv IDs asked for, without the ARXIV: prefix
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+    started: float  # time.monotonic() when the request arrived
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class _JsonService:
+    """A threaded loopback server with a request log and faults; subclasses answer."""
+
+    thread_name = "json-standin"
+
+    def __init__(self, papers: dict[str, Any] | None = None) -> None:
+        self.papers = dict(papers) if papers is not None else self.default_papers()
+        self.always: Fault | None = None
+        self._faults: list[Fault] = []
+        self._log: list[Seen] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    def default_papers(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def answer(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[tuple[str, ...], _Answer]:
+        raise NotImplementedError
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def start(self) -> _JsonService:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.thread_name, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start the stand-in first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # -- faults and log ----------------------------------------------------------
+
+    def queue_faults(self, *faults: Fault) -> None:
+        with self._lock:
+            self._faults.extend(faults)
+
+    @property
+    def requests(self) -> list[Seen]:
+        with self._lock:
+            return list(self._log)
+
+    def reset_log(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    def _serve(self, method: str, target: str, headers: dict[str, str], body: bytes) -> _Answer:
+        parts = urlsplit(target)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        seen = Seen(method, parts.path, (), query, headers, time.monotonic())
+        with self._lock:
+            fault = self._faults.pop(0) if self._faults else self.always
+            self._log.append(seen)
+            index = len(self._log) - 1
+        if fault is not None:
+            ids, answer = _ids_only(parts.path, body), _fault_answer(fault)
+        else:
+            ids, answer = self.answer(method, parts.path, query, body)
+        with self._lock:
+            self._log[index] = replace(seen, ids=ids, status=answer.status)
+        return answer
+
+
+class SemanticScholarStandIn(_JsonService):
+    thread_name = "semantic-scholar-standin"
+
+    def default_papers(self) -> dict[str, Any]:
+        return load_fixture("semantic_scholar")
+
+    def answer(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[tuple[str, ...], _Answer]:
+        if method != "POST" or path != S2_BATCH_PATH:
+            return (), _json(404, {"error": f"Not found: {path}"})
+        try:
+            requested = json.loads(body)["ids"]
+        except (ValueError, KeyError, TypeError):
+            return (), _json(400, {"error": "Unacceptable body: expected {\"ids\": [...]}"})
+        if not isinstance(requested, list) or len(requested) > S2_MAX_IDS:
+            return (), _json(400, {"error": f"ids must be a list of at most {S2_MAX_IDS}"})
+        ids = tuple(_strip_prefix(str(i)) for i in requested)
+        fields = [f for f in query.get("fields", "").split(",") if f]
+        return ids, _json(200, [self._paper(i, fields) for i in ids])
+
+    def _paper(self, arxiv_id: str, fields: list[str]) -> dict[str, Any] | None:
+        paper = self.papers.get(arxiv_id)
+        if paper is None:
+            return None
+        # Like the real API: paperId always, then only the fields asked for.
+        return {"paperId": paper.get("paperId"), **{f: paper.get(f) for f in fields}}
+
+
+class HuggingFaceStandIn(_JsonService):
+    thread_name = "huggingface-standin"
+
+    def default_papers(self) -> dict[str, Any]:
+        return load_fixture("huggingface")
+
+    def answer(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[tuple[str, ...], _Answer]:
+        if method != "GET" or not path.startswith(HF_PAPERS_PATH):
+            return (), _json(404, {"error": "Not Found"})
+        arxiv_id = path[len(HF_PAPERS_PATH) :]
+        paper = self.papers.get(arxiv_id)
+        if paper is None:
+            return (arxiv_id,), _json(404, {"error": "Paper not found"})
+        return (arxiv_id,), _json(200, paper)
+
+
+def _ids_only(path: str, body: bytes) -> tuple[str, ...]:
+    """The IDs a faulted request asked for, so the log shows them too."""
+    if path.startswith(HF_PAPERS_PATH):
+        return (path[len(HF_PAPERS_PATH) :],)
+    try:
+        return tuple(_strip_prefix(str(i)) for i in json.loads(body)["ids"])
+    except (ValueError, KeyError, TypeError):
+        return ()
+
+
+def _strip_prefix(text: str) -> str:
+    return re.sub(r"^arxiv:", "", text, flags=re.IGNORECASE)
+
+
+def _json(status: int, payload: Any) -> _Answer:
+    return _Answer(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+def _fault_answer(fault: Fault) -> _Answer:
+    headers = (("Retry-After", fault.retry_after),) if fault.retry_after is not None else ()
+    return _Answer(fault.status, fault.body, headers)
+
+
+def _handler_for(service: _JsonService) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            self._reply(b"")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._reply(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+        def _reply(self, body: bytes) -> None:
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            answer = service._serve(self.command, self.path, headers, body)
+            try:
+                self.send_response(answer.status)
+                self.send_header("Content-Type", "application/json")
+                for name, value in answer.headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up: nothing to answer
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass  # the request log replaces stderr noise
+
+    return Handler

@@ -1,0 +1,172 @@
+"""`harvester refresh`, the nightly job, as real processes against the local arXiv and a local web."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from standins.arxiv import ArxivStandIn, Fault
+from standins.web import LocalWeb, page, redirect
+
+from tests.cli import ROOT, run_cli
+
+SEED = ROOT / "seeds" / "model-compression.md"
+HISTORY_TABLES = {"runs", "_sqlite_migrations"}
+
+
+@pytest.fixture
+def arxiv() -> Iterator[ArxivStandIn]:
+    with ArxivStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def web() -> Iterator[LocalWeb]:
+    with LocalWeb() as server:
+        server.route("/tool", page("A tool"))
+        server.route("/old-home", redirect(301, "/new-home"))
+        server.route("/new-home", page("New home"))
+        server.route("/gone", page("Gone", status=404))
+        yield server
+
+
+@pytest.fixture
+def lists(tmp_path: Path, web: LocalWeb) -> Path:
+    """The seed list plus a small list whose links point at the local web."""
+    folder = tmp_path / "lists"
+    folder.mkdir()
+    (folder / "model-compression.md").write_bytes(SEED.read_bytes())
+    (folder / "tools.md").write_text(
+        "# Tools\n\n"
+        f"1. [And the Bit Goes Down](https://arxiv.org/abs/1907.05686) [code]({web.url('/tool')})\n"
+        f"1. [A moved home page]({web.url('/old-home')})\n"
+        f"1. [A page that is gone]({web.url('/gone')})\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def env_for(arxiv: ArxivStandIn, **extra: str) -> dict[str, str]:
+    return {
+        "HARVESTER_ARXIV_URL": arxiv.url,
+        "HARVESTER_ARXIV_DELAY": "0",
+        "HARVESTER_ARXIV_BACKOFF": "0.05",
+        "HARVESTER_ARXIV_TIMEOUT": "5",
+        "HARVESTER_ENRICH_SOURCES": "",
+        **extra,
+    }
+
+
+def refresh(db: Path, lists: Path, arxiv: ArxivStandIn, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli("refresh", str(lists), "--allow-private", *args, db=db, env=env_for(arxiv))
+
+
+def dump(db: Path, skip: set[str] = HISTORY_TABLES) -> dict[str, list[tuple]]:
+    with sqlite3.connect(db) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%'")]
+        return {t: conn.execute(f"SELECT * FROM [{t}] ORDER BY 1, 2").fetchall() for t in tables if t not in skip}
+
+
+def test_refresh_fills_every_table_and_a_second_run_changes_nothing(tmp_path: Path, lists: Path, arxiv: ArxivStandIn, web: LocalWeb) -> None:
+    db = tmp_path / "h.db"
+    first = refresh(db, lists, arxiv, "--json")
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["status"] == "ok"
+    assert report["changes"]["new_papers"] == 19
+    assert {s: v["status"] for s, v in report["steps"].items()} == {
+        "import": "ok", "fetch": "ok", "enrich": "ok", "reconcile": "ok", "links": "ok",
+    }
+    assert report["changes"]["links_moved"] == [web.url("/old-home")]
+    assert web.url("/gone") in report["changes"]["links_died"]
+    tables = dump(db, skip=set())
+    empty = sorted(t for t, rows in tables.items() if not rows and t not in {"missing_papers", "enrichments"})
+    assert empty == [], f"tables left empty: {empty}"
+
+    arxiv.reset_log()
+    web_hits = len(web.requests)
+    second = refresh(db, lists, arxiv, "--json")
+    assert second.returncode == 0, second.stderr
+    again = json.loads(second.stdout)
+    assert again["steps"]["fetch"]["counts"]["requests_made"] == 0
+    assert arxiv.requests == []
+    assert len(web.requests) == web_hits
+    assert dump(db) == {t: rows for t, rows in tables.items() if t not in HISTORY_TABLES}
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*), count(DISTINCT status) FROM runs").fetchone() == (2, 1)
+
+
+def test_a_failing_step_does_not_stop_the_others(tmp_path: Path, lists: Path, arxiv: ArxivStandIn) -> None:
+    db = tmp_path / "h.db"
+    result = run_cli(
+        "refresh", str(lists), "--allow-private", "--json", db=db,
+        env=env_for(arxiv, HARVESTER_ARXIV_URL="http://127.0.0.1:9/api/query", HARVESTER_ARXIV_ATTEMPTS="1"),
+    )
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["status"] == "partial"
+    assert report["steps"]["fetch"]["status"] == "failed"
+    assert "127.0.0.1:9" in report["steps"]["fetch"]["error"]
+    assert report["steps"]["import"]["status"] == "ok"
+    assert report["steps"]["links"]["status"] == "ok"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM entries").fetchone()[0] > 0
+        assert conn.execute("SELECT status FROM runs").fetchall() == [("partial",)]
+
+
+def test_two_refreshes_at_once_one_runs_the_other_exits_1(tmp_path: Path, lists: Path, arxiv: ArxivStandIn) -> None:
+    db = tmp_path / "h.db"
+    assert run_cli("import", str(lists), db=db).returncode == 0
+    arxiv.queue_faults(Fault.hang(3))  # keeps the first refresh busy inside its lock
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")} | env_for(arxiv, HARVESTER_ARXIV_TIMEOUT="10")
+    command = [sys.executable, "-m", "harvester", "--db", str(db), "refresh", str(lists), "--allow-private"]
+    first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while not arxiv.requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+    started = time.monotonic()
+    second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    quick = time.monotonic() - started
+    first.communicate(timeout=60)
+    assert second.returncode == 1
+    assert "already running" in second.stderr
+    assert quick < 2.5, "the second refresh must not wait for the first"
+    assert first.returncode == 0
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*) FROM runs").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) - count(DISTINCT arxiv_id) FROM papers").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) - count(DISTINCT key) FROM findings").fetchone() == (0,)
+
+
+def test_refresh_killed_at_random_points_keeps_a_valid_db_and_the_next_run_finishes(tmp_path: Path, lists: Path, arxiv: ArxivStandIn) -> None:
+    db = tmp_path / "h.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")} | env_for(arxiv, HARVESTER_ARXIV_DELAY="0.3")
+    command = [sys.executable, "-m", "harvester", "--db", str(db), "refresh", str(lists), "--allow-private"]
+    rng = random.Random(20261126)
+    for _ in range(5):
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 2.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    final = refresh(db, lists, arxiv, "--json")
+    assert final.returncode == 0, final.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*), count(DISTINCT arxiv_id) FROM papers").fetchone() == (19, 19)
+        assert conn.execute("SELECT count(*) - count(DISTINCT key) FROM findings").fetchone() == (0,)
+        open_kinds = {r[0] for r in conn.execute("SELECT kind FROM findings WHERE resolved_at IS NULL")}
+        assert {"title_typo", "title_outdated", "date_mismatch", "mirror_link"} <= open_kinds
+        statuses = [r[0] for r in conn.execute("SELECT status FROM runs ORDER BY id")]
+    assert statuses[-1] == "ok" and set(statuses[:-1]) <= {"killed", "running"}
