@@ -630,6 +630,45 @@ def _link_row(result: Any) -> dict[str, Any]:
     }
 
 
+# --- enrich ---------------------------------------------------------------------------
+
+
+@app.command()
+@reports_errors
+def enrich(
+    ctx: typer.Context,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this source: semantic_scholar or huggingface (repeatable).")
+    ] = None,
+    all_papers: Annotated[bool, typer.Option("--all", help="Ask again even when the last answer is younger than the age.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Published venue, DOI, citations and official code from Semantic Scholar and Hugging Face."""
+    import os
+
+    from .enrich import SOURCES, EnrichConfig, run_enrich
+    from .store import ensure_db_shape, open_db
+
+    for name in source or []:
+        if name not in SOURCES:
+            raise typer.BadParameter(f"unknown source {name!r}; choose from {', '.join(SOURCES)}", param_hint="--source")
+    settings: Settings = ctx.obj
+    config = EnrichConfig.from_env(os.environ)
+    db = open_db(settings.db)
+    summary = run_enrich(db, config, sources=source or None, all=all_papers, now=utc_now())
+    ensure_db_shape(db)
+    result = summary.as_dict()
+    if as_json:
+        _print_json(result)
+    else:
+        rows = [[name, s["due"], s["found"], s["not_found"], s["failed"], s["requests_made"], s["error"]]
+                for name, s in result["sources"].items()]
+        stdout.print(_table(f"enrichment {result['status']}", ["source", "due", "found", "not found", "failed", "requests", "error"], rows))
+    if summary.partial:
+        stderr.print(f"[yellow]partial:[/yellow] {summary.error}; earlier answers are kept", highlight=False)
+        raise typer.Exit(EXIT_FAILED)
+
+
 # --- refresh and status ---------------------------------------------------------------------
 
 

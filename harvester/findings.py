@@ -273,7 +273,8 @@ def _load_papers(db: Database, ids: list[str]) -> dict[str, PaperInfo]:
 
 def _enrichment_evidence(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """What enrichment sources add to a paper: venues, official code and published DOIs, by source."""
-    venues = [VenueEvidence(r["source"], text) for r in rows for text in dict.fromkeys((r["venue"], r["journal"])) if text]
+    texts = [(r["source"], text) for r in rows for text in dict.fromkeys((r["venue"], r["journal"])) if text]
+    venues = [VenueEvidence(source, text) for source, text in texts]
     return {
         "extra_venues": tuple(venues),
         "official_code": tuple(CodeEvidence(r["source"], r["code_url"]) for r in rows if r["code_url"]),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from standins.arxiv import ArxivStandIn, Fault
+from standins.scholar import HuggingFaceStandIn, SemanticScholarStandIn
 from standins.web import LocalWeb, page, redirect
 
 from tests.cli import ROOT, run_cli
@@ -27,6 +28,12 @@ HISTORY_TABLES = {"runs", "_sqlite_migrations"}
 def arxiv() -> Iterator[ArxivStandIn]:
     with ArxivStandIn() as standin:
         yield standin
+
+
+@pytest.fixture
+def scholars() -> Iterator[tuple[SemanticScholarStandIn, HuggingFaceStandIn]]:
+    with SemanticScholarStandIn() as s2, HuggingFaceStandIn() as hf:
+        yield s2, hf
 
 
 @pytest.fixture
@@ -76,9 +83,24 @@ def dump(db: Path, skip: set[str] = HISTORY_TABLES) -> dict[str, list[tuple]]:
         return {t: conn.execute(f"SELECT * FROM [{t}] ORDER BY 1, 2").fetchall() for t in tables if t not in skip}
 
 
-def test_refresh_fills_every_table_and_a_second_run_changes_nothing(tmp_path: Path, lists: Path, arxiv: ArxivStandIn, web: LocalWeb) -> None:
+def enrich_env(s2: SemanticScholarStandIn | str, hf: HuggingFaceStandIn | str) -> dict[str, str]:
+    return {
+        "HARVESTER_ENRICH_SOURCES": "semantic_scholar,huggingface",
+        "HARVESTER_S2_URL": s2 if isinstance(s2, str) else s2.url,
+        "HARVESTER_HF_URL": hf if isinstance(hf, str) else hf.url,
+        "HARVESTER_S2_DELAY": "0",
+        "HARVESTER_HF_DELAY": "0",
+        "HARVESTER_ENRICH_BACKOFF": "0.05",
+    }
+
+
+def test_refresh_fills_every_table_and_a_second_run_changes_nothing(
+    tmp_path: Path, lists: Path, arxiv: ArxivStandIn, web: LocalWeb, scholars: tuple
+) -> None:
     db = tmp_path / "h.db"
-    first = refresh(db, lists, arxiv, "--json")
+    s2, hf = scholars
+    env = env_for(arxiv, **enrich_env(s2, hf))
+    first = run_cli("refresh", str(lists), "--allow-private", "--json", db=db, env=env)
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
     assert report["status"] == "ok"
@@ -89,16 +111,18 @@ def test_refresh_fills_every_table_and_a_second_run_changes_nothing(tmp_path: Pa
     assert report["changes"]["links_moved"] == [web.url("/old-home")]
     assert web.url("/gone") in report["changes"]["links_died"]
     tables = dump(db, skip=set())
-    empty = sorted(t for t, rows in tables.items() if not rows and t not in {"missing_papers", "enrichments"})
+    empty = sorted(t for t, rows in tables.items() if not rows and t != "missing_papers")
     assert empty == [], f"tables left empty: {empty}"
 
     arxiv.reset_log()
+    s2.reset_log()
+    hf.reset_log()
     web_hits = len(web.requests)
-    second = refresh(db, lists, arxiv, "--json")
+    second = run_cli("refresh", str(lists), "--allow-private", "--json", db=db, env=env)
     assert second.returncode == 0, second.stderr
     again = json.loads(second.stdout)
     assert again["steps"]["fetch"]["counts"]["requests_made"] == 0
-    assert arxiv.requests == []
+    assert arxiv.requests == [] and s2.requests == [] and hf.requests == []
     assert len(web.requests) == web_hits
     assert dump(db) == {t: rows for t, rows in tables.items() if t not in HISTORY_TABLES}
     with sqlite3.connect(db) as conn:
@@ -170,3 +194,26 @@ def test_refresh_killed_at_random_points_keeps_a_valid_db_and_the_next_run_finis
         assert {"title_typo", "title_outdated", "date_mismatch", "mirror_link"} <= open_kinds
         statuses = [r[0] for r in conn.execute("SELECT status FROM runs ORDER BY id")]
     assert statuses[-1] == "ok" and set(statuses[:-1]) <= {"killed", "running"}
+
+
+def test_enrichment_services_down_leave_the_rest_of_the_refresh_done(
+    tmp_path: Path, lists: Path, arxiv: ArxivStandIn, scholars: tuple
+) -> None:
+    db = tmp_path / "h.db"
+    s2, hf = scholars
+    assert run_cli("refresh", str(lists), "--allow-private", db=db, env=env_for(arxiv, **enrich_env(s2, hf))).returncode == 0
+    kept = "SELECT arxiv_id, source, status, fetched_at, venue, code_url, raw FROM enrichments ORDER BY 1, 2"
+    with sqlite3.connect(db) as conn:
+        before = conn.execute(kept).fetchall()
+    assert len(before) == 38
+    down = "http://127.0.0.1:9"  # nothing listens there
+    env = env_for(arxiv, **enrich_env(down, down), HARVESTER_ENRICH_MAX_AGE="0s")
+    result = run_cli("refresh", str(lists), "--allow-private", "--json", "--stale-after", "0s", db=db, env=env)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["status"] == "partial"
+    assert report["steps"]["enrich"]["status"] == "partial"
+    assert {report["steps"][s]["status"] for s in ("import", "fetch", "links")} == {"ok"}
+    assert report["steps"]["reconcile"]["status"] in {"ok", "skipped"}
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(kept).fetchall() == before  # every earlier answer kept

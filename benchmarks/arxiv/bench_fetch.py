@@ -17,9 +17,12 @@ Every fetch runs in a fresh child process (this file with --worker), so its
 peak RSS (getrusage) belongs to that one run; the stand-in stays in this
 process and its request log is read after each child. Wall times come from
 runs without tracemalloc; tracemalloc peaks come from separate runs of the
-same fetch, because tracing slows allocation-heavy parsing several times.
+same fetch, because tracing slows allocation-heavy parsing several times
+(about ten times for harvester's parser). By default the traced runs stop at
+1,000 IDs and the whole benchmark takes about 2.5 minutes on 2 cores;
+--trace-large adds traced runs at 10,000 IDs (about 7 minutes in all).
 
-    .venv/bin/python benchmarks/arxiv/bench_fetch.py [--repeats N] [--no-tracemalloc]
+    .venv/bin/python benchmarks/arxiv/bench_fetch.py [--trace-large] [--repeats N] [--no-tracemalloc]
 
 Writes results.md and results.json beside this file. Loopback only.
 """
@@ -137,9 +140,10 @@ def _harvester_run(spec: dict[str, Any], ids: list[str], sampler: _Sampler, out:
 
     config = ClientConfig(base_url=spec["url"], delay=0.0, batch_size=BATCH_SIZE)
     db = open_db(spec["db"]) if spec["tool"] == "harvester_full" else None  # created before the clock starts
+    http_client = make_http_client(config)  # likewise (arxiv.py's Client is also built before)
 
     async def fetch() -> None:
-        async with make_http_client(config) as http:
+        async with http_client as http:
             client = ArxivClient(http, config)
             try:
                 if db is not None:
@@ -365,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per case below 10,000 IDs (median kept)")
     parser.add_argument("--large-repeats", type=int, default=1, help="timed runs per case at 10,000 IDs")
     parser.add_argument("--no-tracemalloc", action="store_true", help="skip the traced (slow) memory runs")
+    parser.add_argument("--trace-large", action="store_true", help="also trace the 10,000-ID runs (about 5 minutes more)")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated; 19 means the seed IDs")
     args = parser.parse_args(argv)
     if args.worker:
@@ -377,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     report: dict[str, Any] = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": RERUN,
+        "command": " ".join([RERUN, *(argv if argv is not None else sys.argv[1:])]),
+        "default_command": RERUN,
         "machine": machine(),
         "settings": {
             "harvester": {"delay_s": 0, "batch_size": BATCH_SIZE, "max_attempts": 6, "transport": "httpx, POST, 1 connection"},
@@ -386,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
             "repeats": args.repeats,
             "large_repeats": args.large_repeats,
             "tracemalloc": not args.no_tracemalloc,
+            "tracemalloc_at_10000": args.trace_large and not args.no_tracemalloc,
         },
         "sizes": {},
     }
@@ -423,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
                 if spec["tool"] == "arxivpy" and not timed["error"]:
                     digests[name] = workdir / f"digest_{size}_{name}.json"
                     runner.run({**spec, "mode": "digest", "digest_file": str(digests[name])})
-                if not args.no_tracemalloc and not timed["error"]:
+                if not args.no_tracemalloc and not timed["error"] and (size < 10000 or args.trace_large):
                     memory_jobs.append((size, name, {**spec, "mode": "mem", "digest_file": None}))
 
             reference = digests.get("harvester_full")
@@ -484,9 +491,12 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{m['implementation']} {m['python']} (arxiv.py {m['packages'].get('arxiv')}, httpx {m['packages'].get('httpx')}, "
         f"feedparser {m['packages'].get('feedparser')}, lxml {m['packages'].get('lxml')}). Whole run: {report['total_s']} s.",
         "",
-        "Rerun from the repository root (rewrites this file and `results.json`):",
+        "Produced by this command, run from the repository root (a rerun rewrites this file and `results.json`):",
         "",
         f"    {report['command']}",
+        "",
+        f"Without `--trace-large` (`{report['default_command']}`) the traced runs stop at 1,000 IDs and the run "
+        "takes about 2.5 minutes instead of 7; everything else is the same.",
         "",
         "Server: `tests/standins/arxiv.py` on 127.0.0.1 in synthetic mode, inside the benchmark's own process; "
         "each fetch runs in a fresh child process, so its peak RSS is its own. "
@@ -499,8 +509,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "## harvester: requests, time, memory",
         "",
-        "| IDs | path | batches | requests (stand-in / client) | expected ceil(n/500) | wall s | IDs/s | peak RSS MiB | RSS after each batch MiB (first / max / last) | tracemalloc peak MiB | traced after each batch MiB (first / max / last) |",
-        "|---:|---|---:|---|---:|---:|---:|---:|---|---:|---|",
+        "| IDs | path | batches | requests (stand-in / client) | expected ceil(n/500) | wall s | IDs/s | RSS before fetch MiB | peak RSS MiB | RSS after each batch MiB (first / max / last) | tracemalloc peak MiB | traced after each batch MiB (first / max / last) |",
+        "|---:|---|---:|---|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     labels = {"harvester_full": "client + SQLite (`harvest`)", "harvester_client": "client alone (`fetch_many`, batches discarded)"}
     for size, entry in report["sizes"].items():
@@ -515,11 +525,28 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"| {entry['ids']:,} | {labels[name]} | {case.get('batches', '-')} | "
                 f"{case.get('standin_requests')} / {case.get('client_requests')} | {entry['expected_harvester_requests']} | "
-                f"{_s(wall)} | {rate} | {_mib(case['rss_peak_kib_median'])} | {_samples_span(run.get('rss_samples_kib') or [], 'kib')} | "
+                f"{_s(wall)} | {rate} | {_mib(run.get('rss_before_kib'))} | {_mib(case['rss_peak_kib_median'])} | {_samples_span(run.get('rss_samples_kib') or [], 'kib')} | "
                 f"{_mib(traced.get('tracemalloc_peak_bytes'), 'b')} | {_samples_span(traced.get('traced_samples_bytes') or [], 'b')} |"
             )
             if case.get("error"):
-                lines.append(f"| | error: {case['error']} | | | | | | | | | |")
+                lines.append(f"| | error: {case['error']} | | | | | | | | | | |")
+
+    series = []
+    for size, entry in report["sizes"].items():
+        if entry["ids"] < 1000:
+            continue
+        for name in ("harvester_full", "harvester_client"):
+            case = entry["cases"].get(name)
+            if not case:
+                continue
+            rss = [v for v in case["runs"][0].get("rss_samples_kib") or [] if v is not None]
+            traced = (case.get("traced") or {}).get("traced_samples_bytes") or []
+            if rss:
+                series.append(f"- {entry['ids']:,} IDs, {labels[name]}, RSS MiB: " + " ".join(_mib(v) for v in rss))
+            if traced:
+                series.append(f"- {entry['ids']:,} IDs, {labels[name]}, traced MiB: " + " ".join(_mib(v, 'b') for v in traced))
+    if series:
+        lines += ["", "Memory after each batch (one value per batch of 500 IDs, in order):", "", *series]
 
     p = report["parse"]
     lines += [
@@ -603,6 +630,14 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _busy(report: dict[str, Any]) -> str:
+    for entry in reversed(list(report["sizes"].values())):
+        run = ((entry["cases"].get("harvester_full") or {}).get("runs") or [{}])[0]
+        if run.get("standin_busy_s") is not None:
+            return f"{run['standin_busy_s']:.2f} s in all for the {run['standin_requests']} requests of {entry['ids']:,} IDs"
+    return "briefly"
+
+
 def conclusions(report: dict[str, Any]) -> list[str]:
     out: list[str] = []
     sizes = report["sizes"]
@@ -670,8 +705,8 @@ def conclusions(report: dict[str, Any]) -> list[str]:
         out.append(
             f"Parsing the recorded page: harvester's `parse_feed` reads {parse['harvester']['entries_per_s_median']:,.0f} entries/s, "
             f"arxiv.py's lxml parser {parse['arxivpy']['entries_per_s_median']:,.0f} "
-            f"({parse['arxivpy']['entries_per_s_median'] / parse['harvester']['entries_per_s_median']:.1f}x). With no network in the way "
-            "and about as many requests, harvester's longer wall time is its own CPU: two parsing passes per entry (feedparser for "
+            f"({parse['arxivpy']['entries_per_s_median'] / parse['harvester']['entries_per_s_median']:.1f}x). Requests cost little "
+            f"on loopback (the stand-in was busy {_busy(report)}), so harvester's longer wall time is its own CPU: two parsing passes per entry (feedparser for "
             "dates, links and tags, ElementTree for affiliations, DOIs and the raw entry kept for `raw_entries`), plus the SQLite "
             "writes on the full path. Against arXiv itself the 3 s spacing between requests outweighs either."
         )

@@ -91,11 +91,18 @@ def _sources_from_env(environ: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n.strip() for n in environ[SOURCES_ENV].split(",") if n.strip()))
 
 
+ATTEMPTS_ENV = "HARVESTER_ENRICH_ATTEMPTS"
+BACKOFF_ENV = "HARVESTER_ENRICH_BACKOFF"
+
+
 def _settings_from_env(spec: SourceSpec, environ: Mapping[str, str]) -> SourceSettings:
+    defaults = SourceSettings(base_url=spec.default_url)
     return SourceSettings(
         base_url=environ.get(spec.url_env) or spec.default_url,
         delay=_seconds(environ, spec.delay_env, spec.default_delay),
         api_key=environ.get(spec.key_env) or None,
+        max_attempts=max(1, int(_seconds(environ, ATTEMPTS_ENV, defaults.max_attempts))),
+        backoff_base=_seconds(environ, BACKOFF_ENV, defaults.backoff_base),
     )
 
 
