@@ -99,7 +99,7 @@ def _diff_line(line: str) -> str:
 # Finding kinds -> how to find the span to replace. A finding the editor cannot place
 # exactly is skipped with a reason, never guessed.
 Editor = Callable[["_Source", dict[str, Any]], "tuple[int, int, str] | str"]
-SAFE_KINDS = ("title_typo", "title_outdated", "date_mismatch", "mirror_link")
+SAFE_KINDS = ("title_typo", "title_outdated", "date_mismatch", "mirror_link", "moved_link")
 
 
 def plan_fixes(db: Database, path: Path | None = None, kinds: set[str] | None = None) -> list[FixPlan]:
@@ -167,7 +167,27 @@ def _fixable_findings(db: Database, list_id: int, kinds: tuple[str, ...]) -> lis
           AND f.kind IN ({marks}) AND f.suggestion IS NOT NULL
         ORDER BY f.line, f.key
     """
-    return list(db.query(sql, [list_id, *kinds]))
+    found = list(db.query(sql, [list_id, *kinds]))
+    if "moved_link" in kinds:
+        found += _moved_links(db, list_id)
+    return found
+
+
+def _moved_links(db: Database, list_id: int) -> list[dict[str, Any]]:
+    """Links that moved for good (every hop permanent): the link checker's verdicts, not findings."""
+    from .link_history import problem_findings
+
+    entry_lines = {
+        row["id"]: (row["line"], row["end_line"])
+        for row in db.query("SELECT id, line, end_line FROM entries WHERE list_id = ?", [list_id])
+    }
+    moved = []
+    for problem in problem_findings(db):
+        if problem["kind"] != "moved_link" or problem["list_id"] != list_id or not problem["suggestion"]:
+            continue
+        first, last = entry_lines[problem["entry_id"]]
+        moved.append({**problem, "entry_line": first, "entry_end_line": last})
+    return moved
 
 
 def _plan(list_row: dict[str, Any], findings: list[dict[str, Any]]) -> FixPlan:
@@ -294,7 +314,7 @@ EDITORS: dict[str, Editor] = {
     "title_outdated": _title_edit,
     "date_mismatch": _date_edit,
     "mirror_link": _url_edit,
-    # A permanently moved link is the same kind of edit: EDITORS["moved"] = _url_edit.
+    "moved_link": _url_edit,  # from the link checker: every hop was permanent
 }
 
 

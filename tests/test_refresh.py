@@ -217,3 +217,14 @@ def test_enrichment_services_down_leave_the_rest_of_the_refresh_done(
     assert report["steps"]["reconcile"]["status"] in {"ok", "skipped"}
     with sqlite3.connect(db) as conn:
         assert conn.execute(kept).fetchall() == before  # every earlier answer kept
+
+
+def test_fix_rewrites_a_permanently_moved_link(tmp_path: Path, lists: Path, arxiv: ArxivStandIn, web: LocalWeb) -> None:
+    db = tmp_path / "h.db"
+    assert refresh(db, lists, arxiv).returncode in (0, 1)
+    result = run_cli("fix", str(lists / "tools.md"), "--kinds", "moved_link", db=db)
+    assert result.returncode == 0, result.stderr
+    removed = [line for line in result.stdout.splitlines() if line.startswith("-") and not line.startswith("---")]
+    added = [line for line in result.stdout.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert removed == [f"-1. [A moved home page]({web.url('/old-home')})"]
+    assert added == [f"+1. [A moved home page]({web.url('/new-home')})"]
