@@ -110,6 +110,19 @@ def test_refresh_fills_every_table_and_a_second_run_changes_nothing(
     }
     assert report["changes"]["links_moved"] == [web.url("/old-home")]
     assert web.url("/gone") in report["changes"]["links_died"]
+    with sqlite3.connect(db) as conn:
+        problems = conn.execute(
+            "SELECT f.kind, f.arxiv_id FROM findings f JOIN lists l ON l.id = f.list_id "
+            "WHERE l.name = 'model-compression.md' AND f.resolved_at IS NULL AND f.severity IN ('error', 'warning')"
+        ).fetchall()
+    mirrored = ["1905.10324", "1907.00274", "1905.08793", "1907.00262", "1905.10145", "1910.04576", "1905.07376",
+                "1907.00593", "2006.09679", "1905.07072", "1907.05640", "1910.04641", "1906.08859", "1905.08170",
+                "1905.08922", "1907.05642", "1907.05686"]
+    assert sorted(problems) == sorted(
+        [("title_typo", "1510.00149"), ("title_typo", "1910.04576"), ("title_outdated", "1907.05642"),
+         ("date_mismatch", "1907.00262"), ("venue_mismatch", "1910.04641")]
+        + [("mirror_link", arxiv_id) for arxiv_id in mirrored]
+    )
     tables = dump(db, skip=set())
     empty = sorted(t for t, rows in tables.items() if not rows and t != "missing_papers")
     assert empty == [], f"tables left empty: {empty}"
