@@ -680,6 +680,7 @@ def refresh(
     stale_after: Annotated[str, typer.Option("--stale-after", help="Refetch papers older than this.")] = "20h",
     no_links: Annotated[bool, typer.Option("--no-links", help="Skip the link check.")] = False,
     no_enrich: Annotated[bool, typer.Option("--no-enrich", help="Skip Semantic Scholar and Hugging Face.")] = False,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Do not check links matching this regular expression.")] = None,
     allow_private: AllowPrivate = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -696,7 +697,7 @@ def refresh(
         paths=tuple(paths or [Path("seeds")]),
         arxiv=settings.client_config(),
         stale_after=stale,
-        links=None if no_links else _link_config(allow_private),
+        links=None if no_links else _link_config(allow_private, exclude=exclude),
         enrich=None if no_enrich else _enrich_config(),
     )
     report = run_refresh(options, progress=lambda text: stderr.print(text, highlight=False))

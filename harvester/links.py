@@ -257,8 +257,14 @@ class _Run:
             judgement = _judge_locally(target, patterns, facts)
             if judgement is None:
                 remote.append(target)
+                continue
+            held = _Held(target, judgement, 0, 0, self._clock())
+            previous = previous_state(self._db, target.url)
+            if _same_verdict(judgement, previous):
+                # A rule gave the same answer again: no request was made, nothing to log.
+                self._results.append(_result(held, hold(judgement, previous), counted=True))
             else:
-                self._write(_Held(target, judgement, 0, 0, self._clock()), counted=True)
+                self._write(held, counted=True)
         self._save(force=True)
         return remote
 
@@ -339,6 +345,12 @@ class _Run:
             log.warning("network down: no host could be reached; no link failure was counted")
         results = tuple(sorted(self._results, key=lambda r: r.url))
         return LinkRunReport(network_down, len(results), requests, not_due, results)
+
+
+def _same_verdict(judgement: Judgement, previous: LinkState | None) -> bool:
+    return previous is not None and (previous.verdict, previous.error, previous.suggestion, previous.note) == (
+        judgement.verdict, judgement.error, judgement.suggestion, judgement.note,
+    )
 
 
 def _result(held: _Held, settled: Settled, counted: bool) -> LinkResult:
