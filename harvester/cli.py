@@ -216,6 +216,13 @@ def import_command(
 # --- fetch --------------------------------------------------------------------------
 
 
+def _duration(text: str, option: str) -> Any:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint=option) from None
+
+
 def _parse_ids(values: list[str]) -> list[str]:
     ids = []
     for value in values:
@@ -240,14 +247,11 @@ def fetch(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch arXiv metadata for papers never fetched or older than the stale age."""
-    from .harvest import harvest, listed_ids, stale_ids
+    from .harvest import harvest_with, listed_ids, stale_ids
     from .store import ensure_db_shape, open_db
 
     settings: Settings = ctx.obj
-    try:
-        stale_age = parse_duration(stale_after)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--stale-after") from None
+    stale_age = _duration(stale_after, "--stale-after")
     wanted = _parse_ids(ids or [])
     db = open_db(settings.db)
     now = utc_now()
@@ -255,24 +259,14 @@ def fetch(
         wanted = listed_ids(db)
         if not all_papers:
             wanted = stale_ids(db, wanted, now, stale_age)
-    summary = asyncio.run(_run_harvest(settings, db, wanted, batch_size, now))
+    summary = asyncio.run(
+        harvest_with(db, settings.client_config(batch_size), wanted, now, lambda text: stderr.print(text, highlight=False))
+    )
     ensure_db_shape(db)
     _report_harvest(summary.as_dict(), as_json)
     if summary.failed:
         stderr.print(f"[red]error:[/red] {summary.failed}", highlight=False)
         raise typer.Exit(EXIT_FAILED)
-
-
-async def _run_harvest(settings: Settings, db: Any, ids: list[str], batch_size: int, now: Any) -> Any:
-    from .arxiv.client import ArxivClient, make_http_client
-    from .harvest import HarvestSummary, harvest
-
-    if not ids:
-        return HarvestSummary()
-    config = settings.client_config(batch_size)
-    async with make_http_client(config) as http:
-        client = ArxivClient(http, config)
-        return await harvest(db, client, ids, now, progress=lambda text: stderr.print(text, highlight=False))
 
 
 def _report_harvest(summary: dict[str, Any], as_json: bool) -> None:
@@ -382,33 +376,6 @@ def export(
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
-def _fetch_needed_versions(settings: Settings, db: Any, now: Any) -> str | None:
-    """Earlier versions reconciliation needs to tell a stale title from a slip.
-
-    Returns a warning when arXiv could not be asked; reconciliation goes on with
-    what is stored.
-    """
-    from .arxiv.client import ArxivClient, make_http_client
-    from .errors import ArxivUnavailable
-    from .harvest import save_versions, versions_to_fetch
-
-    wanted = versions_to_fetch(db)
-    if not wanted:
-        return None
-
-    async def run() -> list[Any]:
-        config = settings.client_config()
-        async with make_http_client(config) as http:
-            return await ArxivClient(http, config).fetch_versions(wanted)
-
-    try:
-        papers = asyncio.run(run())
-    except ArxivUnavailable as error:
-        return f"earlier versions not fetched ({error}); titles of earlier versions are unknown"
-    save_versions(db, papers, now)
-    return None
-
-
 def _fail_on(findings: list[dict[str, Any]], level: str | None) -> bool:
     if level is None:
         return False
@@ -430,6 +397,7 @@ def reconcile(
 ) -> None:
     """Compare the lists' notes with arXiv's metadata and update the findings."""
     from .findings import open_findings, run_reconcile
+    from .harvest import fetch_needed_versions
     from .store import ensure_db_shape, open_db
 
     if fail_on not in (None, "error", "warning"):
@@ -437,7 +405,7 @@ def reconcile(
     settings: Settings = ctx.obj
     db = open_db(settings.db)
     now = utc_now()
-    warning = None if offline else _fetch_needed_versions(settings, db, now)
+    warning = None if offline else fetch_needed_versions(db, settings.client_config(), now)[1]
     if warning:
         stderr.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     summary = run_reconcile(db, now=now)
@@ -557,10 +525,7 @@ def _link_config(allow_private: bool, max_age: str | None = None, exclude: list[
 
     config = LinkCheckConfig(allow_private=allow_private, exclude=tuple(exclude or ()))
     if max_age:
-        try:
-            config = _replace(config, max_age=parse_duration(max_age))
-        except ValueError as error:
-            raise typer.BadParameter(str(error), param_hint="--max-age") from None
+        config = _replace(config, max_age=_duration(max_age, "--max-age"))
     return config
 
 
@@ -688,10 +653,7 @@ def refresh(
     from .refresh import RefreshOptions, dumps, run_refresh, summary_lines
 
     settings: Settings = ctx.obj
-    try:
-        stale = parse_duration(stale_after)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--stale-after") from None
+    stale = _duration(stale_after, "--stale-after")
     options = RefreshOptions(
         db_path=settings.db,
         paths=tuple(paths or [Path("seeds")]),

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .arxiv.client import ArxivClient, BatchResult
+from .arxiv.client import ArxivClient, BatchResult, ClientConfig, make_http_client
 from .arxiv.feed import Paper
 from .errors import ArxivUnavailable
 from .timeutil import iso
@@ -104,6 +104,39 @@ async def harvest(
     return summary
 
 
+async def harvest_with(
+    db: Database, config: ClientConfig, ids: Sequence[str], now: datetime, progress: Callable[[str], None] | None = None
+) -> HarvestSummary:
+    """`harvest` on a client of its own: one AsyncClient per run."""
+    if not ids:
+        return HarvestSummary()
+    async with make_http_client(config) as http:
+        return await harvest(db, ArxivClient(http, config), ids, now, progress)
+
+
+def fetch_needed_versions(db: Database, config: ClientConfig, now: datetime) -> tuple[int, str | None]:
+    """Fetch the earlier versions reconciliation needs (see `versions_to_fetch`).
+
+    Returns the rows added and, when arXiv could not be asked, a warning:
+    reconciliation then goes on with what is stored.
+    """
+    import asyncio
+
+    wanted = versions_to_fetch(db)
+    if not wanted:
+        return 0, None
+
+    async def fetch() -> list[Paper]:
+        async with make_http_client(config) as http:
+            return await ArxivClient(http, config).fetch_versions(wanted)
+
+    try:
+        papers = asyncio.run(fetch())
+    except ArxivUnavailable as error:
+        return 0, f"earlier versions not fetched ({error}); titles of earlier versions are unknown"
+    return save_versions(db, papers, now), None
+
+
 def save_batch(db: Database, result: BatchResult, now: datetime, summary: HarvestSummary) -> None:
     with db.atomic():
         for paper in result.papers:
@@ -153,8 +186,28 @@ def versions_to_fetch(db: Database) -> list[str]:
     return wanted
 
 
+# Plain SQL here: a batch writes hundreds of papers, and per-call table
+# introspection would cost more than the writes themselves (benchmarks/arxiv).
+_UPSERT_PAPER = """
+INSERT INTO papers (arxiv_id, version, title, abstract, published, updated, primary_category,
+                    other_classifications, comment, journal_ref, doi, dois, abs_url, pdf_url,
+                    withdrawn, first_seen, last_fetched, missing_since)
+VALUES (:arxiv_id, :version, :title, :abstract, :published, :updated, :primary_category,
+        :other_classifications, :comment, :journal_ref, :doi, :dois, :abs_url, :pdf_url,
+        :withdrawn, :now, :now, NULL)
+ON CONFLICT (arxiv_id) DO UPDATE SET
+  version = excluded.version, title = excluded.title, abstract = excluded.abstract,
+  published = excluded.published, updated = excluded.updated,
+  primary_category = excluded.primary_category, other_classifications = excluded.other_classifications,
+  comment = excluded.comment, journal_ref = excluded.journal_ref, doi = excluded.doi, dois = excluded.dois,
+  abs_url = excluded.abs_url, pdf_url = excluded.pdf_url, withdrawn = excluded.withdrawn,
+  last_fetched = excluded.last_fetched, missing_since = NULL
+"""
+
+
 def _save_paper(db: Database, paper: Paper, now: datetime, summary: HarvestSummary) -> None:
-    previous = db.execute("SELECT version, first_seen FROM papers WHERE arxiv_id = ?", [paper.arxiv_id]).fetchone()
+    conn = db.conn
+    previous = conn.execute("SELECT version FROM papers WHERE arxiv_id = ?", [paper.arxiv_id]).fetchone()
     if previous is None:
         summary.new_papers += 1
     elif paper.version > previous[0]:
@@ -162,43 +215,42 @@ def _save_paper(db: Database, paper: Paper, now: datetime, summary: HarvestSumma
     if previous is not None and paper.version < previous[0]:
         # An older version than we already hold (a lagging mirror): history only.
         _record_version(db, paper, now)
-        db.execute("UPDATE papers SET last_fetched = ?, missing_since = NULL WHERE arxiv_id = ?", [iso(now), paper.arxiv_id])
+        conn.execute("UPDATE papers SET last_fetched = ?, missing_since = NULL WHERE arxiv_id = ?", [iso(now), paper.arxiv_id])
         return
-    db["papers"].upsert(
-        {
-            "arxiv_id": paper.arxiv_id,
-            "version": paper.version,
-            "title": paper.title,
-            "abstract": paper.abstract,
-            "published": iso(paper.published),
-            "updated": iso(paper.updated),
-            "primary_category": paper.primary_category,
-            "other_classifications": json.dumps(list(paper.other_classifications)),
-            "comment": paper.comment,
-            "journal_ref": paper.journal_ref,
-            "doi": paper.dois[0] if paper.dois else None,
-            "dois": json.dumps(list(paper.dois)),
-            "abs_url": paper.abs_url,
-            "pdf_url": paper.pdf_url,
-            "withdrawn": int(bool(paper.comment and _WITHDRAWN.search(paper.comment))),
-            "first_seen": previous[1] if previous else iso(now),
-            "last_fetched": iso(now),
-            "missing_since": None,
-        },
-        pk="arxiv_id",
-    )
+    conn.execute(_UPSERT_PAPER, _paper_row(paper, now))
     _record_version(db, paper, now)
     _save_authors(db, paper)
     _save_categories(db, paper)
-    db["raw_entries"].upsert(
-        {"arxiv_id": paper.arxiv_id, "version": paper.version, "fetched_at": iso(now), "xml": paper.raw_xml},
-        pk=("arxiv_id", "version"),
+    conn.execute(
+        "INSERT OR REPLACE INTO raw_entries (arxiv_id, version, fetched_at, xml) VALUES (?, ?, ?, ?)",
+        [paper.arxiv_id, paper.version, iso(now), paper.raw_xml],
     )
-    db.execute("DELETE FROM missing_papers WHERE arxiv_id = ?", [paper.arxiv_id])
+    conn.execute("DELETE FROM missing_papers WHERE arxiv_id = ?", [paper.arxiv_id])
+
+
+def _paper_row(paper: Paper, now: datetime) -> dict[str, Any]:
+    return {
+        "arxiv_id": paper.arxiv_id,
+        "version": paper.version,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "published": iso(paper.published),
+        "updated": iso(paper.updated),
+        "primary_category": paper.primary_category,
+        "other_classifications": json.dumps(list(paper.other_classifications)),
+        "comment": paper.comment,
+        "journal_ref": paper.journal_ref,
+        "doi": paper.dois[0] if paper.dois else None,
+        "dois": json.dumps(list(paper.dois)),
+        "abs_url": paper.abs_url,
+        "pdf_url": paper.pdf_url,
+        "withdrawn": int(bool(paper.comment and _WITHDRAWN.search(paper.comment))),
+        "now": iso(now),
+    }
 
 
 def _record_version(db: Database, paper: Paper, now: datetime) -> int:
-    cursor = db.execute(
+    cursor = db.conn.execute(
         "INSERT OR IGNORE INTO paper_versions (arxiv_id, version, title, submitted, comment, seen_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         [paper.arxiv_id, paper.version, paper.title, iso(paper.updated), paper.comment, iso(now)],
@@ -207,25 +259,26 @@ def _record_version(db: Database, paper: Paper, now: datetime) -> int:
 
 
 def _save_authors(db: Database, paper: Paper) -> None:
-    db.execute("DELETE FROM paper_authors WHERE arxiv_id = ?", [paper.arxiv_id])
-    for position, author in enumerate(paper.authors):
-        db.execute("INSERT OR IGNORE INTO authors (name) VALUES (?)", [author.name])
-        author_id = db.execute("SELECT id FROM authors WHERE name = ?", [author.name]).fetchone()[0]
-        db["paper_authors"].insert(
-            {
-                "arxiv_id": paper.arxiv_id,
-                "position": position,
-                "author_id": author_id,
-                "affiliations": json.dumps(list(author.affiliations), ensure_ascii=False),
-            }
-        )
+    conn = db.conn
+    conn.execute("DELETE FROM paper_authors WHERE arxiv_id = ?", [paper.arxiv_id])
+    conn.executemany("INSERT OR IGNORE INTO authors (name) VALUES (?)", [[a.name] for a in paper.authors])
+    conn.executemany(
+        "INSERT INTO paper_authors (arxiv_id, position, author_id, affiliations) "
+        "VALUES (?, ?, (SELECT id FROM authors WHERE name = ?), ?)",
+        [
+            [paper.arxiv_id, position, author.name, json.dumps(list(author.affiliations), ensure_ascii=False)]
+            for position, author in enumerate(paper.authors)
+        ],
+    )
 
 
 def _save_categories(db: Database, paper: Paper) -> None:
-    db.execute("DELETE FROM paper_categories WHERE arxiv_id = ?", [paper.arxiv_id])
-    categories = list(dict.fromkeys(([paper.primary_category] if paper.primary_category else []) + list(paper.categories)))
-    db["paper_categories"].insert_all(
-        {"arxiv_id": paper.arxiv_id, "category": c, "is_primary": int(c == paper.primary_category)} for c in categories
+    db.conn.execute("DELETE FROM paper_categories WHERE arxiv_id = ?", [paper.arxiv_id])
+    primary = [paper.primary_category] if paper.primary_category else []
+    categories = list(dict.fromkeys(primary + list(paper.categories)))
+    db.conn.executemany(
+        "INSERT INTO paper_categories (arxiv_id, category, is_primary) VALUES (?, ?, ?)",
+        [[paper.arxiv_id, c, int(c == paper.primary_category)] for c in categories],
     )
 
 

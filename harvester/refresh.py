@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .arxiv.client import ArxivClient, ClientConfig, make_http_client
-from .errors import ArxivUnavailable, HarvesterError
+from .arxiv.client import ClientConfig
+from .errors import HarvesterError
 from .findings import run_reconcile
-from .harvest import DEFAULT_STALE_AFTER, HarvestSummary, harvest, listed_ids, save_versions, stale_ids, versions_to_fetch
+from .harvest import DEFAULT_STALE_AFTER, fetch_needed_versions, harvest_with, listed_ids, stale_ids
 from .importer import discover, import_list, read_source
 from .runlog import exclusive_lock, finish_run, record_step, start_run
 from .store import ensure_db_shape, open_db
@@ -147,18 +147,13 @@ def _import_step(db: Database, options: RefreshOptions, now: datetime, _done: di
 
 def _fetch_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, progress: Progress) -> StepResult:
     ids = stale_ids(db, listed_ids(db), now, options.stale_after)
-    summary = asyncio.run(_harvest(db, options.arxiv, ids, now, progress)) if ids else HarvestSummary()
+    summary = asyncio.run(harvest_with(db, options.arxiv, ids, now, progress))
     counts = summary.as_dict()
     counts["missing"] = len(summary.missing)
     counts["invalid"] = len(summary.invalid)
     if summary.failed:
         return StepResult(status="failed", counts=counts, error=summary.failed)
     return StepResult(counts=counts)
-
-
-async def _harvest(db: Database, config: ClientConfig, ids: list[str], now: datetime, progress: Progress) -> HarvestSummary:
-    async with make_http_client(config) as http:
-        return await harvest(db, ArxivClient(http, config), ids, now, progress)
 
 
 def _enrich_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
@@ -171,7 +166,7 @@ def _enrich_step(db: Database, options: RefreshOptions, now: datetime, _done: di
 
 
 def _reconcile_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
-    versions_added, warning = _fetch_versions(db, options.arxiv, now)
+    versions_added, warning = fetch_needed_versions(db, options.arxiv, now)
     if not versions_added and not _inputs_changed(db):
         return StepResult(status="skipped", counts={"reason": "nothing changed since the last reconcile"})
     summary = run_reconcile(db, now=now)
@@ -179,22 +174,6 @@ def _reconcile_step(db: Database, options: RefreshOptions, now: datetime, _done:
     if warning:
         return StepResult(status="partial", counts=counts, error=warning)
     return StepResult(counts=counts)
-
-
-def _fetch_versions(db: Database, config: ClientConfig, now: datetime) -> tuple[int, str | None]:
-    wanted = versions_to_fetch(db)
-    if not wanted:
-        return 0, None
-
-    async def fetch() -> list[Any]:
-        async with make_http_client(config) as http:
-            return await ArxivClient(http, config).fetch_versions(wanted)
-
-    try:
-        papers = asyncio.run(fetch())
-    except ArxivUnavailable as error:
-        return 0, f"earlier versions not fetched: {error}"
-    return save_versions(db, papers, now), None
 
 
 def _inputs_changed(db: Database) -> bool:
