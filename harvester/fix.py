@@ -175,7 +175,7 @@ def _fixable_findings(db: Database, list_id: int, kinds: tuple[str, ...]) -> lis
 
 def _moved_links(db: Database, list_id: int) -> list[dict[str, Any]]:
     """Links that moved for good (every hop permanent): the link checker's verdicts, not findings."""
-    from .link_history import problem_findings
+    from .links.history import problem_findings
 
     entry_lines = {
         row["id"]: (row["line"], row["end_line"])

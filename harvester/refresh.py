@@ -201,7 +201,7 @@ def _inputs_changed(db: Database) -> bool:
 def _links_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
     from dataclasses import replace
 
-    from .link_verdicts import Verdict
+    from .links import Verdict
     from .links import check_links
 
     config = replace(options.links, fresh_verdicts=tuple(v.value for v in Verdict if v is not Verdict.SKIPPED))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from harvester.link_verdicts import (
+from harvester.links.verdicts import (
     DeadRule,
     Failure,
     Hop,

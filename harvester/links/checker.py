@@ -4,7 +4,7 @@
 request (non-web links, exclusions, retired arXiv mirrors, arXiv papers from
 the harvested metadata: arxiv.org itself is never fetched), fetches the rest
 with GET and hand-followed redirects, and records every check as it completes.
-Verdicts are decided in `link_verdicts.py` and stored by `link_history.py`.
+Verdicts are decided in `verdicts.py` and stored by `history.py`.
 
 Every host name is resolved here before it is fetched and the connection is
 made to the address that was checked, so a name that resolves to a private
@@ -35,10 +35,10 @@ import httpx
 from sqlite_utils import Database
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
-from . import __version__
-from .errors import HarvesterError, InvalidArxivId
-from .ids import ARXIV_HOSTS, host_of, parse_arxiv_url
-from .link_history import (
+from .. import __version__
+from ..errors import HarvesterError, InvalidArxivId
+from ..ids import ARXIV_HOSTS, host_of, parse_arxiv_url
+from .history import (
     CheckRecord,
     EntryRef,
     LinkTarget,
@@ -52,7 +52,7 @@ from .link_history import (
     record_checks,
     verdict_counts,
 )
-from .link_verdicts import (
+from .verdicts import (
     REDIRECTS,
     DeadRule,
     Failure,

@@ -1,7 +1,7 @@
 """Pure verdict logic for link checking: from what a check saw to a verdict.
 
 No I/O here: the checker (`links.py`) observes, these functions decide, and
-`link_history.py` stores. The verdict names are a contract with the CLI and
+`history.py` stores. The verdict names are a contract with the CLI and
 the reports:
 
 - `ok`: a 2xx with no redirect, or only redirects that normalize the same URL
@@ -42,7 +42,7 @@ from datetime import date, datetime, timezone
 from enum import StrEnum
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from .ids import CANONICAL_HOST, abs_url, host_of, is_retired_mirror
+from ..ids import CANONICAL_HOST, abs_url, host_of, is_retired_mirror
 
 
 class Verdict(StrEnum):

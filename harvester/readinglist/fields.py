@@ -1,6 +1,6 @@
 """Fields written in an entry's text: link markers, the noted date, venue, rating, notes.
 
-Works on the entry's lines as produced by `_mdinline` (LINK stands for a link,
+Works on the entry's lines as produced by `inline` (LINK stands for a link,
 EMPHASIS for * or _). Every finder returns what it found and the character
 spans it used, so that what is left over is the curator's free-text note.
 """
@@ -11,7 +11,7 @@ import calendar
 import re
 from dataclasses import dataclass
 
-from ._mdinline import EMPHASIS, LINK, MARKERS
+from .inline import EMPHASIS, LINK, MARKERS
 
 Span = tuple[int, int, int]  # line index, start, end
 

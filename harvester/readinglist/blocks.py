@@ -13,7 +13,7 @@ from typing import Union
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
-from ._mdinline import EMPHASIS, LINK, InlineText, flatten_inline
+from .inline import EMPHASIS, LINK, InlineText, flatten_inline
 
 _LISTS = ("bullet_list", "ordered_list")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from .errors import InvalidArxivId
-from .ids import ArxivId, parse_arxiv_url
+from ..errors import InvalidArxivId
+from ..ids import ArxivId, parse_arxiv_url
 
 _PAPER_LABELS = frozenset(
     "paper papers pdf abs abstract arxiv preprint openreview 论文 原文 全文".split()

@@ -1,7 +1,6 @@
 """Markdown reading list -> ReadingList (sections, entries, links). Pure: text in, data out.
 
-INTERFACE (fixed; other modules rely on these names). The parsing itself is
-implemented below the dataclasses.
+The records come first (other modules rely on their names), then the parsing.
 """
 
 from __future__ import annotations
@@ -9,13 +8,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import _entryfields as fields
-from ._frontmatter import split_front_matter
-from ._linkroles import is_code_host, label_role, link_arxiv_id, link_role
-from ._mdblocks import Candidate, Heading, blocks, markdown_parser
-from ._mdinline import InlineText, RawLink
-from ._sections import CONTENTS, PAPERS, heading_kind
-from .ids import ArxivId, find_arxiv_ids_in_text
+from . import fields
+from .frontmatter import split_front_matter
+from .linkroles import is_code_host, label_role, link_arxiv_id, link_role
+from .blocks import Candidate, Heading, blocks, markdown_parser
+from .inline import InlineText, RawLink
+from .sections import CONTENTS, PAPERS, heading_kind
+from ..ids import ArxivId, find_arxiv_ids_in_text
 
 
 @dataclass(frozen=True)

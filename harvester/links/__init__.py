@@ -1,0 +1,43 @@
+"""Link health: check every link of the lists, judge it, and keep its history.
+
+`checker` fetches (async httpx, politeness per host, retries, redirects by
+hand, private addresses refused); `verdicts` holds the pure rules that turn what
+a check saw, and the link's past, into a verdict; `history` owns the `links`
+and `link_checks` tables.
+"""
+
+from .checker import (
+    DEFAULT_USER_AGENT,
+    EntryRef,
+    Hop,
+    LinkCheckConfig,
+    LinkResult,
+    LinkRunReport,
+    NameNotFound,
+    NameResolutionFailed,
+    Resolver,
+    Verdict,
+    check_links,
+    link_rows,
+    problem_findings,
+    system_resolver,
+    verdict_counts,
+)
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "EntryRef",
+    "Hop",
+    "LinkCheckConfig",
+    "LinkResult",
+    "LinkRunReport",
+    "NameNotFound",
+    "NameResolutionFailed",
+    "Resolver",
+    "Verdict",
+    "check_links",
+    "link_rows",
+    "problem_findings",
+    "system_resolver",
+    "verdict_counts",
+]
