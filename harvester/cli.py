@@ -574,7 +574,7 @@ def links(
              for r in rows],
         ))
     if report.network_down:
-        stderr.print("[red]error:[/red] network down: no link could be reached; no link was marked as failing", highlight=False)
+        stderr.print("[red]error:[/red] network down: no link could be reached; no failure was counted against any link", highlight=False)
         raise typer.Exit(EXIT_FAILED)
     if fail_on and any(r["verdict"] in LINK_FAIL_ON[fail_on] for r in rows):
         raise typer.Exit(EXIT_PROBLEMS)

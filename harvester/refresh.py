@@ -208,7 +208,7 @@ def _links_step(db: Database, options: RefreshOptions, now: datetime, _done: dic
     report = asyncio.run(check_links(db, config))
     counts = {"checked": report.checked, "not_due": report.not_due, "requests": report.requests_made, **report.counts()}
     if report.network_down:
-        return StepResult(status="failed", counts=counts, error="network down: no link could be reached; no link was marked")
+        return StepResult(status="failed", counts=counts, error="network down: no link could be reached; no failure was counted against any link")
     return StepResult(counts=counts)
 
 

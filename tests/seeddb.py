@@ -54,9 +54,10 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def build_seed_db(path: Path, with_versions: bool = True) -> Path:
+def build_seed_db(path: Path, with_versions: bool = True, listing: Path = SEED) -> Path:
+    """The seed list (or a copy of it at `listing`) imported, with the fixture's metadata stored."""
     db = open_db(path)
-    import_lists(db, [read_source(SEED)], NOW)
+    import_lists(db, [read_source(listing)], NOW)
     latest = fixture_papers()
     save_batch(db, BatchResult(requested=tuple(p.arxiv_id for p in latest), papers=tuple(latest), missing=(), invalid=()), NOW, HarvestSummary())
     if with_versions:
