@@ -182,3 +182,31 @@ def _empty_dir(base: Path) -> Path:
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_import_stores_what_the_curator_wrote_field_by_field(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    assert run_cli("import", str(SEED), db=db).returncode == 0
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        entries = {r["arxiv_id"]: dict(r) for r in conn.execute("SELECT * FROM entries WHERE is_paper = 1")}
+        links = conn.execute(
+            "SELECT e.arxiv_id, l.url, l.label, l.role, l.marker FROM entry_links l JOIN entries e ON e.id = l.entry_id "
+            "WHERE l.role = 'code'"
+        ).fetchall()
+    deep = entries["1510.00149"]
+    assert (deep["section"], deep["line"], deep["noted_venue"], deep["noted_date"], deep["noted_date_precision"]) == (
+        "1 综述", 18, "ICLR 2016 oral", "2015-10-01", "day"
+    )
+    assert deep["noted_title"] == "Deep Compression: Compressing Deep Neural Network with Pruning, Trained Quantization and Huffman Coding"
+    trp = entries["1910.04576"]
+    assert (trp["noted_title"], trp["noted_venue"]) == ("Traned Rank Pruning for Efficient Deep Neural Networks", "NIPS 2019 workshop")
+    assert trp["notes"] == "认为离线低秩分解误差太大，于是将其集成到训练过程；"
+    dream = entries["1905.07072"]
+    assert (dream["rating"], dream["rating_text"], dream["noted_venue"]) == (2, r"$\bullet \bullet$", "ICML 2019 workshop")
+    assert dream["notes"] == "无需重新训练的模型压缩方法；"
+    assert entries["1906.08859"]["noted_date"] == "2019-05-06"
+    assert json.loads(entries["1907.05642"]["arxiv_ids"]) == ["1907.05642"]
+    assert [tuple(r) for r in links] == [
+        ("2006.09679", "https://github.com/clovaai/StatAssist-GradBoost", "pytorch", "code", "official")
+    ]
