@@ -8,21 +8,17 @@ and `link_checks` tables.
 
 from .checker import (
     DEFAULT_USER_AGENT,
-    EntryRef,
-    Hop,
     LinkCheckConfig,
     LinkResult,
     LinkRunReport,
     NameNotFound,
     NameResolutionFailed,
     Resolver,
-    Verdict,
     check_links,
-    link_rows,
-    problem_findings,
     system_resolver,
-    verdict_counts,
 )
+from .history import EntryRef, link_rows, problem_findings, verdict_counts
+from .verdicts import Hop, Verdict
 
 __all__ = [
     "DEFAULT_USER_AGENT",

@@ -44,13 +44,10 @@ from .history import (
     LinkTarget,
     ensure_link_tables,
     fresh_urls,
-    link_rows,
     live_targets,
     paper_facts,
     previous_state,
-    problem_findings,
     record_checks,
-    verdict_counts,
 )
 from .verdicts import (
     REDIRECTS,
@@ -72,24 +69,6 @@ from .verdicts import (
     private_address,
     settle,
 )
-
-__all__ = [
-    "DEFAULT_USER_AGENT",
-    "EntryRef",
-    "Hop",
-    "LinkCheckConfig",
-    "LinkResult",
-    "LinkRunReport",
-    "NameNotFound",
-    "NameResolutionFailed",
-    "Resolver",
-    "Verdict",
-    "check_links",
-    "link_rows",
-    "problem_findings",
-    "system_resolver",
-    "verdict_counts",
-]
 
 log = logging.getLogger(__name__)
 

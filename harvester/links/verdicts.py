@@ -424,20 +424,8 @@ def _port(parts: SplitResult) -> int | None:
 # ---------------------------------------------------------------- history
 
 
-@dataclass(frozen=True)
-class Settled:
-    """A link's stored state after this run's check."""
-
-    verdict: Verdict
-    status: int | None
-    final_url: str | None
-    suggestion: str | None
-    error: str | None
-    note: str | None
-    consecutive_failures: int
-    first_failed_at: datetime | None
-    failure_days: int
-    last_ok_at: datetime | None
+# A link's state after this run's check is the same record as the state it had before.
+Settled = LinkState
 
 
 def settle(judgement: Judgement, previous: LinkState | None, now: datetime, rule: DeadRule) -> Settled:
@@ -465,7 +453,7 @@ def settle(judgement: Judgement, previous: LinkState | None, now: datetime, rule
 def hold(judgement: Judgement, previous: LinkState | None) -> Settled:
     """The state to keep when the whole network was down: nothing is counted."""
     if previous is not None:
-        return Settled(**{f: getattr(previous, f) for f in Settled.__dataclass_fields__})
+        return previous
     # Never judged before: a failed lookup or connection with the whole network down
     # says nothing about this link, so it is only `unreachable`, never `dead`.
     unjudged = replace(judgement, verdict=Verdict.UNREACHABLE, error=f"network down: {judgement.error}")
