@@ -32,7 +32,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-stdout = Console(soft_wrap=True)
+# Piped into a cron log or a file there is no terminal width to fit: use a wide page.
+_PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in __import__("os").environ else 160
+stdout = Console(soft_wrap=True, width=_PIPED_WIDTH)
 stderr = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("harvester")
 

@@ -17,7 +17,8 @@ def run_cli(
     cwd: Path | None = None,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
+    # As cron would run it: none of the caller's harvester settings, no terminal size.
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_") and k not in ("COLUMNS", "LINES")}
     full_env.update(env or {})
     command = [sys.executable, "-m", "harvester"]
     if db is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -12,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from standins.arxiv import ArxivStandIn, Fault
 
-from tests.cli import ROOT
+from tests.cli import ROOT, run_cli
 from tests.seeddb import build_seed_db
 
 
@@ -30,7 +32,10 @@ def _get(url: str) -> object:
 
 @pytest.fixture(scope="module")
 def datasette(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = build_seed_db(tmp_path_factory.mktemp("datasette") / "harvester.db")
+    yield from _serve(build_seed_db(tmp_path_factory.mktemp("datasette") / "harvester.db"))
+
+
+def _serve(db: Path) -> Iterator[str]:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "datasette", "serve", str(db), "--metadata", str(ROOT / "db" / "metadata.yml"),
@@ -73,3 +78,30 @@ def test_metadata_and_canned_queries_are_served(datasette: str) -> None:
     assert "reading_list" in metadata["databases"]["harvester"]["tables"]
     rows = _get(f"{datasette}/harvester/papers_by_category.json?_shape=array")
     assert sum(r["papers"] for r in rows) == 19
+
+
+def test_datasette_reads_while_a_refresh_writes(tmp_path: Path) -> None:
+    db = tmp_path / "harvester.db"
+    assert run_cli("import", str(ROOT / "seeds"), db=db).returncode == 0
+    server = _serve(db)
+    base = next(server)
+    try:
+        with ArxivStandIn() as arxiv:
+            arxiv.queue_faults(Fault.hang(2))  # the refresh sits inside its lock, mid-run
+            env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
+            env |= {"HARVESTER_ARXIV_URL": arxiv.url, "HARVESTER_ARXIV_DELAY": "0", "HARVESTER_ARXIV_TIMEOUT": "10",
+                    "HARVESTER_ENRICH_SOURCES": ""}
+            refresh = subprocess.Popen(
+                [sys.executable, "-m", "harvester", "--db", str(db), "refresh", "--no-links"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            deadline = time.monotonic() + 20
+            while not arxiv.requests and time.monotonic() < deadline:
+                time.sleep(0.02)
+            during = _get(f"{base}/harvester/runs.json?_shape=array")
+            assert [r["status"] for r in during] == ["running"]
+            assert refresh.wait(timeout=60) == 0
+        after = _get(f"{base}/harvester/papers.json?_shape=array&_size=100")
+        assert len(after) == 19
+    finally:
+        server.close()
