@@ -212,8 +212,9 @@ def test_limiter_spaces_request_starts_and_keeps_one_connection(arxiv: ArxivStan
     assert [r.papers[0].arxiv_id for r in results] == SEED_IDS[:4]
     starts = sorted(r.started for r in arxiv.requests)
     assert len(starts) == 5
-    # Measured by the server, so allow its few milliseconds of scheduling noise.
-    assert all(later - earlier >= delay - 0.02 for earlier, later in zip(starts[1:], starts[2:]))
+    # Measured by the server, so allow for scheduling noise on a busy machine;
+    # without the limiter the four would arrive within a few milliseconds.
+    assert all(later - earlier >= delay - 0.05 for earlier, later in zip(starts[1:], starts[2:]))
     assert arxiv.max_concurrent_requests == 1
     assert arxiv.max_concurrent_connections == 1
     assert {r.connection for r in arxiv.requests} == {arxiv.requests[0].connection}

@@ -465,11 +465,14 @@ def test_requests_to_one_host_are_spaced_and_limited(web: LocalWeb, tmp_path: Pa
     for host in names:
         starts = [seen.at for seen in web.requests if seen.host == host]
         assert len(starts) == 3
-        assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.14
-    # The two hosts were checked side by side, not one after the other.
+        # Arrival times seen by the server: scheduling noise on a busy machine can bring
+        # two arrivals closer than the client spaced them, never to back-to-back.
+        assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.09
+    # The two hosts were checked side by side, not one after the other (that would put
+    # b's first request after a's third, at least 0.3 s later).
     a_starts = [s.at for s in web.requests if s.host == "a.test"]
     b_starts = [s.at for s in web.requests if s.host == "b.test"]
-    assert abs(a_starts[0] - b_starts[0]) < 0.1
+    assert abs(a_starts[0] - b_starts[0]) < 0.25
 
 
 def test_ok_links_are_not_checked_again_within_max_age(web: LocalWeb, tmp_path: Path) -> None:
