@@ -522,13 +522,34 @@ def fix(
 LINK_FAIL_ON = {"dead": {"dead"}, "moved": {"dead", "moved"}}
 
 
+# Politeness of the link checker: polite defaults, each adjustable from the environment
+# (so that `refresh` in a cron job and `links` by hand share one setting).
+LINK_ENV = {
+    "concurrency": ("HARVESTER_LINKS_CONCURRENCY", int),
+    "per_host": ("HARVESTER_LINKS_PER_HOST", int),
+    "per_host_delay": ("HARVESTER_LINKS_DELAY", float),
+    "timeout": ("HARVESTER_LINKS_TIMEOUT", float),
+    "retries": ("HARVESTER_LINKS_RETRIES", int),
+    "backoff": ("HARVESTER_LINKS_BACKOFF", float),
+}
+
+
 def _link_config(allow_private: bool, max_age: str | None = None, exclude: list[str] | None = None) -> Any:
+    import os
+
+    from .errors import HarvesterError
     from .links import LinkCheckConfig
 
-    config = LinkCheckConfig(allow_private=allow_private, exclude=tuple(exclude or ()))
+    changes: dict[str, Any] = {"allow_private": allow_private, "exclude": tuple(exclude or ())}
+    for field, (name, kind) in LINK_ENV.items():
+        if os.environ.get(name):
+            try:
+                changes[field] = kind(os.environ[name])
+            except ValueError:
+                raise HarvesterError(f"{name}: not a number: {os.environ[name]!r}") from None
     if max_age:
-        config = _replace(config, max_age=_duration(max_age, "--max-age"))
-    return config
+        changes["max_age"] = _duration(max_age, "--max-age")
+    return LinkCheckConfig(**changes)
 
 
 def _replace(config: Any, **changes: Any) -> Any:

@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 from standins.arxiv import ArxivStandIn, Fault
 
+from harvester.importer import import_lists, read_source
+from harvester.store import open_db
 from tests.cli import ROOT, run_cli
+from tests.seeddb import NOW
 
 SEED = ROOT / "seeds" / "model-compression.md"
 FIXTURE = json.loads((ROOT / "tests" / "fixtures" / "arxiv" / "seed_papers.json").read_text(encoding="utf-8"))["papers"]
@@ -31,8 +34,11 @@ def arxiv() -> Iterator[ArxivStandIn]:
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
+    """The seed imported in-process (the import command has tests of its own)."""
     path = tmp_path / "h.db"
-    assert run_cli("import", str(SEED), db=path).returncode == 0
+    database = open_db(path)
+    import_lists(database, [read_source(SEED)], NOW)
+    database.close()
     return path
 
 
