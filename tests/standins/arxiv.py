@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
+
+from .serving import BackgroundServer, serve_in_background, shut_down
 from xml.sax.saxutils import escape, quoteattr
 
 SEED_PAPERS_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "arxiv" / "seed_papers.json"
@@ -167,7 +169,7 @@ class _Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class ArxivStandIn:
+class ArxivStandIn(BackgroundServer):
     """arXiv's query API on 127.0.0.1, in a background thread."""
 
     def __init__(
@@ -203,25 +205,12 @@ class ArxivStandIn:
 
     def start(self) -> ArxivStandIn:
         self._server = _Server(("127.0.0.1", self._port), _Handler, self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="arxiv-standin", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_background(self._server, "arxiv-standin")
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> ArxivStandIn:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        shut_down(self._server, self._thread)
 
     @property
     def port(self) -> int:

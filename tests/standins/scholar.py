@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .serving import BackgroundServer, serve_in_background, shut_down
+
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "enrich" / "seed_enrichments.json"
 S2_BATCH_PATH = "/graph/v1/paper/batch"
 HF_PAPERS_PATH = "/api/papers/"
@@ -65,7 +67,7 @@ class _Answer:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-class _JsonService:
+class _JsonService(BackgroundServer):
     """A threaded loopback server with a request log and faults; subclasses answer."""
 
     thread_name = "json-standin"
@@ -88,23 +90,12 @@ class _JsonService:
 
     def start(self) -> _JsonService:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self.thread_name, daemon=True
-        ).start()
+        serve_in_background(self._server, self.thread_name)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Any:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        shut_down(self._server)
+        self._server = None
 
     @property
     def url(self) -> str:

@@ -24,8 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import urlsplit
+
+from .serving import BackgroundServer, serve_in_background, shut_down
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class _Route:
 
 
 @dataclass
-class LocalWeb:
+class LocalWeb(BackgroundServer):
     """One threaded HTTP server on `address`, port chosen by the system."""
 
     address: str = "127.0.0.1"
@@ -101,22 +102,13 @@ class LocalWeb:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*self.tls)
             self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._server.daemon_threads = True
         self._server.block_on_close = False
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        serve_in_background(self._server, "local-web")
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> LocalWeb:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
+        shut_down(self._server)
+        self._server = None
 
     def _reply_for(self, seen: Seen) -> Reply:
         with self._lock:
