@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
-from .readinglist import NotedDate
 from .enrich.store import found_enrichments
+from .readinglist import NotedDate
 from .reconcile import (
     CodeEvidence,
     DoiEvidence,

@@ -104,7 +104,7 @@ def search(connection: sqlite3.Connection, text: str, limit: int = 20) -> list[d
 
 def _fts_search(connection: sqlite3.Connection, terms: list[str], limit: int) -> list[dict[str, Any]]:
     match = fts_match_expression(terms)
-    sql = f"""
+    sql = """
     WITH hits AS (
       SELECT e.id AS entry_id, entries_fts.rank AS rank,
              snippet(entries_fts, -1, '[', ']', '…', 12) AS snippet

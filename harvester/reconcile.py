@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from .coderepos import same_repo
-from .ids import abs_url, is_retired_mirror, parse_arxiv_url, pdf_url
 from .errors import InvalidArxivId
+from .ids import abs_url, is_retired_mirror, parse_arxiv_url, pdf_url
 from .readinglist import NotedDate
 from .venues import find_venues, parse_noted_venue, venues_agree
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,7 +21,13 @@ from sqlite_utils import Database
 from .arxiv.client import ClientConfig
 from .errors import HarvesterError
 from .findings import run_reconcile
-from .harvest import DEFAULT_STALE_AFTER, fetch_needed_versions, harvest_with, listed_ids, stale_ids
+from .harvest import (
+    DEFAULT_STALE_AFTER,
+    fetch_needed_versions,
+    harvest_with,
+    listed_ids,
+    stale_ids,
+)
 from .importer import discover, import_list, read_source
 from .runlog import exclusive_lock, finish_run, record_step, start_run
 from .store import ensure_db_shape, open_db
@@ -201,8 +207,7 @@ def _inputs_changed(db: Database) -> bool:
 def _links_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
     from dataclasses import replace
 
-    from .links import Verdict
-    from .links import check_links
+    from .links import Verdict, check_links
 
     config = replace(options.links, fresh_verdicts=tuple(v.value for v in Verdict if v is not Verdict.SKIPPED))
     report = asyncio.run(check_links(db, config))

@@ -21,16 +21,9 @@ gets fixed instead of every request costing two.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
-import time
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 import httpx
 from tenacity import (
@@ -43,6 +36,13 @@ from tenacity import (
 from .. import __version__
 from ..errors import ArxivUnavailable, FeedError, InvalidArxivId
 from ..ids import parse_arxiv_id
+from ..politeness import (
+    RateLimiter,
+    RetryableAnswer,
+    describe_failure,
+    parse_retry_after,
+    retry_wait,
+)
 from .feed import Feed, Paper, parse_feed
 
 ARXIV_API_URL = "https://export.arxiv.org/api/query"
@@ -88,14 +88,6 @@ class ArxivRedirected(ArxivUnavailable):
     """The API answered with a redirect; the configured URL needs changing."""
 
 
-class RetryableAnswer(Exception):
-    """An answer that means "not now": worth asking again later."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
 def user_agent(contact: str | None) -> str:
     return f"harvester/{__version__}" + (f" (+{contact})" if contact else "")
 
@@ -114,62 +106,8 @@ def make_http_client(config: ClientConfig) -> httpx.AsyncClient:
     )
 
 
-class RateLimiter:
-    """At most one request in flight, and starts at least `interval` seconds apart.
-
-    Hold `slot()` for the whole request, body included. The spacing is kept
-    across event loops (a process may call asyncio.run() more than once); the
-    lock is per loop because asyncio locks cannot cross loops.
-    """
-
-    def __init__(
-        self,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self._clock = clock
-        self._sleep = sleep
-        self._last_start: float | None = None
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    @asynccontextmanager
-    async def slot(self, interval: float) -> AsyncIterator[None]:
-        async with self._lock():
-            if self._last_start is not None:
-                wait = self._last_start + interval - self._clock()
-                if wait > 0:
-                    await self._sleep(wait)
-            self._last_start = self._clock()
-            yield
-
-    def _lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        if loop not in self._locks:
-            self._locks[loop] = asyncio.Lock()
-        return self._locks[loop]
-
-
 # arXiv's limit is per user, not per client object: every client shares this one.
 PROCESS_LIMITER = RateLimiter()
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:  # HTTP dates are GMT
-        moment = moment.replace(tzinfo=timezone.utc)
-    current = now or datetime.now(timezone.utc)
-    return max(0.0, (moment - current).total_seconds())
 
 
 @dataclass(frozen=True)
@@ -316,7 +254,7 @@ class ArxivClient:
         except (httpx.TransportError, RetryableAnswer) as exc:
             raise ArxivUnavailable(
                 f"arXiv at {self._config.base_url} did not answer after "
-                f"{self._config.max_attempts} attempts; last error: {_describe(exc)}"
+                f"{self._config.max_attempts} attempts; last error: {describe_failure(exc)}"
             ) from exc
 
     async def _request_once(self, form: dict[str, str]) -> Feed | _Rejection:
@@ -349,28 +287,19 @@ class ArxivClient:
         )
 
     def _wait(self, state: RetryCallState) -> float:
-        failure = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(failure, "retry_after", None)
-        if retry_after is not None:
-            return min(float(retry_after), self._config.max_retry_after)
-        return _backoff(state.attempt_number, self._config.backoff_base, self._config.backoff_max)
+        config = self._config
+        return retry_wait(state, config.max_retry_after, config.backoff_base, config.backoff_max)
 
     def _log_retry(self, state: RetryCallState) -> None:
         failure = state.outcome.exception() if state.outcome else None
         sleep = state.next_action.sleep if state.next_action else 0.0
         log.warning(
             "arXiv request failed (%s); attempt %d of %d, retrying in %.1f s",
-            _describe(failure),
+            describe_failure(failure),
             state.attempt_number,
             self._config.max_attempts,
             sleep,
         )
-
-
-def _backoff(attempt: int, base: float, ceiling: float) -> float:
-    """Exponential backoff with jitter, so many clients do not retry in step."""
-    exponential = base * 2 ** (attempt - 1)
-    return min(ceiling, exponential + random.uniform(0, base))
 
 
 def _rejection(response: httpx.Response) -> _Rejection:
@@ -433,11 +362,3 @@ def _unique_papers(papers: Iterator[Paper] | Sequence[Paper]) -> tuple[Paper, ..
 def _body_hint(response: httpx.Response) -> str:
     text = " ".join(response.text[:60].split())
     return f" ({text!r})" if text else ""
-
-
-def _describe(failure: BaseException | None) -> str:
-    if failure is None:
-        return "unknown error"
-    if isinstance(failure, RetryableAnswer):
-        return str(failure)
-    return f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__

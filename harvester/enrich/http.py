@@ -1,7 +1,7 @@
 """Polite, retrying requests to one enrichment source.
 
 Each source gets its own spacing (`SourceSettings.delay`) through the arXiv
-client's `RateLimiter`, and the same retry rules as arXiv: timeouts, dropped
+shared `RateLimiter`, and the same retry rules as arXiv: timeouts, dropped
 connections, 429 and 5xx are "not now" and are retried with exponential
 backoff and jitter, honouring `Retry-After` up to a cap. Every other answer is
 handed back for the source to interpret (a 404 can be a normal answer).
@@ -10,12 +10,22 @@ handed back for the source to interpret (a 404 can be a normal answer).
 from __future__ import annotations
 
 import logging
-import random
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
 
-from ..arxiv.client import RateLimiter, RetryableAnswer, parse_retry_after
+from ..politeness import (
+    RateLimiter,
+    RetryableAnswer,
+    describe_failure,
+    parse_retry_after,
+    retry_wait,
+)
 from .base import EnrichmentUnavailable, SourceSettings
 
 log = logging.getLogger(__name__)
@@ -49,7 +59,7 @@ class PoliteHttp:
         except (httpx.TransportError, RetryableAnswer) as exc:
             raise EnrichmentUnavailable(
                 f"{self._name} at {self._settings.base_url} did not answer after "
-                f"{self._settings.max_attempts} attempts; last error: {describe(exc)}"
+                f"{self._settings.max_attempts} attempts; last error: {describe_failure(exc)}"
             ) from exc
 
     async def _send_once(
@@ -67,26 +77,13 @@ class PoliteHttp:
         return response
 
     def _wait(self, state: RetryCallState) -> float:
-        failure = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(failure, "retry_after", None)
-        if retry_after is not None:
-            return min(float(retry_after), self._settings.max_retry_after)
-        base, ceiling = self._settings.backoff_base, self._settings.backoff_max
-        # Jitter keeps many clients from retrying in step.
-        return min(ceiling, base * 2 ** (state.attempt_number - 1) + random.uniform(0, base))
+        settings = self._settings
+        return retry_wait(state, settings.max_retry_after, settings.backoff_base, settings.backoff_max)
 
     def _log_retry(self, state: RetryCallState) -> None:
         failure = state.outcome.exception() if state.outcome else None
         sleep = state.next_action.sleep if state.next_action else 0.0
         log.warning(
             "%s request failed (%s); attempt %d of %d, retrying in %.1f s",
-            self._name, describe(failure), state.attempt_number, self._settings.max_attempts, sleep,
+            self._name, describe_failure(failure), state.attempt_number, self._settings.max_attempts, sleep,
         )  # fmt: skip
-
-
-def describe(failure: BaseException | None) -> str:
-    if failure is None:
-        return "unknown error"
-    if isinstance(failure, RetryableAnswer):
-        return str(failure)
-    return f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__

@@ -17,14 +17,15 @@ from typing import Any
 import httpx
 from sqlite_utils import Database
 
-from ..arxiv.client import RateLimiter, user_agent
+from ..arxiv.client import user_agent
 from ..errors import HarvesterError, InvalidArxivId
 from ..harvest import listed_ids
 from ..ids import parse_arxiv_id
+from ..politeness import RateLimiter, describe_failure
 from ..timeutil import utc_now
 from .base import Enrichment
 from .config import SOURCES, EnrichConfig
-from .http import PoliteHttp, describe
+from .http import PoliteHttp
 from .store import due_ids, save_enrichments
 
 # A service's limit is per user, not per run: every run in the process shares its source's limiter.
@@ -157,7 +158,7 @@ async def _run_source(
             save_enrichments(db, page, now)
             answers.extend(page)
     except (HarvesterError, httpx.HTTPError, ValueError) as exc:
-        error = str(exc) if isinstance(exc, HarvesterError) else describe(exc)
+        error = str(exc) if isinstance(exc, HarvesterError) else describe_failure(exc)
     return _summary(name, due, asked, answers, http.requests_made, error)
 
 

@@ -16,7 +16,6 @@ nothing.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import ipaddress
 import logging
 import random
@@ -38,6 +37,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_
 from .. import __version__
 from ..errors import HarvesterError, InvalidArxivId
 from ..ids import ARXIV_HOSTS, host_of, parse_arxiv_url
+from ..politeness import parse_retry_after
 from .history import (
     CheckRecord,
     EntryRef,
@@ -576,7 +576,7 @@ class _Fetcher:
             location=response.headers.get("location"),
             body=body,
             challenge_header=response.headers.get("cf-mitigated", "").lower() == "challenge",
-            retry_after=_retry_after(response.headers.get("retry-after")),
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
 
 
@@ -621,22 +621,6 @@ async def _read_prefix(response: httpx.Response, limit: int) -> bytes:
         if size >= limit:
             break
     return b"".join(chunks)[:limit]
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _is_ip(host: str) -> bool:

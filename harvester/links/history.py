@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlite_utils import Database, Migrations
 
 from ..ids import RETIRED_MIRROR_HOSTS, host_of
-from .verdicts import Judgement, LinkState, PaperFacts, Settled, Verdict
 from ..schema import register_migrations
+from .verdicts import Judgement, LinkState, PaperFacts, Settled, Verdict
 
 migrations = register_migrations(Migrations("links"))
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import fields
-from .frontmatter import split_front_matter
-from .linkroles import is_code_host, label_role, link_arxiv_id, link_role
-from .blocks import Candidate, Heading, blocks, markdown_parser
-from .inline import InlineText, RawLink
-from .sections import CONTENTS, PAPERS, heading_kind
 from ..ids import ArxivId, find_arxiv_ids_in_text
+from . import fields
+from .blocks import Candidate, Heading, blocks, markdown_parser
+from .frontmatter import split_front_matter
+from .inline import InlineText, RawLink
+from .linkroles import is_code_host, label_role, link_arxiv_id, link_role
+from .sections import CONTENTS, PAPERS, heading_kind
 
 
 @dataclass(frozen=True)

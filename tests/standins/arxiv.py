@@ -34,9 +34,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape, quoteattr
 
 from .serving import BackgroundServer, serve_in_background, shut_down
-from xml.sax.saxutils import escape, quoteattr
 
 SEED_PAPERS_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "arxiv" / "seed_papers.json"
 API_PATH = "/api/query"

@@ -1,0 +1,104 @@
+"""What every client of someone else's server shares: spacing, "not now" answers, backoff.
+
+arXiv, the enrichment services and the link checker each decide which answers
+mean "not now"; how long to wait then, and how far apart to start requests,
+is the same for all of them and lives here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+from tenacity import RetryCallState
+
+
+class RetryableAnswer(Exception):
+    """An answer that means "not now": worth asking again later."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class RateLimiter:
+    """At most one request in flight, and starts at least `interval` seconds apart.
+
+    Hold `slot()` for the whole request, body included. The spacing is kept
+    across event loops (a process may call asyncio.run() more than once); the
+    lock is per loop because asyncio locks cannot cross loops.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._last_start: float | None = None
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @asynccontextmanager
+    async def slot(self, interval: float) -> AsyncIterator[None]:
+        async with self._lock():
+            if self._last_start is not None:
+                wait = self._last_start + interval - self._clock()
+                if wait > 0:
+                    await self._sleep(wait)
+            self._last_start = self._clock()
+            yield
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if loop not in self._locks:
+            self._locks[loop] = asyncio.Lock()
+        return self._locks[loop]
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:  # HTTP dates are GMT
+        moment = moment.replace(tzinfo=timezone.utc)
+    current = now or datetime.now(timezone.utc)
+    return max(0.0, (moment - current).total_seconds())
+
+
+def backoff(attempt: int, base: float, ceiling: float) -> float:
+    """Exponential backoff with jitter, so many clients do not retry in step."""
+    exponential = base * 2 ** (attempt - 1)
+    return min(ceiling, exponential + random.uniform(0, base))
+
+
+def retry_wait(state: RetryCallState, max_retry_after: float, base: float, ceiling: float) -> float:
+    """A tenacity wait: the server's Retry-After (capped) when it gave one, else backoff."""
+    failure = state.outcome.exception() if state.outcome else None
+    retry_after = getattr(failure, "retry_after", None)
+    if retry_after is not None:
+        return min(float(retry_after), max_retry_after)
+    return backoff(state.attempt_number, base, ceiling)
+
+
+def describe_failure(failure: BaseException | None) -> str:
+    if failure is None:
+        return "unknown error"
+    if isinstance(failure, RetryableAnswer):
+        return str(failure)
+    return f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
