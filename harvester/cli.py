@@ -11,6 +11,7 @@ import asyncio
 import functools
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,14 +34,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Piped into a cron log or a file there is no terminal width to fit: use a wide page.
-_PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in __import__("os").environ else 160
+_PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
 stdout = Console(soft_wrap=True, width=_PIPED_WIDTH)
 stderr = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("harvester")
 
 DEFAULT_ARXIV_URL = "https://export.arxiv.org/api/query"
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+EXIT_FAILED = 1  # usage errors exit 2 through typer itself
 EXIT_PROBLEMS = 3
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,8 +103,6 @@ def reports_errors(command: F) -> F:
 
 
 def _debug() -> bool:
-    import os
-
     return os.environ.get("HARVESTER_DEBUG", "") not in ("", "0")
 
 
@@ -535,8 +533,6 @@ LINK_ENV = {
 
 
 def _link_config(allow_private: bool, max_age: str | None = None, exclude: list[str] | None = None) -> Any:
-    import os
-
     from .errors import HarvesterError
     from .links import LinkCheckConfig
 
@@ -550,12 +546,6 @@ def _link_config(allow_private: bool, max_age: str | None = None, exclude: list[
     if max_age:
         changes["max_age"] = _duration(max_age, "--max-age")
     return LinkCheckConfig(**changes)
-
-
-def _replace(config: Any, **changes: Any) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(config, **changes)
 
 
 AllowPrivate = Annotated[
@@ -632,8 +622,6 @@ def enrich(
     as_json: JsonOption = False,
 ) -> None:
     """Published venue, DOI, citations and official code from Semantic Scholar and Hugging Face."""
-    import os
-
     from .enrich import SOURCES, EnrichConfig, run_enrich
     from .store import ensure_db_shape, open_db
 
@@ -702,8 +690,6 @@ def _enrich_config() -> Any:
         from .enrich import EnrichConfig
     except ImportError:
         return None
-    import os
-
     return EnrichConfig.from_env(os.environ)
 
 

@@ -108,7 +108,7 @@ def import_lists(db: Database, sources: Iterable[SourceList], now: datetime) -> 
 def import_list(db: Database, source: SourceList, now: datetime) -> ImportResult:
     existing = _list_row(db, source.path)
     if existing and existing["sha256"] == source.sha256:
-        return _unchanged(source, existing["id"])
+        return _unchanged(source)
     with db.atomic():
         list_id = _save_list_row(db, source, existing, now)
         _sync_sections(db, list_id, source.parsed, now)
@@ -162,7 +162,7 @@ def _list_row(db: Database, path: Path) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def _unchanged(source: SourceList, list_id: int) -> ImportResult:
+def _unchanged(source: SourceList) -> ImportResult:
     return ImportResult(
         path=str(source.path),
         name=source.path.name,

@@ -85,9 +85,6 @@ def fts_match_expression(terms: list[str]) -> str:
     return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
-SEARCH_COLUMNS = "list, section, line, arxiv_id, title, noted_title, snippet"
-
-
 def search(connection: sqlite3.Connection, text: str, limit: int = 20) -> list[dict[str, Any]]:
     """Entries whose noted title or notes, or whose paper's title or abstract, match.
 

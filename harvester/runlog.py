@@ -72,9 +72,3 @@ def finish_run(db: Database, run_id: int, status: str, errors: list[str], now: d
     db["runs"].update(
         run_id, {"status": status, "ended_at": iso(now), "errors": json.dumps(errors, ensure_ascii=False)}
     )
-
-
-def last_runs(db: Database, limit: int = 5) -> list[dict[str, Any]]:
-    if not db["runs"].exists():
-        return []
-    return list(db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]))

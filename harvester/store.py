@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from .errors import DatabaseError
 from .schema import MIGRATION_SETS
+from .views import VIEWS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_SECONDS = 30
@@ -92,8 +93,6 @@ def ensure_db_shape(db: Database) -> None:
     for table, columns in FTS_CONFIG.items():
         if db[table].exists() and not db[table].detect_fts():
             db[table].enable_fts(columns, create_triggers=True, tokenize="porter")
-    from .views import VIEWS
-
     existing = set(db.view_names())
     tables = set(db.table_names())
     for name, (needs, sql) in VIEWS.items():
