@@ -8,6 +8,7 @@ is the same for all of them and lives here.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 import weakref
@@ -16,7 +17,13 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-from tenacity import RetryCallState
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
 
 
 class RetryableAnswer(Exception):
@@ -102,3 +109,30 @@ def describe_failure(failure: BaseException | None) -> str:
     if isinstance(failure, RetryableAnswer):
         return str(failure)
     return f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+
+
+# What "not now" looks like to every client here: the connection failed, or the
+# client's own reading of the answer said so.
+NOT_NOW = (httpx.TransportError, RetryableAnswer)
+
+
+def polite_retrying(
+    service: str, attempts: int, max_retry_after: float, base: float, ceiling: float, log: logging.Logger
+) -> AsyncRetrying:
+    """tenacity, configured alike for every service: bounded attempts, each retry logged."""
+
+    def log_retry(state: RetryCallState) -> None:
+        failure = state.outcome.exception() if state.outcome else None
+        sleep = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "%s request failed (%s); attempt %d of %d, retrying in %.1f s",
+            service, describe_failure(failure), state.attempt_number, attempts, sleep,
+        )  # fmt: skip
+
+    return AsyncRetrying(
+        stop=stop_after_attempt(attempts),
+        wait=lambda state: retry_wait(state, max_retry_after, base, ceiling),
+        retry=retry_if_exception_type(NOT_NOW),
+        before_sleep=log_retry,
+        reraise=True,
+    )

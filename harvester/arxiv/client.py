@@ -26,22 +26,17 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-)
 
 from .. import __version__
 from ..errors import ArxivUnavailable, FeedError, InvalidArxivId
 from ..ids import parse_arxiv_id
 from ..politeness import (
+    NOT_NOW,
     RateLimiter,
     RetryableAnswer,
     describe_failure,
     parse_retry_after,
-    retry_wait,
+    polite_retrying,
 )
 from .feed import Feed, Paper, parse_feed
 
@@ -242,16 +237,13 @@ class ArxivClient:
 
     async def _query(self, ids: list[str]) -> Feed | _Rejection:
         form = {"id_list": ",".join(ids), "start": "0", "max_results": str(len(ids))}
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._config.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type((httpx.TransportError, RetryableAnswer)),
-            before_sleep=self._log_retry,
-            reraise=True,
+        config = self._config
+        retrying = polite_retrying(
+            "arXiv", config.max_attempts, config.max_retry_after, config.backoff_base, config.backoff_max, log
         )
         try:
             return await retrying(self._request_once, form)
-        except (httpx.TransportError, RetryableAnswer) as exc:
+        except NOT_NOW as exc:
             raise ArxivUnavailable(
                 f"arXiv at {self._config.base_url} did not answer after "
                 f"{self._config.max_attempts} attempts; last error: {describe_failure(exc)}"
@@ -284,21 +276,6 @@ class ArxivClient:
             )
         raise ArxivUnavailable(
             f"arXiv at {self._config.base_url} answered HTTP {status}{_body_hint(response)}"
-        )
-
-    def _wait(self, state: RetryCallState) -> float:
-        config = self._config
-        return retry_wait(state, config.max_retry_after, config.backoff_base, config.backoff_max)
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        failure = state.outcome.exception() if state.outcome else None
-        sleep = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
-            "arXiv request failed (%s); attempt %d of %d, retrying in %.1f s",
-            describe_failure(failure),
-            state.attempt_number,
-            self._config.max_attempts,
-            sleep,
         )
 
 

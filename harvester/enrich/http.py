@@ -12,19 +12,14 @@ from __future__ import annotations
 import logging
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-)
 
 from ..politeness import (
+    NOT_NOW,
     RateLimiter,
     RetryableAnswer,
     describe_failure,
     parse_retry_after,
-    retry_wait,
+    polite_retrying,
 )
 from .base import EnrichmentUnavailable, SourceSettings
 
@@ -47,16 +42,13 @@ class PoliteHttp:
         self, method: str, url: str, *, headers: dict[str, str] | None = None, json: object = None
     ) -> httpx.Response:
         """The first answer that is not "not now"; EnrichmentUnavailable when none came."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._settings.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type((httpx.TransportError, RetryableAnswer)),
-            before_sleep=self._log_retry,
-            reraise=True,
+        settings = self._settings
+        retrying = polite_retrying(
+            self._name, settings.max_attempts, settings.max_retry_after, settings.backoff_base, settings.backoff_max, log
         )
         try:
             return await retrying(self._send_once, method, url, headers, json)
-        except (httpx.TransportError, RetryableAnswer) as exc:
+        except NOT_NOW as exc:
             raise EnrichmentUnavailable(
                 f"{self._name} at {self._settings.base_url} did not answer after "
                 f"{self._settings.max_attempts} attempts; last error: {describe_failure(exc)}"
@@ -75,15 +67,3 @@ class PoliteHttp:
                 f"HTTP {response.status_code}", parse_retry_after(response.headers.get("Retry-After"))
             )
         return response
-
-    def _wait(self, state: RetryCallState) -> float:
-        settings = self._settings
-        return retry_wait(state, settings.max_retry_after, settings.backoff_base, settings.backoff_max)
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        failure = state.outcome.exception() if state.outcome else None
-        sleep = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
-            "%s request failed (%s); attempt %d of %d, retrying in %.1f s",
-            self._name, describe_failure(failure), state.attempt_number, self._settings.max_attempts, sleep,
-        )  # fmt: skip
