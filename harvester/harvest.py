@@ -68,8 +68,8 @@ def stale_ids(db: Database, ids: Sequence[str], now: datetime, stale_after: time
     fresh = {
         row["arxiv_id"]
         for row in db.query(
-            "SELECT arxiv_id FROM papers WHERE last_fetched >= :cutoff "
-            "UNION SELECT arxiv_id FROM missing_papers WHERE last_checked >= :cutoff",
+            "SELECT arxiv_id FROM papers WHERE last_fetched > :cutoff "
+            "UNION SELECT arxiv_id FROM missing_papers WHERE last_checked > :cutoff",
             {"cutoff": cutoff},
         )
     }
