@@ -25,7 +25,9 @@ from rich.table import Table
 from . import __version__
 from .errors import HarvesterError, InvalidArxivId
 from .ids import parse_arxiv_id
+from .report import fails_on
 from .timeutil import parse_duration, utc_now
+from .vocabulary import Severity
 
 app = typer.Typer(
     help="Turn hand-kept research reading lists into a SQLite database checked against arXiv.",
@@ -373,17 +375,9 @@ def export(
 
 # --- reconcile, report, fix ----------------------------------------------------------
 
-SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
-
-
-def _fail_on(findings: list[dict[str, Any]], level: str | None) -> bool:
-    if level is None:
-        return False
-    return any(SEVERITY_RANK.get(f["severity"], 9) <= SEVERITY_RANK[level] for f in findings)
-
-
 FailOnSeverity = Annotated[
-    str | None, typer.Option("--fail-on", help="Exit 3 when open findings of this severity or worse exist (error|warning).")
+    Severity | None,
+    typer.Option("--fail-on", help="Exit 3 when open findings of this severity or worse exist."),
 ]
 
 
@@ -400,8 +394,6 @@ def reconcile(
     from .harvest import fetch_needed_versions
     from .store import ensure_db_shape, open_db
 
-    if fail_on not in (None, "error", "warning"):
-        raise typer.BadParameter("choose error or warning", param_hint="--fail-on")
     settings: Settings = ctx.obj
     db = open_db(settings.db)
     now = utc_now()
@@ -420,7 +412,7 @@ def reconcile(
             f"{summary.reopened} reopened, {summary.resolved} resolved. `harvester report` shows them.",
             highlight=False,
         )
-    if _fail_on(findings, fail_on):
+    if fails_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)
 
 
@@ -436,8 +428,7 @@ def report(
     fail_on: FailOnSeverity = None,
 ) -> None:
     """Open findings and link problems, grouped by list and section, with line numbers."""
-    from .findings import open_findings
-    from .report import print_findings_table, render_findings
+    from .report import print_findings_table, render_findings, report_rows
     from .store import open_db
 
     if fmt not in REPORT_FORMATS:
@@ -445,8 +436,7 @@ def report(
     settings: Settings = ctx.obj
     _require_db(settings.db)
     db = open_db(settings.db)
-    findings = [f for f in open_findings(db) if include_info or f["severity"] != "info"]
-    findings += _link_problem_rows(db)
+    findings = report_rows(db, include_info=include_info)
     if fmt == "table":
         if findings:
             print_findings_table(findings, stdout)
@@ -454,7 +444,7 @@ def report(
             stdout.print("No open findings.")
     else:
         sys.stdout.write(render_findings(findings, fmt))
-    if _fail_on(findings, fail_on):
+    if fails_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)
 
 
@@ -463,15 +453,6 @@ def _require_db(path: Path) -> None:
 
     if not path.exists():
         raise DatabaseError(f"no database at {path}: run `harvester import` or `harvester refresh` first")
-
-
-def _link_problem_rows(db: Any) -> list[dict[str, Any]]:
-    """Dead and moved links in the shape of findings, so one report holds both."""
-    try:
-        from .links import problem_findings
-    except ImportError:
-        return []
-    return problem_findings(db)
 
 
 @app.command()

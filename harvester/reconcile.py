@@ -22,25 +22,8 @@ from .errors import InvalidArxivId
 from .ids import abs_url, is_retired_mirror, parse_arxiv_url, pdf_url
 from .readinglist import NotedDate
 from .venues import find_venues, parse_noted_venue, venues_agree
+from .vocabulary import RECONCILE_KINDS, severity_of
 
-SEVERITY: dict[str, str] = {
-    "title_typo": "warning",
-    "title_outdated": "warning",
-    "title_mismatch": "error",
-    "date_mismatch": "warning",
-    "id_conflict": "error",
-    "duplicate_entry": "warning",
-    "not_found": "error",
-    "withdrawn": "warning",
-    "new_version": "info",
-    "venue_mismatch": "warning",
-    "code_mismatch": "warning",
-    "code_missing": "info",
-    "published_doi": "info",
-    "mirror_link": "warning",
-    "category_suspect": "info",
-}
-KINDS = tuple(SEVERITY)
 # Submission times are UTC; a curator in UTC+8 or UTC-7 may see the neighbouring day.
 DATE_TOLERANCE = timedelta(days=1)
 
@@ -160,7 +143,7 @@ def reconcile(data: ReconcileInput) -> list[Finding]:
         findings.extend(_entry_findings(entry, data))
     findings.extend(_duplicate_findings(data.entries))
     findings.extend(_category_findings(data.entries, data.papers))
-    return sorted(findings, key=lambda f: (f.list_path, f.line, KINDS.index(f.kind), f.key))
+    return sorted(findings, key=lambda f: (f.list_path, f.line, RECONCILE_KINDS.index(f.kind), f.key))
 
 
 def _entry_findings(entry: EntryInput, data: ReconcileInput) -> Iterator[Finding]:
@@ -206,7 +189,7 @@ def _finding(
 ) -> Finding:
     key = f"{entry.list_id}:{entry.entry_key}:{kind}" + (f":{extra}" if extra else "")
     return Finding(
-        key=key, kind=kind, severity=SEVERITY[kind], list_id=entry.list_id,
+        key=key, kind=kind, severity=severity_of(kind), list_id=entry.list_id,
         list_path=entry.list_path, entry_key=entry.entry_key, entry_id=entry.entry_id,
         section=entry.section, line=line or entry.line, arxiv_id=arxiv_id, noted=noted,
         arxiv_value=arxiv_value, suggestion=suggestion, source=source, detail=detail,
@@ -730,7 +713,7 @@ def _shared_words(a: dict[str, float], b: dict[str, float], limit: int = 5) -> l
 
 
 __all__ = [
-    "DATE_TOLERANCE", "KINDS", "SEVERITY", "CodeEvidence", "DoiEvidence", "EntryInput", "Finding",
+    "DATE_TOLERANCE", "CodeEvidence", "DoiEvidence", "EntryInput", "Finding",
     "NotedLink", "PaperInfo", "ReconcileInput", "VenueEvidence", "VersionInfo", "canonical_link",
     "date_agrees", "edit_distance", "format_like", "is_title_typo", "is_withdrawn", "reconcile", "title_similarity",
     "titles_equal",

@@ -18,6 +18,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlite_utils import Database
+
+from .findings import open_findings
+from .links import problem_findings
+from .vocabulary import KINDS, Severity, severity_rank
 
 FORMATS = ("table", "markdown", "json")
 FIELDS = (
@@ -25,26 +30,18 @@ FIELDS = (
     "arxiv_id", "kind", "severity", "noted", "arxiv_value", "suggestion", "source", "detail",
     "first_seen", "last_seen", "resolved_at",
 )  # fmt: skip
-_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
-_ACTIONS: dict[str, str] = {
-    "title_typo": 'Fix the title to "{suggestion}"',
-    "title_outdated": 'Update the title to the current one: "{suggestion}"',
-    "title_mismatch": 'Check the arXiv ID {arxiv_id}: that paper is "{arxiv_value}"',
-    "date_mismatch": "Change the date {noted} to {suggestion}",
-    "id_conflict": "Keep one of the arXiv IDs {noted}",
-    "duplicate_entry": "Listed twice: {suggestion}",
-    "not_found": "arXiv has no paper {arxiv_id}: correct the ID",
-    "withdrawn": "The paper was withdrawn: mark or remove the entry",
-    "new_version": "Newer version {arxiv_value}: re-read it",
-    "venue_mismatch": "Change the venue {noted} to {suggestion}",
-    "code_mismatch": "Replace the code link {noted} with the official repository {suggestion}",
-    "code_missing": "Add the official code link {suggestion}",
-    "published_doi": "Add the published version's DOI: {suggestion}",
-    "mirror_link": "Replace the dead link {noted} with {suggestion}",
-    "category_suspect": "Consider moving it to {suggestion}",
-}
+
+def report_rows(db: Database, *, include_info: bool = True) -> list[dict[str, Any]]:
+    """What `report` shows: open findings and the links to act on, in one shape."""
+    rows = open_findings(db) + problem_findings(db)
+    return [row for row in rows if include_info or row["severity"] != Severity.INFO]
+
+
+def fails_on(rows: Iterable[Mapping[str, Any]], level: Severity | None) -> bool:
+    """Whether `--fail-on level` should fail: some row is as bad as `level` or worse."""
+    return level is not None and any(severity_rank(row.get("severity")) <= level.rank for row in rows)
 
 
 def render_findings(findings: Iterable[Mapping[str, Any] | Any], fmt: str) -> str:
@@ -69,7 +66,8 @@ def as_row(finding: Mapping[str, Any] | Any) -> dict[str, Any]:
 
 def action_text(finding: Mapping[str, Any]) -> str:
     """One sentence: what to change in the list."""
-    template = _ACTIONS.get(finding.get("kind") or "")
+    kind = KINDS.get(finding.get("kind") or "")
+    template = kind.action if kind else None
     values = {k: finding.get(k) if finding.get(k) is not None else "?" for k in FIELDS}
     if template:
         return template.format(**values)
@@ -115,7 +113,7 @@ def _list_path(row: Mapping[str, Any]) -> str:
 def _ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(
         rows,
-        key=lambda r: (_list_path(r), r.get("line") or 0, _SEVERITY_ORDER.get(r.get("severity") or "", 3),
+        key=lambda r: (_list_path(r), r.get("line") or 0, severity_rank(r.get("severity")),
                        r.get("kind") or "", r.get("key") or ""),
     )  # fmt: skip
 
@@ -133,7 +131,7 @@ def _by_section(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, An
 
 
 def _counts_line(rows: list[dict[str, Any]]) -> str:
-    counts = {s: sum(1 for r in rows if r.get("severity") == s) for s in _SEVERITY_ORDER}
+    counts = {s: sum(1 for r in rows if r.get("severity") == s) for s in Severity}
     parts = [f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items() if n]
     return f"**{len(rows)} findings**: " + ", ".join(parts)
 

@@ -6,10 +6,14 @@ they exist and re-creates it when its SQL here changes.
 
 from __future__ import annotations
 
+from .vocabulary import PROBLEM_VERDICTS, QUIET_VERDICTS, VERDICT_KINDS, Severity, sql_list, sql_severity_rank
+
+_REPORTED_FIRST = " ".join(f"WHEN '{verdict.value}' THEN {rank}" for rank, verdict in enumerate(VERDICT_KINDS))
+
 VIEWS: dict[str, tuple[set[str], str]] = {
     "reading_list": (
         {"lists", "entries", "papers", "findings", "links", "entry_links"},
-        """
+        f"""
 SELECT
   e.id AS entry_id,
   l.name AS list,
@@ -26,9 +30,9 @@ SELECT
   p.journal_ref AS arxiv_journal_ref,
   e.notes,
   (SELECT count(*) FROM findings f
-     WHERE f.entry_id = e.id AND f.resolved_at IS NULL AND f.severity != 'info') AS open_findings,
+     WHERE f.entry_id = e.id AND f.resolved_at IS NULL AND f.severity != '{Severity.INFO}') AS open_findings,
   (SELECT group_concat(DISTINCT k.verdict) FROM entry_links el JOIN links k ON k.url = el.url
-     WHERE el.entry_id = e.id AND k.verdict NOT IN ('ok', 'skipped')) AS link_problems
+     WHERE el.entry_id = e.id AND k.verdict NOT IN {sql_list(QUIET_VERDICTS)}) AS link_problems
 FROM entries e
 JOIN lists l ON l.id = e.list_id
 LEFT JOIN papers p ON p.arxiv_id = e.arxiv_id
@@ -38,26 +42,26 @@ ORDER BY l.name, e.position
     ),
     "open_findings": (
         {"findings", "lists"},
-        """
+        f"""
 SELECT l.name AS list, f.section, f.line, f.arxiv_id, f.kind, f.severity,
        f.noted, f.arxiv_value, f.suggestion, f.source, f.first_seen
 FROM findings f
 JOIN lists l ON l.id = f.list_id
 WHERE f.resolved_at IS NULL
-ORDER BY CASE f.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, l.name, f.line
+ORDER BY {sql_severity_rank('f.severity')}, l.name, f.line
 """,
     ),
     "link_problems": (
         {"links", "entry_links", "entries", "lists"},
-        """
+        f"""
 SELECT k.url, k.verdict, k.status, k.final_url, k.suggestion, k.error,
        k.first_failed_at, k.consecutive_failures,
        (SELECT group_concat(l.name || ':' || el.line, ', ')
           FROM entry_links el JOIN entries e ON e.id = el.entry_id JOIN lists l ON l.id = e.list_id
           WHERE el.url = k.url AND e.removed_at IS NULL) AS used_at
 FROM links k
-WHERE k.verdict IN ('dead', 'moved', 'unreachable', 'blocked', 'redirected')
-ORDER BY CASE k.verdict WHEN 'dead' THEN 0 WHEN 'moved' THEN 1 ELSE 2 END, k.url
+WHERE k.verdict IN {sql_list(PROBLEM_VERDICTS)}
+ORDER BY CASE k.verdict {_REPORTED_FIRST} ELSE {len(VERDICT_KINDS)} END, k.url
 """,
     ),
     "recent_changes": (

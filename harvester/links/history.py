@@ -17,6 +17,7 @@ from sqlite_utils import Database, Migrations
 
 from ..ids import RETIRED_MIRROR_HOSTS, host_of
 from ..schema import register_migrations
+from ..vocabulary import VERDICT_KINDS, Source, severity_of, sql_list
 from .verdicts import Judgement, LinkState, PaperFacts, Settled, Verdict
 
 migrations = register_migrations(Migrations("links"))
@@ -267,7 +268,7 @@ def verdict_counts(db: Database) -> dict[str, int]:
     return counts
 
 
-_PROBLEMS = """
+_PROBLEMS = f"""
     SELECT lk.url, lk.verdict, lk.suggestion, lk.error, lk.note, lk.verdict_since, lk.last_checked_at,
            l.id AS list_id, l.path AS list_path, l.name AS list_name,
            e.id AS entry_id, e.entry_key, e.section, el.line, el.arxiv_id
@@ -275,10 +276,9 @@ _PROBLEMS = """
     JOIN entry_links el ON el.url = lk.url
     JOIN entries e ON e.id = el.entry_id
     JOIN lists l ON l.id = e.list_id
-    WHERE e.removed_at IS NULL AND lk.verdict IN ('dead', 'moved')
+    WHERE e.removed_at IS NULL AND lk.verdict IN {sql_list(tuple(VERDICT_KINDS))}
     ORDER BY l.path, el.line, lk.url
 """
-_PROBLEM_KINDS = {"dead": ("dead_link", "warning"), "moved": ("moved_link", "info")}
 
 
 def problem_findings(db: Database) -> list[dict[str, object]]:
@@ -291,7 +291,7 @@ def problem_findings(db: Database) -> list[dict[str, object]]:
 
 
 def _finding(row: dict[str, object]) -> dict[str, object]:
-    kind, severity = _PROBLEM_KINDS[str(row["verdict"])]
+    kind = VERDICT_KINDS[Verdict(str(row["verdict"]))]
     return {
         "key": f"{kind}:{row['entry_key']}:{row['url']}",
         "list_id": row["list_id"],
@@ -303,11 +303,11 @@ def _finding(row: dict[str, object]) -> dict[str, object]:
         "entry_key": row["entry_key"],
         "arxiv_id": row["arxiv_id"],
         "kind": kind,
-        "severity": severity,
+        "severity": severity_of(kind),
         "noted": row["url"],
         "arxiv_value": None,
         "suggestion": row["suggestion"],
-        "source": "links",
+        "source": Source.LINKS,
         "detail": row["error"] or row["note"],
         "first_seen": row["verdict_since"],
         "last_seen": row["last_checked_at"],
