@@ -31,6 +31,7 @@ from harvester.links import (
     verdict_counts,
 )
 from harvester.schema import MIGRATION_SETS
+from harvester.timeutil import iso
 
 ROOT = Path(__file__).parent.parent
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -513,13 +514,13 @@ def test_three_failing_runs_on_two_days_make_unreachable_dead_and_one_success_re
     assert third.verdict == "dead"
     assert third.error == "unreachable on 3 runs over 2 days since 2026-03-02: HTTP 503"
     row = stored(db, url)
-    assert (row["consecutive_failures"], row["failure_days"], row["first_failed_at"]) == (3, 2, "2026-03-02T09:00:00+00:00")
+    assert (row["consecutive_failures"], row["failure_days"], row["first_failed_at"]) == (3, 2, "2026-03-02T09:00:00Z")
     web.route("/down", page("Up again"))
     back = by_url(run(db, config, now=lambda: day2 + timedelta(hours=1)))[url]
     assert back.verdict == "ok"
     row = stored(db, url)
     assert (row["verdict"], row["consecutive_failures"], row["first_failed_at"], row["last_ok_at"]) == (
-        "ok", 0, None, "2026-03-03T10:00:00+00:00",
+        "ok", 0, None, "2026-03-03T10:00:00Z",
     )
     checks = list(db.query("SELECT verdict, status, counted FROM link_checks WHERE url = ? ORDER BY id", [url]))
     assert [c["verdict"] for c in checks] == ["unreachable", "unreachable", "unreachable", "ok"]
@@ -547,7 +548,7 @@ def test_history_rows_record_hops_timing_and_run(web: LocalWeb, tmp_path: Path) 
     assert check["elapsed_ms"] >= 0
     row = stored(db, a)
     assert (row["verdict"], row["suggestion"], row["verdict_since"], row["first_checked_at"]) == (
-        "moved", web.url("/b"), "2026-03-02T09:00:00+00:00", "2026-03-02T09:00:00+00:00",
+        "moved", web.url("/b"), "2026-03-02T09:00:00Z", "2026-03-02T09:00:00Z",
     )
 
 
@@ -622,9 +623,9 @@ def test_network_down_counts_no_failure(web: LocalWeb, tmp_path: Path) -> None:
     assert results["https://nowhere.example/x"].error == (
         "network down, not counted: could not resolve nowhere.example: no resolver in tests"
     )
-    assert (stored(db, known)["verdict"], stored(db, known)["last_checked_at"]) == ("ok", "2026-03-02T09:00:00+00:00")
+    assert (stored(db, known)["verdict"], stored(db, known)["last_checked_at"]) == ("ok", "2026-03-02T09:00:00Z")
     assert stored(db, refused)["consecutive_failures"] == 0
-    assert [r["counted"] for r in db.query("SELECT counted FROM link_checks WHERE checked_at = ?", [later.isoformat()])] == [0, 0, 0]
+    assert [r["counted"] for r in db.query("SELECT counted FROM link_checks WHERE checked_at = ?", [iso(later)])] == [0, 0, 0]
 
 
 def test_an_injected_transport_that_cannot_connect_means_network_down(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from sqlite_utils import Database, Migrations
 
 from ..ids import RETIRED_MIRROR_HOSTS, host_of
 from ..schema import register_migrations
+from ..timeutil import iso, parse_iso
 from ..vocabulary import VERDICT_KINDS, Source, severity_of, sql_list
 from .verdicts import Judgement, LinkState, PaperFacts, Settled, Verdict
 
@@ -66,6 +67,20 @@ def _links(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX link_checks_url ON link_checks(url, checked_at)")
+
+
+# Timestamps written before the links tables used the one format (`Z`) of every other table.
+_TIMESTAMP_COLUMNS = {
+    "links": ("first_checked_at", "last_checked_at", "verdict_since", "last_ok_at", "first_failed_at"),
+    "link_checks": ("checked_at",),
+}
+
+
+@migrations(name="0002_z_timestamps")
+def _z_timestamps(db: Database) -> None:
+    for table, columns in _TIMESTAMP_COLUMNS.items():
+        sets = ", ".join(f"{column} = replace({column}, '+00:00', 'Z')" for column in columns)
+        db.execute(f"UPDATE {table} SET {sets}")
 
 
 def ensure_link_tables(db: Database) -> None:
@@ -320,11 +335,11 @@ def _hops_json(judgement: Judgement) -> str:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment is not None else None
+    return iso(moment) if moment is not None else None
 
 
 def _parse(text: object) -> datetime | None:
-    return datetime.fromisoformat(str(text)) if text else None
+    return parse_iso(str(text)) if text else None
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

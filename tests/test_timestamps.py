@@ -1,0 +1,37 @@
+"""One timestamp format everywhere (ISO 8601 UTC with `Z`), including link history written before it."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+from harvester.links.history import ensure_link_tables
+from harvester.store import open_db
+from tests.seeddb import build_seed_db
+
+Z_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+def test_link_timestamps_written_with_offsets_are_migrated_to_z(tmp_path: Path) -> None:
+    path = build_seed_db(tmp_path / "h.db")
+    db = open_db(path)
+    ensure_link_tables(db)
+    # As the first links migration's code wrote them.
+    db.execute("DELETE FROM _sqlite_migrations WHERE migration_set = 'links' AND name = '0002_z_timestamps'")
+    db.table("links").insert({"url": "https://example.org/", "verdict": "dead", "first_checked_at": "2026-03-01T09:00:00+00:00",
+                              "last_checked_at": "2026-03-03T09:00:00+00:00", "verdict_since": "2026-03-03T09:00:00+00:00",
+                              "first_failed_at": "2026-03-01T09:00:00+00:00"})
+    db.table("link_checks").insert({"url": "https://example.org/", "checked_at": "2026-03-03T09:00:00+00:00",
+                                    "verdict": "dead", "elapsed_ms": 1, "requests": 1, "counted": 1})
+    db.conn.commit()
+    db.close()
+
+    open_db(path).close()
+
+    with sqlite3.connect(path) as conn:
+        stamps = conn.execute(
+            "SELECT first_checked_at, last_checked_at, verdict_since, first_failed_at FROM links "
+            "UNION ALL SELECT checked_at, checked_at, checked_at, checked_at FROM link_checks"
+        ).fetchall()
+    assert stamps and all(Z_STAMP.match(value) for row in stamps for value in row), stamps
