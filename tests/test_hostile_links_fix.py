@@ -21,7 +21,14 @@ from markdown_it import MarkdownIt
 from standins.web import LocalWeb, page, redirect
 
 from harvester import mdescape
-from harvester.fix import apply_fix, plan_fixes, stale_temp_files
+from harvester.fix import (
+    FixPlan,
+    _plan,
+    _Source,
+    _url_edit,
+    apply_fix,
+    stale_temp_files,
+)
 from harvester.links.verdicts import private_address
 from harvester.store import open_db
 from harvester.weburl import UnsafeUrl, is_malformed, web_url
@@ -227,19 +234,18 @@ def test_link_text_escaping_keeps_one_link_and_the_title(title: str) -> None:
     assert html_tokens(text) == []
     md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
     [inline] = [t for t in md.parse(text) if t.type == "inline"]
-    label = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
-    assert label.startswith(" ".join(title.split())[:8])
+    children = inline.children or []
+    end = next(i for i, c in enumerate(children) if c.type == "link_close")
+    label = "".join(c.content for c in children[:end] if c.type in ("text", "code_inline"))
+    assert label == " ".join(title.split())
 
 
 # ---------------------------------------------------------------- fix, below the CLI
 
 
 def test_fix_skips_a_moved_link_whose_target_cannot_be_written(tmp_path: Path) -> None:
-    listing, db_path = web_list(tmp_path, ["https://site.test/old"], extra="\nsee https://site.test/old and\n")
-    db = open_db(db_path)
-    finding = _moved_finding(db, "https://site.test/old", "https://site.test/new)")
-    from harvester.fix import _url_edit, _Source
-
+    listing, _ = web_list(tmp_path, ["https://site.test/old"])
+    finding = _moved_finding("https://site.test/old", "https://site.test/new)")
     source = _Source(listing.read_bytes())
     inline = _url_edit(source, {**finding, "entry_line": 3, "entry_end_line": 3})
     assert not isinstance(inline, str) and inline[2] == "https://site.test/new\\)"
@@ -247,7 +253,7 @@ def test_fix_skips_a_moved_link_whose_target_cannot_be_written(tmp_path: Path) -
     assert isinstance(javascript, str) and "not an http" in javascript
 
 
-def _moved_finding(db: object, url: str, suggestion: str) -> dict[str, object]:
+def _moved_finding(url: str, suggestion: str) -> dict[str, object]:
     return {"key": f"moved_link:e:{url}", "kind": "moved_link", "line": 3, "noted": url, "suggestion": suggestion}
 
 
@@ -262,7 +268,7 @@ def test_fix_write_removes_temp_files_left_by_a_killed_write(tmp_path: Path) -> 
     for path in ours + theirs:
         path.write_text("leftover", encoding="utf-8")
     assert sorted(stale_temp_files(listing)) == sorted(ours)
-    plan = _plan_with_one_title_edit(db, listing)
+    plan = _plan_with_one_title_edit(db)
     apply_fix(plan)
     assert [p for p in ours if p.exists()] == []
     assert all(p.exists() for p in theirs)
@@ -288,12 +294,10 @@ def test_a_temp_file_still_being_written_is_not_removed(tmp_path: Path) -> None:
     assert stale_temp_files(listing) == [busy]
 
 
-def _plan_with_one_title_edit(db_path: Path, listing: Path):  # type: ignore[no-untyped-def]
+def _plan_with_one_title_edit(db_path: Path) -> FixPlan:
     db = open_db(db_path)
     [list_row] = list(db.query("SELECT * FROM lists"))
     entry = next(db.query("SELECT * FROM entries"))
-    from harvester.fix import _plan
-
     finding = {"key": "k", "kind": "title_typo", "line": entry["line"], "noted": "Page 0",
                "suggestion": "Page Zero", "entry_line": entry["line"], "entry_end_line": entry["end_line"]}
     return _plan(list_row, [finding])
@@ -305,7 +309,7 @@ def _plan_with_one_title_edit(db_path: Path, listing: Path):  # type: ignore[no-
 @pytest.mark.parametrize(
     "address",
     ["64:ff9b::7f00:1", "64:ff9b::a00:1", "64:ff9b::c0a8:101", "64:ff9b::a9fe:a9fe", "64:ff9b:1::8.8.8.8",
-     "64:ff9b:1::7f00:1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "2002:7f00:1::1", "2002:c0a8:101::1"],
+     "64:ff9b:1::7f00:1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "2002:7f00:1::1", "2002:c0a8:101::1", "::7f00:1"],
 )
 def test_ipv6_that_embeds_a_private_ipv4_is_refused(address: str) -> None:
     assert private_address([address]) == address
