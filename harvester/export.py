@@ -1,6 +1,9 @@
 """The lists with their metadata, as BibTeX, CSV, JSON or a clean markdown list.
 
-Reads through a read-only connection; rendering is pure.
+Reads through a read-only connection; rendering is pure. Everything the export
+did not write itself (titles from arXiv, the list's headings, venues, notes, code
+links) is escaped for its format: markdown through `mdescape`, so it adds no link
+and no HTML; CSV cells that a spreadsheet would run as a formula get a leading `'`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import unicodedata
 from collections import defaultdict
 from typing import Any
 
+from . import mdescape
 from .ids import abs_url
 
 FORMATS = ("bibtex", "csv", "json", "markdown")
@@ -135,8 +139,19 @@ def render_csv(entries: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=_CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for entry in entries:
-        writer.writerow({**entry, "code": " ".join(link["url"] for link in entry["code_links"])})
+        row = {**entry, "code": " ".join(link["url"] for link in entry["code_links"])}
+        writer.writerow({column: _csv_cell(row.get(column)) for column in _CSV_COLUMNS})
     return out.getvalue()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    # A spreadsheet runs a cell that starts like a formula; the quote makes it text.
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def render_markdown(entries: list[dict[str, Any]]) -> str:
@@ -146,11 +161,11 @@ def render_markdown(entries: list[dict[str, Any]]) -> str:
     for entry in entries:
         if entry["list"] != current_list:
             current_list, current_section = entry["list"], None
-            lines += [f"# {entry['list_title'] or entry['list']}", ""]
+            lines += [f"# {mdescape.text(entry['list_title'] or entry['list'])}", ""]
         if entry["section"] != current_section:
             current_section = entry["section"]
             if current_section:
-                lines += [f"## {current_section}", ""]
+                lines += [f"## {mdescape.text(current_section)}", ""]
         lines += _markdown_entry(entry) + [""]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -158,16 +173,29 @@ def render_markdown(entries: list[dict[str, Any]]) -> str:
 def _markdown_entry(entry: dict[str, Any]) -> list[str]:
     title = entry["arxiv_title"] or entry["noted_title"] or entry["arxiv_id"] or "(untitled)"
     link = abs_url(entry["arxiv_id"]) if entry["arxiv_id"] else None
-    head = f"1. [{title}]({link})" if link else f"1. {title}"
+    head = "1. " + _markdown_link(title, link)
     date = (entry["published"] or "")[:10] or entry["noted_date"]
-    details = [part for part in (entry["noted_venue"], f"*{date}*" if date else None) if part]
-    details += [
-        f"[{code['label'] or 'code'}]({code['url']})" + (f"-{code['marker']}" if code["marker"] else "")
-        for code in entry["code_links"]
-    ]
+    details = [mdescape.text(part) for part in (entry["noted_venue"],) if part]
+    details += [f"*{mdescape.text(date)}*"] if date else []
+    details += [_code_link(code) for code in entry["code_links"]]
     body = [head]
     if details:
         body.append("   " + " ".join(details))
     if entry["notes"]:
-        body.extend("   " + line for line in entry["notes"].splitlines())
+        body.extend(("   " + line).rstrip() for line in mdescape.block_lines(entry["notes"]))
     return body
+
+
+def _markdown_link(label: str, url: str | None) -> str:
+    """`[label](url)`, or the label alone when the URL cannot be a safe http(s) link."""
+    try:
+        destination = mdescape.url_in(mdescape.INLINE, url) if url else None
+    except mdescape.UnsafeForMarkdown:
+        destination = None
+    text = mdescape.link_text(label)
+    return f"[{text}]({destination})" if destination else text
+
+
+def _code_link(code: dict[str, Any]) -> str:
+    marker = f"-{mdescape.text(code['marker'])}" if code["marker"] else ""
+    return _markdown_link(code["label"] or "code", code["url"]) + marker

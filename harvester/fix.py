@@ -6,24 +6,42 @@ lines, and every other byte is copied as it was (line endings, trailing spaces,
 zero-width spaces, front matter). Writing goes through a temporary file in the
 same folder and `os.replace`, after checking the file is the one that was
 imported; on any refusal nothing is changed.
+
+What is written comes from strangers (arXiv titles, a server's redirect target),
+so every replacement goes through `mdescape` for the place it lands: a title
+stays link text, a URL stays one http(s) destination of the kind it replaces.
+A URL that cannot be written there is skipped with the reason, never guessed.
+Temporary files of a write that was killed are removed by the next write; a
+temporary file is locked while it is written, so a running write's is never taken.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
+import logging
 import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
+from . import mdescape
 from .errors import HarvesterError
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: leftovers are kept rather than risk taking a live write's file
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
 
 
 class FixError(HarvesterError):
@@ -130,6 +148,7 @@ def apply_fix(plan: FixPlan, backup: bool = True) -> Path | None:
     if current != plan.original:
         raise FileChangedError(f"{plan.path} changed since the fix was planned (nothing was written)")
     _check_writable(plan.path)
+    remove_stale_temp_files(plan.path)
     backup_path = plan.path.with_name(plan.path.name + ".bak") if backup else None
     if backup_path is not None:
         _atomic_write(backup_path, current, plan.path)
@@ -271,7 +290,7 @@ def _title_edit(source: _Source, finding: dict[str, Any]) -> tuple[int, int, str
     placed = _only(labels, f"title link [{noted}]")
     if isinstance(placed, str):
         return placed
-    return placed[0], placed[1], escape_link_text(finding["suggestion"])
+    return placed[0], placed[1], mdescape.link_text(finding["suggestion"])
 
 
 def _date_edit(source: _Source, finding: dict[str, Any]) -> tuple[int, int, str] | str:
@@ -286,7 +305,7 @@ def _date_edit(source: _Source, finding: dict[str, Any]) -> tuple[int, int, str]
         if not any(a <= m.start() < b for a, b in in_urls)
     ]
     placed = _only(dates, f"date {noted}")
-    return placed if isinstance(placed, str) else (*placed, finding["suggestion"])
+    return placed if isinstance(placed, str) else (*placed, mdescape.text(finding["suggestion"]))
 
 
 def _url_edit(source: _Source, finding: dict[str, Any]) -> tuple[int, int, str] | str:
@@ -300,7 +319,31 @@ def _url_edit(source: _Source, finding: dict[str, Any]) -> tuple[int, int, str] 
     if occurrence >= len(found):
         return f"link {url} not found in the entry's lines"
     first, last = found[occurrence]
-    return first, last, finding["suggestion"]
+    position = _url_position(source.text, first)
+    try:
+        return first, last, mdescape.url_in(position, finding["suggestion"])
+    except mdescape.UnsafeForMarkdown as error:
+        return f"suggested URL cannot be written as the {position}: {error}"
+
+
+_INLINE_OPEN = re.compile(r"\]\(\s*$")
+_ANGLE_OPEN = re.compile(r"(?:\]\(\s*|^ {0,3}\[(?:[^\]\\]|\\.)+\]:\s*)<$")
+_REFERENCE_OPEN = re.compile(r"^ {0,3}\[(?:[^\]\\]|\\.)+\]:\s*$")
+
+
+def _url_position(text: str, start: int) -> str:
+    """Where in the markdown the URL at `start` stands, judged from its line up to it."""
+    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    before = text[line_start:start]
+    if _ANGLE_OPEN.search(before):
+        return mdescape.ANGLE
+    if before.endswith("<"):
+        return mdescape.AUTOLINK
+    if _INLINE_OPEN.search(before):
+        return mdescape.INLINE
+    if _REFERENCE_OPEN.match(before):
+        return mdescape.REFERENCE
+    return mdescape.BARE
 
 
 def _occurrence(key: str, url: str) -> int:
@@ -320,11 +363,6 @@ EDITORS: dict[str, Editor] = {
 
 def _unescape(label: str) -> str:
     return " ".join(re.sub(r"\\(.)", r"\1", label).split())
-
-
-def escape_link_text(text: str) -> str:
-    """Text safe inside `[...]`: brackets, backslashes and emphasis marks escaped."""
-    return re.sub(r"([\\\[\]*`<])", r"\\\1", text)
 
 
 # --- writing -------------------------------------------------------------------------
@@ -353,14 +391,83 @@ def _check_writable(path: Path) -> None:
 
 
 def _atomic_write(target: Path, data: bytes, mode_from: Path) -> None:
-    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=_TEMP_SUFFIX)
     try:
         with os.fdopen(handle, "wb") as temp:
+            # Held until the file is in place: a later cleanup knows this one is alive.
+            if fcntl is not None:
+                fcntl.flock(temp.fileno(), fcntl.LOCK_EX)
             temp.write(data)
             temp.flush()
             os.fsync(temp.fileno())
-        os.chmod(temp_name, stat.S_IMODE(mode_from.stat().st_mode))
-        os.replace(temp_name, target)
+            os.chmod(temp_name, stat.S_IMODE(mode_from.stat().st_mode))
+            os.replace(temp_name, target)
     except OSError as error:
         Path(temp_name).unlink(missing_ok=True)
         raise FixError(f"cannot write {target}: {error.strerror}") from error
+
+
+# mkstemp's names: the prefix given, eight of its random characters, the suffix.
+_TEMP_SUFFIX = ".tmp"
+_TEMP_RANDOM = r"[a-z0-9_]{8}"
+
+
+def stale_temp_files(path: Path) -> list[Path]:
+    """Temporary files of an earlier write to `path` (or its backup) that no process is writing."""
+    stale = []
+    for candidate in _our_temp_files(path):
+        with _abandoned(candidate) as abandoned:
+            if abandoned:
+                stale.append(candidate)
+    return sorted(stale)
+
+
+def remove_stale_temp_files(path: Path) -> None:
+    """Remove what a killed `fix --write` left next to `path`; only names this module makes."""
+    for candidate in _our_temp_files(path):
+        with _abandoned(candidate) as abandoned:
+            if abandoned:
+                _remove_leftover(candidate)
+
+
+def _remove_leftover(candidate: Path) -> None:
+    try:
+        candidate.unlink(missing_ok=True)
+    except OSError as error:  # a leftover we cannot remove does not stop the fix
+        log.warning("cannot remove %s, left by an interrupted write: %s", candidate, error.strerror)
+        return
+    log.info("removed %s, left by an interrupted write", candidate)
+
+
+def _our_temp_files(path: Path) -> list[Path]:
+    names = "|".join(re.escape(f".{name}.") for name in (path.name, path.name + ".bak"))
+    pattern = re.compile(rf"(?:{names}){_TEMP_RANDOM}{re.escape(_TEMP_SUFFIX)}")
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return []
+    return [Path(entry.path) for entry in entries if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)]
+
+
+@contextmanager
+def _abandoned(candidate: Path) -> Iterator[bool]:
+    """Whether no process holds `candidate`'s lock; the lock is held for the caller meanwhile."""
+    if fcntl is None:
+        yield False
+        return
+    try:
+        handle = os.open(candidate, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            yield False
+            return
+        yield True
+    finally:
+        os.close(handle)

@@ -9,8 +9,12 @@ Verdicts are decided in `verdicts.py` and stored by `history.py`.
 Every host name is resolved here before it is fetched and the connection is
 made to the address that was checked, so a name that resolves to a private
 address cannot slip through on a second lookup. Nothing carries cookies or
-credentials: each request is built from scratch and the cookie jar accepts
-nothing.
+credentials: each request is built from scratch and handed straight to the
+transport, with no client around it to keep cookies or to act on a `Location`.
+
+A `Location` is a stranger's text: it is resolved against the request URL and
+made a well-formed http(s) URL (`weburl.web_url`) before it is followed or
+stored, so what a later `fix` may write is never the header as sent.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -38,6 +41,7 @@ from .. import __version__
 from ..errors import HarvesterError, InvalidArxivId
 from ..ids import ARXIV_HOSTS, host_of, parse_arxiv_url
 from ..politeness import parse_retry_after
+from ..weburl import UnsafeUrl, is_malformed, web_url
 from .history import (
     CheckRecord,
     EntryRef,
@@ -438,12 +442,9 @@ class _Fetcher:
         self._politeness = _Politeness(config)
         self._addresses: dict[str, list[str]] = {}
         self._lookup_locks: dict[str, asyncio.Lock] = {}
-        self._client = httpx.AsyncClient(
-            transport=transport or _default_transport(config),
-            follow_redirects=False,
-            trust_env=False,
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-        )
+        # The transport, not a client: httpx's client parses a redirect's Location
+        # even when it does not follow it, and a hostile one made it raise.
+        self._transport = transport or _default_transport(config)
         self.requests = 0
 
     async def __aenter__(self) -> _Fetcher:
@@ -452,7 +453,7 @@ class _Fetcher:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
 
     async def observe(self, url: str) -> tuple[Observation, int]:
         """Follow the URL hop by hop; return every hop and the final body or failure."""
@@ -463,17 +464,23 @@ class _Fetcher:
     async def _follow(self, url: str) -> Observation:
         hops: list[Hop] = []
         current = url
+        malformed: str | None = None
         for _ in range(self._config.max_redirects + 1):
             step = await self._request_with_retries(current)
             if step.failure is not None:
-                return Observation(url, tuple(hops), step.failure, step.error)
+                return Observation(url, tuple(hops), step.failure, step.error, malformed_location=malformed)
             assert step.status is not None
             hops.append(Hop(current, step.status))
             if step.status not in REDIRECTS:
-                return Observation(url, tuple(hops), body=step.body, challenge_header=step.challenge_header)
+                return Observation(
+                    url, tuple(hops), body=step.body, challenge_header=step.challenge_header,
+                    malformed_location=malformed,
+                )  # fmt: skip
             target, failure, error = _next_hop(current, step.location, hops)
             if failure is not None:
-                return Observation(url, tuple(hops), failure, error)
+                return Observation(url, tuple(hops), failure, error, malformed_location=malformed)
+            if malformed is None and _is_malformed_location(current, step.location):
+                malformed = target
             current = target
         limit = self._config.max_redirects
         return Observation(url, tuple(hops), Failure.TOO_MANY_REDIRECTS, f"more than {limit} redirects")
@@ -538,7 +545,7 @@ class _Fetcher:
         request = self._request(url, address)
         try:
             async with asyncio.timeout(self._config.timeout * 2):
-                response = await self._client.send(request, stream=True)
+                response = await self._transport.handle_async_request(request)
                 try:
                     return await self._step(response)
                 finally:
@@ -590,14 +597,44 @@ def _default_transport(config: LinkCheckConfig) -> httpx.AsyncHTTPTransport:
 def _next_hop(current: str, location: str | None, hops: list[Hop]) -> tuple[str, Failure | None, str | None]:
     if not location:
         return current, Failure.PROTOCOL, f"HTTP {hops[-1].status} without a Location header"
-    target = urldefrag(urljoin(current, location.strip()))[0]
-    scheme = urlsplit(target).scheme.lower()
-    if scheme not in ("http", "https"):
-        return target, Failure.BAD_SCHEME, f"redirect to a non-http(s) URL refused: {target}"
+    joined = _joined(current, location)
+    if joined is None:
+        return current, Failure.INVALID_URL, f"redirect to an invalid URL: {_shown(location)}"
+    try:
+        target = web_url(joined)
+    except UnsafeUrl as exc:
+        if _scheme(joined) not in ("http", "https"):
+            return current, Failure.BAD_SCHEME, f"redirect to a non-http(s) URL refused: {_shown(joined)}"
+        return current, Failure.INVALID_URL, f"redirect to an invalid URL ({exc}): {_shown(joined)}"
     if any(hop.url == target for hop in hops):
         chain = " -> ".join([hop.url for hop in hops] + [target])
         return target, Failure.REDIRECT_LOOP, f"redirect loop: {chain}"
     return target, None, None
+
+
+def _joined(current: str, location: str) -> str | None:
+    try:
+        return urldefrag(urljoin(current, location.strip()))[0]
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None
+
+
+def _scheme(url: str) -> str:
+    try:
+        return urlsplit(url).scheme.lower()
+    except ValueError:
+        return ""
+
+
+def _is_malformed_location(current: str, location: str | None) -> bool:
+    joined = _joined(current, location or "")
+    return joined is None or is_malformed(joined)
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """A stranger's text fit for an error message: one line, no control characters, bounded."""
+    printable = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    return printable if len(printable) <= limit else printable[:limit] + "..."
 
 
 def _connect_failure(exc: httpx.ConnectError, url: httpx.URL) -> _Step:

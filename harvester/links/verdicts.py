@@ -11,7 +11,9 @@ the reports:
   redirects are how they work, not a move.
 - `moved`: every redirect permanent (301/308), ending in a 2xx; the final URL
   is the suggestion. A permanent redirect to a site's front page or a login
-  page is not a move: that is `redirected`, with a note.
+  page is not a move: that is `redirected`, with a note; so is a chain with a
+  `Location` that is not a valid URL (a space, brackets, quotes: followed once
+  repaired, but never suggested).
 - `redirected`: a temporary hop (302/303/307) in the chain, ending in a 2xx.
   Informational: the link works, and nothing should be rewritten.
 - `dead`: 404 or 410; a host name that does not exist; a retired host (the
@@ -143,6 +145,7 @@ class Observation:
     error: str | None = None
     body: bytes = b""  # the first max_body bytes of the final response
     challenge_header: bool = False  # e.g. `cf-mitigated: challenge`
+    malformed_location: str | None = None  # the first hop reached through an invalid Location, repaired
 
 
 @dataclass(frozen=True)
@@ -213,8 +216,35 @@ def private_address(addresses: list[str]) -> str | None:
             address = ipaddress.ip_address(text.split("%", 1)[0])
         except ValueError:
             continue
-        if not address.is_global:
+        if not _is_public(address):
             return text
+    return None
+
+
+# IPv6 ranges that carry an IPv4 address in their last 32 bits: a connection to one
+# reaches that IPv4 address (through a translator or the host's own stack), so the
+# IPv4 address decides. NAT64's local-use prefix (RFC 8215) is an operator's own.
+_IPV4_IN_LAST_32_BITS = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:
+            return False
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return embedded.is_global
+    return address.is_global
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in network for network in _IPV4_IN_LAST_32_BITS):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
 
@@ -325,6 +355,11 @@ def _judge_success(observation: Observation) -> Judgement:
     if soft:
         return replace(base, verdict=Verdict.DEAD, error=f"soft 404: {soft}")
     verdict, note = classify_redirects(hops)
+    if verdict == Verdict.MOVED and observation.malformed_location is not None:
+        # A server that cannot write a valid Location is not trusted to name the new address.
+        verdict, note = Verdict.REDIRECTED, (
+            f"permanent redirect through a malformed Location ({observation.malformed_location}): not a move"
+        )
     suggestion = last.url if verdict == Verdict.MOVED else None
     return replace(base, verdict=verdict, note=note, suggestion=suggestion)
 

@@ -1,0 +1,86 @@
+"""Writing strangers' text and URLs into markdown so that they stay text and one URL.
+
+`fix` and `export` write titles from arXiv, venues, notes and URLs from link
+checks into markdown. Each is escaped for where it lands, so the markdown
+parses (CommonMark with GFM tables, as harvester and GitHub read it) to the
+links that were meant and no raw HTML:
+
+- text: `\\`, backticks, emphasis marks, brackets, `<>`, `&`, `|` and `#` are
+  backslash-escaped and whitespace runs become one space; `block_lines` also
+  escapes what would start a list, quote or heading at a line's start.
+- URLs: only http(s), made well-formed first (`weburl.web_url`: spaces, quotes,
+  `<>`, brackets and non-ASCII percent-encoded), then escaped for the position:
+  parentheses in an inline or reference destination, `&` where it would read
+  as an entity. A bare URL that markdown would cut or emphasize is refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import HarvesterError
+from .weburl import UnsafeUrl, web_url
+
+INLINE = "inline link destination"  # [text](URL)
+ANGLE = "angle-bracket link destination"  # [text](<URL>), [label]: <URL>
+AUTOLINK = "autolink"  # <URL>
+REFERENCE = "reference definition"  # [label]: URL
+BARE = "bare URL"  # URL in running text
+POSITIONS = (INLINE, ANGLE, AUTOLINK, REFERENCE, BARE)
+
+_TEXT_SPECIALS = re.compile(r"([\\`*_\[\]<>&|~#])")
+_BLOCK_START = re.compile(r"^([-+=])|^(\d{1,9})([.)])")
+_ENTITY_START = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|[A-Za-z][A-Za-z0-9]{0,31};)")
+# Characters that end, emphasize or escape inside running text; a bare URL holding one is refused.
+_BARE_UNSAFE = re.compile(r"[()\[\]<>*`\\]|(?<![A-Za-z0-9])[_~]|[_~](?![A-Za-z0-9])")
+_BARE_TRAILING = ".,:;!?'\""
+
+
+class UnsafeForMarkdown(HarvesterError, ValueError):
+    """A URL that cannot be written in that position of the markdown without changing it."""
+
+
+def text(value: str) -> str:
+    """One line of literal text, safe in a paragraph, a heading, a table cell or a link's text."""
+    return _TEXT_SPECIALS.sub(r"\\\1", " ".join(value.split()))
+
+
+def link_text(value: str) -> str:
+    """Text safe inside `[...]` of a link: the title stays one label and no link starts inside it."""
+    return text(value)
+
+
+def block_lines(value: str) -> list[str]:
+    """Several lines of literal text (notes): each escaped, none starting a block of its own."""
+    return [_BLOCK_START.sub(_escape_block_start, text(line)) for line in value.splitlines()]
+
+
+def url_in(position: str, url: str) -> str:
+    """`url` as it must be written in `position`; raises UnsafeForMarkdown when it cannot be."""
+    if position not in POSITIONS:
+        raise ValueError(f"unknown markdown position {position!r}")
+    try:
+        safe = web_url(url)
+    except UnsafeUrl as error:
+        raise UnsafeForMarkdown(str(error)) from None
+    if position in (INLINE, REFERENCE):
+        return _ENTITY_START.sub(r"\\&", re.sub(r"([()])", r"\\\1", safe))
+    if position == ANGLE:
+        return _ENTITY_START.sub(r"\\&", safe)
+    if position == BARE:
+        _check_bare(safe)
+    return safe
+
+
+def _check_bare(url: str) -> None:
+    unsafe = _BARE_UNSAFE.search(url) or _ENTITY_START.search(url)
+    if unsafe:
+        raise UnsafeForMarkdown(f"{unsafe.group(0)!r} would change the markdown around a bare URL")
+    if url.endswith(tuple(_BARE_TRAILING)):
+        raise UnsafeForMarkdown(f"a bare URL ending in {url[-1]!r} would lose it to the sentence")
+
+
+def _escape_block_start(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    return match.group(2) + "\\" + match.group(3)
