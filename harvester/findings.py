@@ -17,6 +17,7 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from .enrich.store import found_enrichments
+from .links.verdicts import missing_for_good
 from .readinglist import NotedDate
 from .reconcile import (
     CodeEvidence,
@@ -207,9 +208,31 @@ def load_inputs(db: Database) -> ReconcileInput:
     return ReconcileInput(
         entries=tuple(entries),
         papers=_load_papers(db, ids),
-        missing_ids=frozenset(r["arxiv_id"] for r in db.query("SELECT arxiv_id FROM missing_papers")),
+        missing_ids=_missing_ids(db),
         last_run=_last_run(db),
     )
+
+
+def _missing_ids(db: Database) -> frozenset[str]:
+    """IDs to report as not on arXiv.
+
+    An ID never returned is reported at once (likely a typo); a paper arXiv has
+    returned before only once it has stayed away as long as a failing link must.
+    """
+    rows = db.query(
+        "SELECT m.arxiv_id, m.missing_runs, m.first_missing, m.last_checked, "
+        "p.arxiv_id IS NOT NULL AS held, p.missing_since IS NOT NULL AS still_missing "
+        "FROM missing_papers m LEFT JOIN papers p USING (arxiv_id)"
+    )
+    return frozenset(r["arxiv_id"] for r in rows if _reportably_missing(r))
+
+
+def _reportably_missing(row: dict[str, Any]) -> bool:
+    if not row["held"]:
+        return True
+    if not row["still_missing"]:
+        return False  # arXiv returned it again since
+    return missing_for_good(row["missing_runs"], parse_iso(row["first_missing"]), parse_iso(row["last_checked"]))
 
 
 def _load_entries(db: Database) -> list[EntryInput]:

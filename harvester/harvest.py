@@ -22,7 +22,15 @@ from .errors import ArxivUnavailable
 from .timeutil import iso
 
 DEFAULT_STALE_AFTER = timedelta(hours=20)
+# An answer lacking every one of these many papers arXiv was returning is an
+# outage, not removals. With a single such paper the two cannot be told apart;
+# it is then counted missing, and the grace before reporting it covers a glitch.
+OUTAGE_MIN_RETURNING = 2
 _WITHDRAWN = re.compile(r"\b(withdrawn|withdraw this paper|has been withdrawn)\b", re.IGNORECASE)
+
+
+class ArxivOutage(ArxivUnavailable):
+    """arXiv answered, but without papers it was returning: its index failed, not the papers."""
 
 
 @dataclass
@@ -138,6 +146,8 @@ def fetch_needed_versions(db: Database, config: ClientConfig, now: datetime) -> 
 
 
 def save_batch(db: Database, result: BatchResult, now: datetime, summary: HarvestSummary) -> None:
+    """Store one batch in one transaction; raise ArxivOutage, writing nothing, for an outage."""
+    refuse_outage(db, result)
     with db.atomic():
         for paper in result.papers:
             _save_paper(db, paper, now, summary)
@@ -149,6 +159,36 @@ def save_batch(db: Database, result: BatchResult, now: datetime, summary: Harves
     for item in result.invalid:
         if item not in summary.invalid:
             summary.invalid.append(item)
+
+
+def refuse_outage(db: Database, result: BatchResult) -> None:
+    """Raise ArxivOutage when the batch lacks every paper arXiv was returning.
+
+    The client has already asked again for each missing ID, so this is an
+    answer arXiv keeps giving. IDs never held may be missing (a typo, a paper
+    not yet announced), and papers already missing prove nothing; but when
+    every paper arXiv was returning is gone at once, arXiv is broken, and
+    marking them would call every link to them dead.
+    """
+    missing = set(result.missing)
+    returning = _returning(db, result.requested)
+    if len(returning) >= OUTAGE_MIN_RETURNING and returning <= missing:
+        raise ArxivOutage(
+            f"arXiv answered without the {len(returning)} papers it has returned before, even when asked "
+            "again: treating as an outage; nothing was marked missing"
+        )
+
+
+def _returning(db: Database, ids: Sequence[str]) -> set[str]:
+    """The IDs among `ids` that arXiv returned the last time it was asked about them."""
+    returning: set[str] = set()
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), 500):  # below SQLite's limit on bound parameters
+        chunk = unique[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT arxiv_id FROM papers WHERE missing_since IS NULL AND arxiv_id IN ({marks})"
+        returning.update(row[0] for row in db.execute(sql, chunk).fetchall())
+    return returning
 
 
 def save_versions(db: Database, papers: Sequence[Paper], now: datetime) -> int:
@@ -216,6 +256,7 @@ def _save_paper(db: Database, paper: Paper, now: datetime, summary: HarvestSumma
         # An older version than we already hold (a lagging mirror): history only.
         _record_version(db, paper, now)
         conn.execute("UPDATE papers SET last_fetched = ?, missing_since = NULL WHERE arxiv_id = ?", [iso(now), paper.arxiv_id])
+        conn.execute("DELETE FROM missing_papers WHERE arxiv_id = ?", [paper.arxiv_id])
         return
     conn.execute(_UPSERT_PAPER, _paper_row(paper, now))
     _record_version(db, paper, now)
@@ -283,9 +324,13 @@ def _save_categories(db: Database, paper: Paper) -> None:
 
 
 def _mark_missing(db: Database, arxiv_id: str, now: datetime) -> None:
+    # One more run without it: the count the grace before reporting it relies on
+    # (links.verdicts.missing_for_good). A run has one `now`, so it counts once.
     db.execute(
-        "INSERT INTO missing_papers (arxiv_id, first_missing, last_checked) VALUES (?, ?, ?) "
-        "ON CONFLICT(arxiv_id) DO UPDATE SET last_checked = excluded.last_checked",
+        "INSERT INTO missing_papers (arxiv_id, first_missing, last_checked, missing_runs) VALUES (?, ?, ?, 1) "
+        "ON CONFLICT(arxiv_id) DO UPDATE SET "
+        "missing_runs = missing_runs + (excluded.last_checked > last_checked), "
+        "last_checked = max(last_checked, excluded.last_checked)",
         [arxiv_id, iso(now), iso(now)],
     )
     # A paper we already hold keeps every row; it is only marked as gone quiet.

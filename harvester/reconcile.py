@@ -113,7 +113,9 @@ class PaperInfo:
 class ReconcileInput:
     entries: tuple[EntryInput, ...]
     papers: Mapping[str, PaperInfo] = field(default_factory=dict)
-    missing_ids: frozenset[str] = frozenset()  # IDs arXiv says do not exist
+    # IDs arXiv says do not exist: never returned, or no longer returned for long
+    # enough (the loader applies the grace; a paper's stored metadata stays).
+    missing_ids: frozenset[str] = frozenset()
     last_run: datetime | None = None  # the previous reconcile, for new_version
 
 
@@ -150,7 +152,7 @@ def _entry_findings(entry: EntryInput, data: ReconcileInput) -> Iterator[Finding
     yield from _mirror_findings(entry)
     yield from _id_conflict_findings(entry, data.papers)
     for arxiv_id in _entry_ids(entry):
-        if arxiv_id in data.missing_ids and arxiv_id not in data.papers:
+        if arxiv_id in data.missing_ids:
             yield _finding(entry, "not_found", arxiv_id, extra=arxiv_id, noted=arxiv_id,
                            detail=f"arXiv has no paper {arxiv_id}; check the ID in the links")
     paper = data.papers.get(entry.arxiv_id or "")

@@ -170,3 +170,11 @@ def _runs(db: Database) -> None:
         );
         """
     )
+
+
+@core(name="0004_missing_runs")
+def _missing_runs(db: Database) -> None:
+    # A paper arXiv stops returning is only reported once it has stayed away as
+    # long as a failing link must (links.verdicts.DeadRule): each run that finds
+    # it missing counts. Rows from before this column were seen missing once.
+    db.execute("ALTER TABLE missing_papers ADD COLUMN missing_runs INTEGER NOT NULL DEFAULT 1")

@@ -148,9 +148,9 @@ def _paper(element: ET.Element, parsed: Any) -> Paper:
         version=arxiv_id.version or 1,
         # Text comes from the XML itself: feedparser's HTML sanitizer drops
         # anything in a title or abstract that looks like a tag ("x<y <b>").
-        title=_collapse(_text(element, f"{_A}title")),
-        abstract=_collapse(_text(element, f"{_A}summary")),
-        authors=_authors(element),
+        title=_required_text(element, "title", entry_id),
+        abstract=_required_text(element, "summary", entry_id),
+        authors=_required_authors(element, entry_id),
         published=_utc(parsed, "published", entry_id),
         updated=_utc(parsed, "updated", entry_id),
         primary_category=primary,
@@ -163,6 +163,30 @@ def _paper(element: ET.Element, parsed: Any) -> Paper:
         pdf_url=_pdf_link(parsed),
         raw_xml=_serialize(element),
     )
+
+
+# What makes an entry broken rather than merely sparse. Every arXiv paper has an
+# id, a title, an abstract, at least one named author and its submission times;
+# an entry without one of them is a damaged answer (the store would write the
+# blank over good data), so the whole feed is refused like a truncated one and
+# asked again. What a paper may really lack is tolerated: a comment, a journal
+# reference, DOIs (their absence in a new version is news, and is stored) and
+# the links (the abs page is derived from the id). Categories are tolerated too,
+# though every paper has one: they only label a paper (search, export), and
+# refusing every feed for a label, should arXiv change how it writes them, would
+# stop all updates where a blank label costs little and the next fetch fixes it.
+def _required_text(element: ET.Element, name: str, entry_id: str) -> str:
+    text = _collapse(_text(element, f"{_A}{name}"))
+    if not text:
+        raise FeedError(f"entry {entry_id!r} has no <{name}>: a damaged answer")
+    return text
+
+
+def _required_authors(element: ET.Element, entry_id: str) -> tuple[Author, ...]:
+    authors = _authors(element)
+    if not authors or not all(author.name for author in authors):
+        raise FeedError(f"entry {entry_id!r} has an <author> without a <name>, or none: a damaged answer")
+    return authors
 
 
 def _entry_arxiv_id(entry_id: str) -> ids.ArxivId:

@@ -19,7 +19,7 @@ from ..ids import RETIRED_MIRROR_HOSTS, host_of
 from ..schema import register_migrations
 from ..timeutil import iso, parse_iso
 from ..vocabulary import VERDICT_KINDS, Source, severity_of, sql_list
-from .verdicts import Judgement, LinkState, PaperFacts, Settled, Verdict
+from .verdicts import Judgement, LinkState, PaperFacts, Settled, Verdict, missing_for_good
 
 migrations = register_migrations(Migrations("links"))
 
@@ -156,7 +156,10 @@ def paper_facts(db: Database, arxiv_ids: Iterable[str]) -> dict[str, PaperFacts]
         marks = ",".join("?" * len(chunk))
         for row in db.query(f"SELECT arxiv_id, first_missing FROM missing_papers WHERE arxiv_id IN ({marks})", chunk):
             facts[str(row["arxiv_id"])] = PaperFacts(exists=False, missing_since=str(row["first_missing"]))
-        sql = f"SELECT arxiv_id, version, withdrawn, missing_since FROM papers WHERE arxiv_id IN ({marks})"
+        sql = (
+            "SELECT p.arxiv_id, p.version, p.withdrawn, p.missing_since, m.missing_runs, m.first_missing, "
+            f"m.last_checked FROM papers p LEFT JOIN missing_papers m USING (arxiv_id) WHERE p.arxiv_id IN ({marks})"
+        )
         for row in db.query(sql, chunk):
             facts[str(row["arxiv_id"])] = _paper(row)
     return facts
@@ -164,12 +167,21 @@ def paper_facts(db: Database, arxiv_ids: Iterable[str]) -> dict[str, PaperFacts]
 
 def _paper(row: dict[str, object]) -> PaperFacts:
     missing = row["missing_since"]
+    runs = int(str(row["missing_runs"])) if missing is not None and row["missing_runs"] is not None else 0
     return PaperFacts(
-        exists=missing is None,
+        # A paper arXiv has returned before is gone only after the grace of a failing link.
+        exists=missing is None or not _missing_for_good(runs, row),
         latest_version=int(str(row["version"])) if row["version"] is not None else None,
         withdrawn=bool(row["withdrawn"]),
         missing_since=str(missing) if missing is not None else None,
+        missing_runs=runs,
     )
+
+
+def _missing_for_good(runs: int, row: dict[str, object]) -> bool:
+    if row["first_missing"] is None or row["last_checked"] is None:
+        return False
+    return missing_for_good(runs, parse_iso(str(row["first_missing"])), parse_iso(str(row["last_checked"])))
 
 
 def previous_state(db: Database, url: str) -> LinkState | None:

@@ -171,6 +171,9 @@ class PaperFacts:
     latest_version: int | None = None
     withdrawn: bool = False
     missing_since: str | None = None
+    # Runs in a row that arXiv left out a paper it used to return: while `exists`
+    # still holds, the paper is in its grace period (see `missing_for_good`).
+    missing_runs: int = 0
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,22 @@ class LinkState:
 class DeadRule:
     runs: int = 3
     days: int = 2
+
+
+# A failing link's rule, and the grace of a paper arXiv stops returning.
+DEFAULT_DEAD_RULE = DeadRule()
+
+
+def missing_for_good(
+    runs: int, first_missing: datetime, last_missing: datetime, rule: DeadRule = DEFAULT_DEAD_RULE
+) -> bool:
+    """Whether a paper arXiv stopped returning has stayed away long enough to be called gone.
+
+    The same grace as a failing link: one empty answer from arXiv is likelier a
+    glitch of its index than a paper removed, so it takes `rule.runs` runs on
+    `rule.days` calendar days (UTC), counting the first and the last.
+    """
+    return runs >= rule.runs and _days_spanned(first_missing, last_missing) >= rule.days
 
 
 # ---------------------------------------------------------------- before any request
@@ -259,6 +278,13 @@ def judge_arxiv(url: str, arxiv_id: str | None, version: int | None, facts: Pape
     if not facts.exists:
         since = f" since {facts.missing_since}" if facts.missing_since else ""
         return Judgement(Verdict.DEAD, error=f"arXiv has no paper {arxiv_id}{since}")
+    if facts.missing_since is not None:
+        rule = DEFAULT_DEAD_RULE
+        return Judgement(
+            Verdict.SKIPPED,
+            error=f"arXiv left {arxiv_id} out of its answers since {facts.missing_since} "
+            f"({facts.missing_runs} of {rule.runs} runs): dead once missing {rule.runs} runs over {rule.days} days",
+        )
     if version is not None and facts.latest_version is not None and version > facts.latest_version:
         return Judgement(
             Verdict.DEAD,

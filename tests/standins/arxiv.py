@@ -84,7 +84,7 @@ class StoredPaper:
 class Fault:
     """One misbehaviour, used up by one request."""
 
-    kind: Literal["status", "empty", "truncated", "hang", "drop", "omit"]
+    kind: Literal["status", "empty", "truncated", "hang", "drop", "omit", "blank"]
     status: int = 200
     body: bytes = b""
     content_type: str = "text/plain; charset=utf-8"
@@ -92,6 +92,8 @@ class Fault:
     location: str | None = None
     seconds: float = 0.0
     omit: tuple[str, ...] = ()
+    blank: tuple[str, ...] = ()  # element names taken out of every entry
+    keep_empty: bool = False  # leave them there, empty, instead
 
     @property
     def label(self) -> str:
@@ -138,6 +140,11 @@ class Fault:
     def omit_ids(cls, *ids: str) -> Fault:
         """Answer normally but leave these IDs out, as a glitching index would."""
         return cls("omit", omit=ids)
+
+    @classmethod
+    def blank_entries(cls, *tags: str, keep_empty: bool = False) -> Fault:
+        """Answer normally but with these elements (title, summary, author, ...) gone from every entry."""
+        return cls("blank", blank=tags, keep_empty=keep_empty)
 
     @classmethod
     def drop(cls) -> Fault:
@@ -427,6 +434,8 @@ class _Handler(BaseHTTPRequestHandler):
             kept = [i for i in _id_list(params) if i not in fault.omit]
             return self._send(standin._answer({**params, "id_list": ",".join(kept)}))
         answer = standin._answer(params)
+        if fault.kind == "blank":
+            return self._send(replace(answer, body=blank_entry_elements(answer.body, fault.blank, fault.keep_empty)))
         if fault.kind == "truncated":
             return self._send(replace(answer, body=answer.body[: len(answer.body) // 2]))
         standin._wait(fault.seconds)  # "hang"
@@ -508,6 +517,19 @@ def render_error_feed(bad_id: str | None) -> bytes:
         "  </entry>\n"
         "</feed>\n"
     ).encode()
+
+
+def blank_entry_elements(body: bytes, tags: tuple[str, ...], keep_empty: bool) -> bytes:
+    """`body` with each named element of every <entry> removed, or emptied (the feed's own are kept)."""
+
+    def blank(entry: re.Match[str]) -> str:
+        text = entry.group(0)
+        for tag in tags:
+            element = re.compile(rf"(?:\n\s*)?<{tag}\b[^>]*?(?:/>|>.*?</{tag}>)", re.DOTALL)
+            text = element.sub(f"<{tag}></{tag}>" if keep_empty else "", text)
+        return text
+
+    return re.sub(r"<entry>.*?</entry>", blank, body.decode("utf-8"), flags=re.DOTALL).encode("utf-8")
 
 
 def _current_entry(paper: StoredPaper, version: StoredVersion) -> str:
