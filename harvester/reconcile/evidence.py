@@ -1,0 +1,93 @@
+"""What other sources say: withdrawn papers, published venues, official code, DOIs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..coderepos import same_repo
+from ..venues import find_venues, parse_noted_venue, venues_agree
+from .model import (
+    EntryInput,
+    Finding,
+    PaperInfo,
+    finding,
+    line_of,
+)
+
+# --- withdrawn, venues ---------------------------------------------------------------
+
+_WITHDRAWN = re.compile(r"\bwithdrawn?\b|\bwithdrawal\b", re.IGNORECASE)
+
+
+def is_withdrawn(paper: PaperInfo) -> bool:
+    return paper.withdrawn or bool(paper.comment and _WITHDRAWN.search(paper.comment))
+
+
+def withdrawn_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
+    if is_withdrawn(paper):
+        yield finding(
+            entry, "withdrawn", paper.arxiv_id, arxiv_value=paper.comment,
+            detail="the latest version says the paper was withdrawn: " + (paper.comment or ""),
+        )  # fmt: skip
+
+
+def venue_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
+    noted = parse_noted_venue(entry.noted_venue)
+    if noted is None:
+        return
+    found = [(e, v) for e in paper.venue_evidence() for v in find_venues(e.text)]
+    if not found or any(venues_agree(noted, venue) for _, venue in found):
+        return
+    evidence, venue = found[0]
+    yield finding(
+        entry, "venue_mismatch", paper.arxiv_id, noted=entry.noted_venue,
+        arxiv_value=evidence.text, suggestion=venue.label(), source=evidence.source,
+        line=line_of(entry, entry.noted_venue),
+        detail=f"noted {noted.label()!r}, but {evidence.source} says {venue.label()!r}: "
+        f"{evidence.text!r}",
+    )  # fmt: skip
+
+
+# --- code and DOIs from enrichment sources --------------------------------------------
+
+_UNOFFICIAL = re.compile(r"unofficial|non-?official|third[- ]party|reimpl|非官方|复现", re.IGNORECASE)
+
+
+def code_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
+    if not paper.official_code:
+        return
+    official = paper.official_code[0]
+    code_links = [link for link in entry.links if link.role == "code"]
+    if any(same_repo(link.url, e.url) for link in code_links for e in paper.official_code):
+        return
+    # A link the curator marked as unofficial is no claim about the official code.
+    claimed = [link for link in code_links if not (link.marker and _UNOFFICIAL.search(link.marker))]
+    if not claimed:
+        yield finding(
+            entry, "code_missing", paper.arxiv_id, arxiv_value=official.url, suggestion=official.url,
+            source=official.source, detail=f"{official.source} names the official code {official.url}; "
+            + ("the entry links only unofficial code" if code_links else "the entry links no code"),
+        )  # fmt: skip
+        return
+    noted = claimed[0]
+    yield finding(
+        entry, "code_mismatch", paper.arxiv_id, noted=noted.url, arxiv_value=official.url,
+        suggestion=official.url, source=official.source, line=noted.line,
+        detail=f"the code link {noted.url} is not the official repository; {official.source} names "
+        f"{official.url}" + (" (mark the link unofficial if it is a reimplementation)" if not noted.marker else ""),
+    )  # fmt: skip
+
+
+def doi_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
+    """The published version's DOI, suggested once per entry unless the entry already gives it."""
+    written = (entry.raw + " " + " ".join(link.url for link in entry.links)).casefold()
+    for evidence in paper.published_dois:
+        if evidence.doi.casefold().startswith("10.48550/") or evidence.doi.casefold() in written:
+            continue
+        yield finding(
+            entry, "published_doi", paper.arxiv_id, arxiv_value=evidence.doi,
+            suggestion=f"https://doi.org/{evidence.doi}", source=evidence.source,
+            detail=f"{evidence.source} gives the published version's DOI {evidence.doi}",
+        )  # fmt: skip
+        return
