@@ -35,40 +35,56 @@ class RetryableAnswer(Exception):
 
 
 class RateLimiter:
-    """At most one request in flight, and starts at least `interval` seconds apart.
+    """At most `concurrency` requests in flight, their starts at least `interval` seconds apart.
 
-    Hold `slot()` for the whole request, body included. The spacing is kept
-    across event loops (a process may call asyncio.run() more than once); the
-    lock is per loop because asyncio locks cannot cross loops.
+    One per service (arXiv: concurrency 1, as arXiv asks; each enrichment source:
+    one) and one per host for the link checker. Hold `slot()` for the whole
+    request, body included. The spacing is kept across event loops; the lock and
+    semaphore are per loop because asyncio primitives cannot cross loops.
     """
 
     def __init__(
         self,
+        concurrency: int = 1,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError("a rate limiter needs a concurrency of at least 1")
+        self._concurrency = concurrency
         self._clock = clock
         self._sleep = sleep
         self._last_start: float | None = None
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[asyncio.Lock, asyncio.Semaphore]] = (
             weakref.WeakKeyDictionary()
         )
 
     @asynccontextmanager
-    async def slot(self, interval: float) -> AsyncIterator[None]:
-        async with self._lock():
-            if self._last_start is not None:
-                wait = self._last_start + interval - self._clock()
-                if wait > 0:
-                    await self._sleep(wait)
-            self._last_start = self._clock()
-            yield
+    async def slot(self, interval: float, shared: asyncio.Semaphore | None = None) -> AsyncIterator[None]:
+        """Wait for a turn; `shared` is a wider limit (all hosts together) taken last."""
+        lock, in_flight = self._primitives()
+        async with in_flight:
+            # Spacing under the lock, measured from the real start (after the shared
+            # limit let us through), so waiting cannot squeeze two starts together.
+            async with lock:
+                if self._last_start is not None:
+                    wait = self._last_start + interval - self._clock()
+                    if wait > 0:
+                        await self._sleep(wait)
+                if shared is not None:
+                    await shared.acquire()
+                self._last_start = self._clock()
+            try:
+                yield
+            finally:
+                if shared is not None:
+                    shared.release()
 
-    def _lock(self) -> asyncio.Lock:
+    def _primitives(self) -> tuple[asyncio.Lock, asyncio.Semaphore]:
         loop = asyncio.get_running_loop()
-        if loop not in self._locks:
-            self._locks[loop] = asyncio.Lock()
-        return self._locks[loop]
+        if loop not in self._per_loop:
+            self._per_loop[loop] = (asyncio.Lock(), asyncio.Semaphore(self._concurrency))
+        return self._per_loop[loop]
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -94,13 +110,17 @@ def backoff(attempt: int, base: float, ceiling: float) -> float:
     return min(ceiling, exponential + random.uniform(0, base))
 
 
-def retry_wait(state: RetryCallState, max_retry_after: float, base: float, ceiling: float) -> float:
-    """A tenacity wait: the server's Retry-After (capped) when it gave one, else backoff."""
-    failure = state.outcome.exception() if state.outcome else None
-    retry_after = getattr(failure, "retry_after", None)
+def polite_wait(retry_after: float | None, attempt: int, max_retry_after: float, base: float, ceiling: float) -> float:
+    """How long to wait before another try: the server's Retry-After (capped) when it gave one, else backoff."""
     if retry_after is not None:
         return min(float(retry_after), max_retry_after)
-    return backoff(state.attempt_number, base, ceiling)
+    return backoff(attempt, base, ceiling)
+
+
+def retry_wait(state: RetryCallState, max_retry_after: float, base: float, ceiling: float) -> float:
+    """A tenacity wait for clients that raise `RetryableAnswer` (its Retry-After) on "not now"."""
+    failure = state.outcome.exception() if state.outcome else None
+    return polite_wait(getattr(failure, "retry_after", None), state.attempt_number, max_retry_after, base, ceiling)
 
 
 def describe_failure(failure: BaseException | None) -> str:

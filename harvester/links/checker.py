@@ -22,13 +22,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import random
 import re
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -40,7 +39,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_
 from .. import __version__
 from ..errors import HarvesterError, InvalidArxivId
 from ..ids import ARXIV_HOSTS, host_of, parse_arxiv_url
-from ..politeness import parse_retry_after
+from ..politeness import RateLimiter, parse_retry_after, polite_wait
 from ..weburl import UnsafeUrl, is_malformed, web_url
 from .history import (
     CheckRecord,
@@ -378,36 +377,20 @@ def _fetch_key(url: str) -> str:
 # ---------------------------------------------------------------- politeness
 
 
-@dataclass
-class _Host:
-    semaphore: asyncio.Semaphore
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    last_start: float = float("-inf")
-
-
 class _Politeness:
-    """A global limit, and per host a limit and a minimum spacing between request starts."""
+    """A global limit on requests in flight, and per host the shared `RateLimiter` (concurrency and spacing)."""
 
     def __init__(self, config: LinkCheckConfig):
         self._global = asyncio.Semaphore(config.concurrency)
         self._per_host = config.per_host
         self._delay = config.per_host_delay
-        self._hosts: dict[str, _Host] = {}
+        self._hosts: dict[str, RateLimiter] = {}
 
     @asynccontextmanager
     async def turn(self, host: str) -> AsyncIterator[None]:
-        state = self._hosts.setdefault(host, _Host(asyncio.Semaphore(self._per_host)))
-        async with state.semaphore:
-            # The spacing is kept under the host's lock and measured from the
-            # real start, so waiting for a global slot cannot squeeze two starts together.
-            async with state.lock:
-                await asyncio.sleep(max(0.0, state.last_start + self._delay - time.monotonic()))
-                await self._global.acquire()
-                state.last_start = time.monotonic()
-            try:
-                yield
-            finally:
-                self._global.release()
+        limiter = self._hosts.setdefault(host, RateLimiter(self._per_host))
+        async with limiter.slot(self._delay, shared=self._global):
+            yield
 
 
 # ---------------------------------------------------------------- fetching
@@ -500,10 +483,8 @@ class _Fetcher:
     def _wait(self, state: RetryCallState) -> float:
         assert state.outcome is not None
         step: _Step = state.outcome.result()
-        if step.retry_after is not None:
-            return min(step.retry_after, self._config.max_retry_after)
-        exponential = self._config.backoff * 2 ** (state.attempt_number - 1)
-        return min(exponential, self._config.max_backoff) * random.uniform(0.5, 1.0)
+        config = self._config
+        return polite_wait(step.retry_after, state.attempt_number, config.max_retry_after, config.backoff, config.max_backoff)
 
     async def _request_once(self, url: str) -> _Step:
         try:
