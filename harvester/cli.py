@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from . import __version__
 from .errors import HarvesterError, InvalidArxivId
 from .ids import parse_arxiv_id
+from .output import data_table, make_console, print_error, print_plain, print_warning
 from .timeutil import parse_duration, utc_now
 
 app = typer.Typer(
@@ -35,8 +35,8 @@ app = typer.Typer(
 )
 # Piped into a cron log or a file there is no terminal width to fit: use a wide page.
 _PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
-stdout = Console(soft_wrap=True, width=_PIPED_WIDTH)
-stderr = Console(stderr=True, soft_wrap=True)
+stdout = make_console(width=_PIPED_WIDTH)
+stderr = make_console(stderr=True)
 log = logging.getLogger("harvester")
 
 DEFAULT_ARXIV_URL = "https://export.arxiv.org/api/query"
@@ -83,18 +83,14 @@ def reports_errors(command: F) -> F:
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise  # usage errors and deliberate exits keep their own exit codes
         except HarvesterError as error:
-            stderr.print(f"[red]error:[/red] {error}", highlight=False)
+            print_error(stderr, error)
             raise typer.Exit(EXIT_FAILED) from None
         except KeyboardInterrupt:
             stderr.print("interrupted: everything finished before this point is saved")
             raise typer.Exit(130) from None
         except Exception as error:  # noqa: BLE001 - the last line of defence for cron logs
             log.debug("unexpected error", exc_info=True)
-            stderr.print(
-                f"[red]error:[/red] unexpected {type(error).__name__}: {error} "
-                "(run with HARVESTER_DEBUG=1 for details)",
-                highlight=False,
-            )
+            print_error(stderr, f"unexpected {type(error).__name__}: {error} (run with HARVESTER_DEBUG=1 for details)")
             if _debug():
                 raise
             raise typer.Exit(EXIT_FAILED) from None
@@ -171,12 +167,7 @@ def _print_json(value: Any) -> None:
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    return table
+    return data_table(title, columns, rows)
 
 
 # --- import -------------------------------------------------------------------------
@@ -260,12 +251,12 @@ def fetch(
         if not all_papers:
             wanted = stale_ids(db, wanted, now, stale_age)
     summary = asyncio.run(
-        harvest_with(db, settings.client_config(batch_size), wanted, now, lambda text: stderr.print(text, highlight=False))
+        harvest_with(db, settings.client_config(batch_size), wanted, now, lambda text: print_plain(stderr, text))
     )
     ensure_db_shape(db)
     _report_harvest(summary.as_dict(), as_json)
     if summary.failed:
-        stderr.print(f"[red]error:[/red] {summary.failed}", highlight=False)
+        print_error(stderr, summary.failed)
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -273,17 +264,17 @@ def _report_harvest(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         _print_json(summary)
         return
-    stdout.print(
+    print_plain(
+        stdout,
         f"fetched {summary['fetched']} of {summary['requested']} papers "
         f"({summary['new_papers']} new, {summary['new_versions']} new versions, "
         f"{len(summary['missing'])} missing, {len(summary['invalid'])} invalid) "
         f"in {summary['requests_made']} requests",
-        highlight=False,
     )
     for missing in summary["missing"]:
-        stdout.print(f"  missing on arXiv: {missing}", highlight=False)
+        print_plain(stdout, f"  missing on arXiv: {missing}")
     for item in summary["invalid"]:
-        stdout.print(f"  invalid: {item['id']}: {item['reason']}", highlight=False)
+        print_plain(stdout, f"  invalid: {item['id']}: {item['reason']}")
 
 
 # --- search, query, export ---------------------------------------------------------
@@ -366,7 +357,7 @@ def export(
     text = render(open_readonly(settings.db), fmt)
     if output:
         output.write_text(text, encoding="utf-8")
-        stderr.print(f"wrote {output}")
+        print_plain(stderr, f"wrote {output}")
     else:
         sys.stdout.write(text)
 
@@ -407,7 +398,7 @@ def reconcile(
     now = utc_now()
     warning = None if offline else fetch_needed_versions(db, settings.client_config(), now)[1]
     if warning:
-        stderr.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        print_warning(stderr, warning)
     summary = run_reconcile(db, now=now)
     ensure_db_shape(db)
     findings = open_findings(db)
@@ -415,10 +406,10 @@ def reconcile(
         _print_json({"summary": summary.as_dict(), "findings": findings})
     else:
         by_severity = ", ".join(f"{n} {s}" for s, n in sorted(summary.by_severity.items())) or "none"
-        stdout.print(
+        print_plain(
+            stdout,
             f"{summary.open} open findings ({by_severity}); {summary.new} new, "
             f"{summary.reopened} reopened, {summary.resolved} resolved. `harvester report` shows them.",
-            highlight=False,
         )
     if _fail_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)
@@ -501,7 +492,7 @@ def fix(
     for plan in plans:
         sys.stdout.write(plan.diff())
         for skipped in plan.skipped:
-            stderr.print(f"skipped {plan.path.name}:{skipped.line} {skipped.kind}: {skipped.reason}", highlight=False)
+            print_plain(stderr, f"skipped {plan.path.name}:{skipped.line} {skipped.kind}: {skipped.reason}")
     if not write:
         return
     now = utc_now()
@@ -509,7 +500,7 @@ def fix(
         if not plan.edits:
             continue
         backup = apply_fix(plan)
-        stderr.print(f"wrote {plan.path} ({len(plan.edits)} edits; backup {backup})", highlight=False)
+        print_plain(stderr, f"wrote {plan.path} ({len(plan.edits)} edits; backup {backup})")
         import_list(db, read_source(plan.path), now)
     run_reconcile(db, now=now)
     ensure_db_shape(db)
@@ -587,7 +578,7 @@ def links(
              for r in rows],
         ))
     if report.network_down:
-        stderr.print("[red]error:[/red] network down: no link could be reached; no failure was counted against any link", highlight=False)
+        print_error(stderr, "network down: no link could be reached; no failure was counted against any link")
         raise typer.Exit(EXIT_FAILED)
     if fail_on and any(r["verdict"] in LINK_FAIL_ON[fail_on] for r in rows):
         raise typer.Exit(EXIT_PROBLEMS)
@@ -641,7 +632,7 @@ def enrich(
                 for name, s in result["sources"].items()]
         stdout.print(_table(f"enrichment {result['status']}", ["source", "due", "found", "not found", "failed", "requests", "error"], rows))
     if summary.partial:
-        stderr.print(f"[yellow]partial:[/yellow] {summary.error}; earlier answers are kept", highlight=False)
+        print_warning(stderr, f"{summary.error}; earlier answers are kept", label="partial")
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -673,15 +664,15 @@ def refresh(
         links=None if no_links else _link_config(allow_private, exclude=exclude),
         enrich=None if no_enrich else _enrich_config(),
     )
-    report = run_refresh(options, progress=lambda text: stderr.print(text, highlight=False))
+    report = run_refresh(options, progress=lambda text: print_plain(stderr, text))
     if as_json:
         typer.echo(dumps(report))
     else:
         for line in summary_lines(report):
-            stdout.print(line, highlight=False)
+            print_plain(stdout, line)
     if report.status != "ok":
         for error in report.errors:
-            stderr.print(f"[red]error:[/red] {error}", highlight=False)
+            print_error(stderr, error)
         raise typer.Exit(EXIT_FAILED)
 
 
