@@ -21,11 +21,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
-from . import __version__
+from . import __version__, settings_check
 from .errors import HarvesterError, InvalidArxivId
 from .ids import parse_arxiv_id
 from .output import data_table, make_console, print_error, print_plain, print_warning
-from .timeutil import parse_duration, utc_now
+from .settings_check import InvalidSetting
+from .timeutil import utc_now
 
 app = typer.Typer(
     help="Turn hand-kept research reading lists into a SQLite database checked against arXiv.",
@@ -82,6 +83,8 @@ def reports_errors(command: F) -> F:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise  # usage errors and deliberate exits keep their own exit codes
+        except InvalidSetting as error:  # a setting read from the environment: a usage error too
+            raise typer.BadParameter(error.reason, param_hint=error.name) from None
         except HarvesterError as error:
             print_error(stderr, error)
             raise typer.Exit(EXIT_FAILED) from None
@@ -102,6 +105,21 @@ def _debug() -> bool:
     return os.environ.get("HARVESTER_DEBUG", "") not in ("", "0")
 
 
+def _checked(check: Callable[[str, Any], Any]) -> Callable[..., Any]:
+    """An option callback that validates with `check`, naming the variable when the value came from one."""
+
+    def callback(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+        source = ctx.get_parameter_source(param.name or "")
+        from_env = source is not None and source.name == "ENVIRONMENT"
+        name = str(param.envvar) if from_env and param.envvar else param.opts[0]
+        try:
+            return check(name, value)
+        except InvalidSetting as error:
+            raise typer.BadParameter(error.reason, param_hint=name) from None
+
+    return callback
+
+
 def _version_callback(value: bool) -> None:
     if value:
         typer.echo(f"harvester {__version__}")
@@ -120,21 +138,33 @@ def main(
     arxiv_delay: Annotated[
         float,
         typer.Option(
-            "--arxiv-delay", envvar="HARVESTER_ARXIV_DELAY", min=0.0, help="Seconds between arXiv requests (arXiv asks 3)."
+            "--arxiv-delay", envvar="HARVESTER_ARXIV_DELAY", callback=_checked(settings_check.delay),
+            help="Seconds between arXiv requests (arXiv asks 3).",
         ),
     ] = 3.0,
     contact: Annotated[
         str | None, typer.Option("--contact", envvar="HARVESTER_CONTACT", help="E-mail for the User-Agent.")
     ] = None,
     arxiv_timeout: Annotated[
-        float, typer.Option("--arxiv-timeout", envvar="HARVESTER_ARXIV_TIMEOUT", min=0.1, help="Seconds to wait for arXiv.")
+        float,
+        typer.Option(
+            "--arxiv-timeout", envvar="HARVESTER_ARXIV_TIMEOUT", callback=_checked(settings_check.timeout),
+            help="Seconds to wait for arXiv.",
+        ),
     ] = 60.0,
     arxiv_attempts: Annotated[
-        int, typer.Option("--arxiv-attempts", envvar="HARVESTER_ARXIV_ATTEMPTS", min=1, help="Tries per arXiv request.")
+        int,
+        typer.Option(
+            "--arxiv-attempts", envvar="HARVESTER_ARXIV_ATTEMPTS", callback=_checked(settings_check.count),
+            help="Tries per arXiv request.",
+        ),
     ] = 6,
     arxiv_backoff: Annotated[
         float,
-        typer.Option("--arxiv-backoff", envvar="HARVESTER_ARXIV_BACKOFF", min=0.0, help="First retry wait in seconds; doubles."),
+        typer.Option(
+            "--arxiv-backoff", envvar="HARVESTER_ARXIV_BACKOFF", callback=_checked(settings_check.delay),
+            help="First retry wait in seconds; doubles.",
+        ),
     ] = 3.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request and retry on stderr.")] = False,
     version: Annotated[
@@ -209,9 +239,9 @@ def import_command(
 
 def _duration(text: str, option: str) -> Any:
     try:
-        return parse_duration(text)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint=option) from None
+        return settings_check.duration(option, text)
+    except InvalidSetting as error:
+        raise typer.BadParameter(error.reason, param_hint=option) from None
 
 
 def _parse_ids(values: list[str]) -> list[str]:
@@ -222,6 +252,9 @@ def _parse_ids(values: list[str]) -> list[str]:
                 ids.append(parse_arxiv_id(part).id)
             except InvalidArxivId as error:
                 raise typer.BadParameter(str(error), param_hint="--ids") from None
+    if values and not ids:
+        # No ID at all would otherwise mean "every stale paper": not what `--ids` asked for.
+        raise typer.BadParameter("no arXiv ID given", param_hint="--ids")
     return list(dict.fromkeys(ids))
 
 
@@ -485,6 +518,8 @@ def fix(
     _require_db(settings.db)
     db = open_db(settings.db)
     wanted = {k.strip() for value in kinds or [] for k in value.split(",") if k.strip()} or None
+    if kinds and wanted is None:
+        raise typer.BadParameter("no kind given", param_hint="--kinds")
     plans = plan_fixes(db, path.resolve() if path else None, wanted)
     if not any(plan.edits for plan in plans):
         stderr.print("nothing to fix")
@@ -513,30 +548,39 @@ LINK_FAIL_ON = {"dead": {"dead"}, "moved": {"dead", "moved"}}
 
 # Politeness of the link checker: polite defaults, each adjustable from the environment
 # (so that `refresh` in a cron job and `links` by hand share one setting).
-LINK_ENV = {
-    "concurrency": ("HARVESTER_LINKS_CONCURRENCY", int),
-    "per_host": ("HARVESTER_LINKS_PER_HOST", int),
-    "per_host_delay": ("HARVESTER_LINKS_DELAY", float),
-    "timeout": ("HARVESTER_LINKS_TIMEOUT", float),
-    "retries": ("HARVESTER_LINKS_RETRIES", int),
-    "backoff": ("HARVESTER_LINKS_BACKOFF", float),
+LINK_ENV: dict[str, tuple[str, Callable[[str, str], Any]]] = {
+    "concurrency": ("HARVESTER_LINKS_CONCURRENCY", settings_check.count),
+    "per_host": ("HARVESTER_LINKS_PER_HOST", settings_check.count),
+    "per_host_delay": ("HARVESTER_LINKS_DELAY", settings_check.delay),
+    "timeout": ("HARVESTER_LINKS_TIMEOUT", settings_check.timeout),
+    "retries": ("HARVESTER_LINKS_RETRIES", settings_check.retries),
+    "backoff": ("HARVESTER_LINKS_BACKOFF", settings_check.delay),
 }
 
 
 def _link_config(allow_private: bool, max_age: str | None = None, exclude: list[str] | None = None) -> Any:
-    from .errors import HarvesterError
     from .links import LinkCheckConfig
 
-    changes: dict[str, Any] = {"allow_private": allow_private, "exclude": tuple(exclude or ())}
-    for field, (name, kind) in LINK_ENV.items():
-        if os.environ.get(name):
-            try:
-                changes[field] = kind(os.environ[name])
-            except ValueError:
-                raise HarvesterError(f"{name}: not a number: {os.environ[name]!r}") from None
+    changes: dict[str, Any] = {"allow_private": allow_private, "exclude": _exclude_patterns(exclude or [])}
+    for field, (name, check) in LINK_ENV.items():
+        if os.environ.get(name, "").strip():
+            changes[field] = check(name, os.environ[name].strip())
     if max_age:
         changes["max_age"] = _duration(max_age, "--max-age")
     return LinkCheckConfig(**changes)
+
+
+def _exclude_patterns(patterns: list[str]) -> tuple[str, ...]:
+    import re
+
+    for pattern in patterns:
+        if not pattern:
+            raise typer.BadParameter("an empty pattern would skip every link", param_hint="--exclude")
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise typer.BadParameter(f"not a regular expression: {pattern!r} ({error})", param_hint="--exclude") from None
+    return tuple(patterns)
 
 
 AllowPrivate = Annotated[

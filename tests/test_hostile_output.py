@@ -114,3 +114,53 @@ def test_json_output_is_unchanged_by_markup_like_data(hostile_db: Path) -> None:
     assert result.returncode == 0, result.stderr
     [hit] = json.loads(result.stdout)
     assert hit["list"] == HOSTILE_NAME
+
+
+# --- query: what reads is allowed, what could write or reach memory is not ----------------
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT fts3_tokenizer('simple')",
+        "SELECT hex(fts3_tokenizer('porter'))",
+        "SELECT load_extension('/tmp/nothing')",
+        "PRAGMA optimize",
+        "PRAGMA wal_checkpoint",
+        "PRAGMA incremental_vacuum",
+        "PRAGMA schema_version = 1",
+        "PRAGMA query_only = 0",
+    ],
+)
+def test_query_refuses_dangerous_functions_and_writing_pragmas(hostile_db: Path, sql: str) -> None:
+    before = hostile_db.read_bytes()
+    result = run_cli("query", sql, db=hostile_db)
+    assert result.returncode == 1, result.stdout
+    assert "Traceback" not in result.stderr
+    assert "refused" in result.stderr
+    assert hostile_db.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("sql", "column"),
+    [
+        ("PRAGMA integrity_check", "integrity_check"),
+        ("PRAGMA quick_check", "quick_check"),
+        ("PRAGMA integrity_check(papers)", "integrity_check"),
+        ("PRAGMA foreign_key_check", None),
+        ("PRAGMA table_info(papers)", "name"),
+        ("PRAGMA index_list(entries)", None),
+        ("PRAGMA freelist_count", "freelist_count"),
+        ("SELECT * FROM pragma_table_info('papers')", "name"),
+    ],
+)
+def test_query_runs_pragmas_that_only_read(hostile_db: Path, sql: str, column: str | None) -> None:
+    before = hostile_db.read_bytes()
+    result = run_cli("query", sql, "--format", "json", db=hostile_db)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    if column:
+        assert rows and column in rows[0]
+    if column in ("integrity_check", "quick_check"):
+        assert rows == [{column: "ok"}]
+    assert hostile_db.read_bytes() == before
