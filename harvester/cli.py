@@ -19,14 +19,15 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from . import __version__
+from . import __version__, settings_check
 from .errors import HarvesterError, InvalidArxivId
 from .ids import parse_arxiv_id
+from .output import data_table, make_console, print_error, print_plain, print_warning
 from .report import fails_on
-from .timeutil import parse_duration, utc_now
+from .settings_check import InvalidSetting
+from .timeutil import utc_now
 from .vocabulary import Severity
 
 app = typer.Typer(
@@ -37,8 +38,8 @@ app = typer.Typer(
 )
 # Piped into a cron log or a file there is no terminal width to fit: use a wide page.
 _PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
-stdout = Console(soft_wrap=True, width=_PIPED_WIDTH)
-stderr = Console(stderr=True, soft_wrap=True)
+stdout = make_console(width=_PIPED_WIDTH)
+stderr = make_console(stderr=True)
 log = logging.getLogger("harvester")
 
 DEFAULT_ARXIV_URL = "https://export.arxiv.org/api/query"
@@ -84,19 +85,17 @@ def reports_errors(command: F) -> F:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise  # usage errors and deliberate exits keep their own exit codes
+        except InvalidSetting as error:  # a setting read from the environment: a usage error too
+            raise typer.BadParameter(error.reason, param_hint=error.name) from None
         except HarvesterError as error:
-            stderr.print(f"[red]error:[/red] {error}", highlight=False)
+            print_error(stderr, error)
             raise typer.Exit(EXIT_FAILED) from None
         except KeyboardInterrupt:
             stderr.print("interrupted: everything finished before this point is saved")
             raise typer.Exit(130) from None
         except Exception as error:  # noqa: BLE001 - the last line of defence for cron logs
             log.debug("unexpected error", exc_info=True)
-            stderr.print(
-                f"[red]error:[/red] unexpected {type(error).__name__}: {error} "
-                "(run with HARVESTER_DEBUG=1 for details)",
-                highlight=False,
-            )
+            print_error(stderr, f"unexpected {type(error).__name__}: {error} (run with HARVESTER_DEBUG=1 for details)")
             if _debug():
                 raise
             raise typer.Exit(EXIT_FAILED) from None
@@ -106,6 +105,21 @@ def reports_errors(command: F) -> F:
 
 def _debug() -> bool:
     return os.environ.get("HARVESTER_DEBUG", "") not in ("", "0")
+
+
+def _checked(check: Callable[[str, Any], Any]) -> Callable[..., Any]:
+    """An option callback that validates with `check`, naming the variable when the value came from one."""
+
+    def callback(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+        source = ctx.get_parameter_source(param.name or "")
+        from_env = source is not None and source.name == "ENVIRONMENT"
+        name = str(param.envvar) if from_env and param.envvar else param.opts[0]
+        try:
+            return check(name, value)
+        except InvalidSetting as error:
+            raise typer.BadParameter(error.reason, param_hint=name) from None
+
+    return callback
 
 
 def _version_callback(value: bool) -> None:
@@ -126,21 +140,33 @@ def main(
     arxiv_delay: Annotated[
         float,
         typer.Option(
-            "--arxiv-delay", envvar="HARVESTER_ARXIV_DELAY", min=0.0, help="Seconds between arXiv requests (arXiv asks 3)."
+            "--arxiv-delay", envvar="HARVESTER_ARXIV_DELAY", callback=_checked(settings_check.delay),
+            help="Seconds between arXiv requests (arXiv asks 3).",
         ),
     ] = 3.0,
     contact: Annotated[
         str | None, typer.Option("--contact", envvar="HARVESTER_CONTACT", help="E-mail for the User-Agent.")
     ] = None,
     arxiv_timeout: Annotated[
-        float, typer.Option("--arxiv-timeout", envvar="HARVESTER_ARXIV_TIMEOUT", min=0.1, help="Seconds to wait for arXiv.")
+        float,
+        typer.Option(
+            "--arxiv-timeout", envvar="HARVESTER_ARXIV_TIMEOUT", callback=_checked(settings_check.timeout),
+            help="Seconds to wait for arXiv.",
+        ),
     ] = 60.0,
     arxiv_attempts: Annotated[
-        int, typer.Option("--arxiv-attempts", envvar="HARVESTER_ARXIV_ATTEMPTS", min=1, help="Tries per arXiv request.")
+        int,
+        typer.Option(
+            "--arxiv-attempts", envvar="HARVESTER_ARXIV_ATTEMPTS", callback=_checked(settings_check.count),
+            help="Tries per arXiv request.",
+        ),
     ] = 6,
     arxiv_backoff: Annotated[
         float,
-        typer.Option("--arxiv-backoff", envvar="HARVESTER_ARXIV_BACKOFF", min=0.0, help="First retry wait in seconds; doubles."),
+        typer.Option(
+            "--arxiv-backoff", envvar="HARVESTER_ARXIV_BACKOFF", callback=_checked(settings_check.delay),
+            help="First retry wait in seconds; doubles.",
+        ),
     ] = 3.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request and retry on stderr.")] = False,
     version: Annotated[
@@ -173,12 +199,7 @@ def _print_json(value: Any) -> None:
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    return table
+    return data_table(title, columns, rows)
 
 
 # --- import -------------------------------------------------------------------------
@@ -220,9 +241,9 @@ def import_command(
 
 def _duration(text: str, option: str) -> Any:
     try:
-        return parse_duration(text)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint=option) from None
+        return settings_check.duration(option, text)
+    except InvalidSetting as error:
+        raise typer.BadParameter(error.reason, param_hint=option) from None
 
 
 def _parse_ids(values: list[str]) -> list[str]:
@@ -233,6 +254,9 @@ def _parse_ids(values: list[str]) -> list[str]:
                 ids.append(parse_arxiv_id(part).id)
             except InvalidArxivId as error:
                 raise typer.BadParameter(str(error), param_hint="--ids") from None
+    if values and not ids:
+        # No ID at all would otherwise mean "every stale paper": not what `--ids` asked for.
+        raise typer.BadParameter("no arXiv ID given", param_hint="--ids")
     return list(dict.fromkeys(ids))
 
 
@@ -262,12 +286,12 @@ def fetch(
         if not all_papers:
             wanted = stale_ids(db, wanted, now, stale_age)
     summary = asyncio.run(
-        harvest_with(db, settings.client_config(batch_size), wanted, now, lambda text: stderr.print(text, highlight=False))
+        harvest_with(db, settings.client_config(batch_size), wanted, now, lambda text: print_plain(stderr, text))
     )
     ensure_db_shape(db)
     _report_harvest(summary.as_dict(), as_json)
     if summary.failed:
-        stderr.print(f"[red]error:[/red] {summary.failed}", highlight=False)
+        print_error(stderr, summary.failed)
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -275,17 +299,17 @@ def _report_harvest(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         _print_json(summary)
         return
-    stdout.print(
+    print_plain(
+        stdout,
         f"fetched {summary['fetched']} of {summary['requested']} papers "
         f"({summary['new_papers']} new, {summary['new_versions']} new versions, "
         f"{len(summary['missing'])} missing, {len(summary['invalid'])} invalid) "
         f"in {summary['requests_made']} requests",
-        highlight=False,
     )
     for missing in summary["missing"]:
-        stdout.print(f"  missing on arXiv: {missing}", highlight=False)
+        print_plain(stdout, f"  missing on arXiv: {missing}")
     for item in summary["invalid"]:
-        stdout.print(f"  invalid: {item['id']}: {item['reason']}", highlight=False)
+        print_plain(stdout, f"  invalid: {item['id']}: {item['reason']}")
 
 
 # --- search, query, export ---------------------------------------------------------
@@ -368,7 +392,7 @@ def export(
     text = render(open_readonly(settings.db), fmt)
     if output:
         output.write_text(text, encoding="utf-8")
-        stderr.print(f"wrote {output}")
+        print_plain(stderr, f"wrote {output}")
     else:
         sys.stdout.write(text)
 
@@ -399,7 +423,7 @@ def reconcile(
     now = utc_now()
     warning = None if offline else fetch_needed_versions(db, settings.client_config(), now)[1]
     if warning:
-        stderr.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        print_warning(stderr, warning)
     summary = run_reconcile(db, now=now)
     ensure_db_shape(db)
     findings = open_findings(db)
@@ -407,10 +431,10 @@ def reconcile(
         _print_json({"summary": summary.as_dict(), "findings": findings})
     else:
         by_severity = ", ".join(f"{n} {s}" for s, n in sorted(summary.by_severity.items())) or "none"
-        stdout.print(
+        print_plain(
+            stdout,
             f"{summary.open} open findings ({by_severity}); {summary.new} new, "
             f"{summary.reopened} reopened, {summary.resolved} resolved. `harvester report` shows them.",
-            highlight=False,
         )
     if fails_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)
@@ -475,6 +499,8 @@ def fix(
     _require_db(settings.db)
     db = open_db(settings.db)
     wanted = {k.strip() for value in kinds or [] for k in value.split(",") if k.strip()} or None
+    if kinds and wanted is None:
+        raise typer.BadParameter("no kind given", param_hint="--kinds")
     plans = plan_fixes(db, path.resolve() if path else None, wanted)
     if not any(plan.edits for plan in plans):
         stderr.print("nothing to fix")
@@ -482,7 +508,7 @@ def fix(
     for plan in plans:
         sys.stdout.write(plan.diff())
         for skipped in plan.skipped:
-            stderr.print(f"skipped {plan.path.name}:{skipped.line} {skipped.kind}: {skipped.reason}", highlight=False)
+            print_plain(stderr, f"skipped {plan.path.name}:{skipped.line} {skipped.kind}: {skipped.reason}")
     if not write:
         return
     now = utc_now()
@@ -490,7 +516,7 @@ def fix(
         if not plan.edits:
             continue
         backup = apply_fix(plan)
-        stderr.print(f"wrote {plan.path} ({len(plan.edits)} edits; backup {backup})", highlight=False)
+        print_plain(stderr, f"wrote {plan.path} ({len(plan.edits)} edits; backup {backup})")
         import_list(db, read_source(plan.path), now)
     run_reconcile(db, now=now)
     ensure_db_shape(db)
@@ -503,30 +529,39 @@ LINK_FAIL_ON = {"dead": {"dead"}, "moved": {"dead", "moved"}}
 
 # Politeness of the link checker: polite defaults, each adjustable from the environment
 # (so that `refresh` in a cron job and `links` by hand share one setting).
-LINK_ENV = {
-    "concurrency": ("HARVESTER_LINKS_CONCURRENCY", int),
-    "per_host": ("HARVESTER_LINKS_PER_HOST", int),
-    "per_host_delay": ("HARVESTER_LINKS_DELAY", float),
-    "timeout": ("HARVESTER_LINKS_TIMEOUT", float),
-    "retries": ("HARVESTER_LINKS_RETRIES", int),
-    "backoff": ("HARVESTER_LINKS_BACKOFF", float),
+LINK_ENV: dict[str, tuple[str, Callable[[str, str], Any]]] = {
+    "concurrency": ("HARVESTER_LINKS_CONCURRENCY", settings_check.count),
+    "per_host": ("HARVESTER_LINKS_PER_HOST", settings_check.count),
+    "per_host_delay": ("HARVESTER_LINKS_DELAY", settings_check.delay),
+    "timeout": ("HARVESTER_LINKS_TIMEOUT", settings_check.timeout),
+    "retries": ("HARVESTER_LINKS_RETRIES", settings_check.retries),
+    "backoff": ("HARVESTER_LINKS_BACKOFF", settings_check.delay),
 }
 
 
 def _link_config(allow_private: bool, max_age: str | None = None, exclude: list[str] | None = None) -> Any:
-    from .errors import HarvesterError
     from .links import LinkCheckConfig
 
-    changes: dict[str, Any] = {"allow_private": allow_private, "exclude": tuple(exclude or ())}
-    for field, (name, kind) in LINK_ENV.items():
-        if os.environ.get(name):
-            try:
-                changes[field] = kind(os.environ[name])
-            except ValueError:
-                raise HarvesterError(f"{name}: not a number: {os.environ[name]!r}") from None
+    changes: dict[str, Any] = {"allow_private": allow_private, "exclude": _exclude_patterns(exclude or [])}
+    for field, (name, check) in LINK_ENV.items():
+        if os.environ.get(name, "").strip():
+            changes[field] = check(name, os.environ[name].strip())
     if max_age:
         changes["max_age"] = _duration(max_age, "--max-age")
     return LinkCheckConfig(**changes)
+
+
+def _exclude_patterns(patterns: list[str]) -> tuple[str, ...]:
+    import re
+
+    for pattern in patterns:
+        if not pattern:
+            raise typer.BadParameter("an empty pattern would skip every link", param_hint="--exclude")
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise typer.BadParameter(f"not a regular expression: {pattern!r} ({error})", param_hint="--exclude") from None
+    return tuple(patterns)
 
 
 AllowPrivate = Annotated[
@@ -568,7 +603,7 @@ def links(
              for r in rows],
         ))
     if report.network_down:
-        stderr.print("[red]error:[/red] network down: no link could be reached; no failure was counted against any link", highlight=False)
+        print_error(stderr, "network down: no link could be reached; no failure was counted against any link")
         raise typer.Exit(EXIT_FAILED)
     if fail_on and any(r["verdict"] in LINK_FAIL_ON[fail_on] for r in rows):
         raise typer.Exit(EXIT_PROBLEMS)
@@ -622,7 +657,7 @@ def enrich(
                 for name, s in result["sources"].items()]
         stdout.print(_table(f"enrichment {result['status']}", ["source", "due", "found", "not found", "failed", "requests", "error"], rows))
     if summary.partial:
-        stderr.print(f"[yellow]partial:[/yellow] {summary.error}; earlier answers are kept", highlight=False)
+        print_warning(stderr, f"{summary.error}; earlier answers are kept", label="partial")
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -654,15 +689,15 @@ def refresh(
         links=None if no_links else _link_config(allow_private, exclude=exclude),
         enrich=None if no_enrich else _enrich_config(),
     )
-    report = run_refresh(options, progress=lambda text: stderr.print(text, highlight=False))
+    report = run_refresh(options, progress=lambda text: print_plain(stderr, text))
     if as_json:
         typer.echo(dumps(report))
     else:
         for line in summary_lines(report):
-            stdout.print(line, highlight=False)
+            print_plain(stdout, line)
     if report.status != "ok":
         for error in report.errors:
-            stderr.print(f"[red]error:[/red] {error}", highlight=False)
+            print_error(stderr, error)
         raise typer.Exit(EXIT_FAILED)
 
 

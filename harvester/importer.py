@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -75,15 +77,40 @@ def discover(paths: Sequence[Path]) -> list[Path]:
             if not in_folder:
                 raise InputError(f"{path}: no markdown files (*.md) in this directory")
             found.extend(in_folder)
+        elif not path.is_file():
+            raise InputError(f"{path}: not a regular file ({_file_kind(path)}); only files are read as lists")
         else:
             found.append(path)
     unique = dict.fromkeys(p.resolve() for p in found)
     return list(unique)
 
 
+def _file_kind(path: Path) -> str:
+    mode = path.stat().st_mode
+    for test, kind in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return kind
+    return "not a plain file"
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of `path`, refusing anything but a regular file without ever blocking on it.
+
+    O_NONBLOCK makes opening a named pipe return at once instead of waiting for a
+    writer; the kind is then checked on the open descriptor, so a file swapped in
+    between the check and the read cannot slip through.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise InputError(f"{path}: not a regular file ({_file_kind(path)}); only files are read as lists")
+        return handle.read()
+
+
 def read_source(path: Path) -> SourceList:
     try:
-        data = path.read_bytes()
+        data = _read_regular_file(path)
     except OSError as error:
         raise InputError(f"{path}: cannot read ({error.strerror})") from error
     try:

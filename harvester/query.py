@@ -28,20 +28,28 @@ class QueryResult:
 
 
 # Authorizer actions a read-only query needs; anything else is refused.
-_ALLOWED_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
-# Pragmas that only read: those whose argument names a table or index...
-_LOOKUP_PRAGMAS = {"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list"}
-# ...and those that read a setting when called without a value.
-_SETTING_PRAGMAS = {"database_list", "table_list", "user_version", "schema_version", "page_count", "page_size",
-                    "journal_mode", "data_version", "compile_options", "function_list", "module_list", "pragma_list"}
+_ALLOWED_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE}
+# Functions that reach past the data: fts3_tokenizer hands out (and with two arguments
+# installs) raw C pointers; load_extension runs native code.
+_DENIED_FUNCTIONS = {"fts3_tokenizer", "load_extension"}
+# Pragmas that only read, whatever their argument (a table, an index, a row limit)...
+_READING_PRAGMAS = {"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list",
+                    "integrity_check", "quick_check", "foreign_key_check", "table_list", "freelist_count",
+                    "collation_list", "database_list", "function_list", "module_list", "pragma_list",
+                    "compile_options", "data_version"}
+# ...and those that read a setting when called without a value (with one they would change it).
+_SETTING_PRAGMAS = {"user_version", "schema_version", "application_id", "page_count", "page_size", "journal_mode",
+                    "encoding", "auto_vacuum", "foreign_keys"}
 
 
 def _authorize(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
     if action in _ALLOWED_ACTIONS:
         return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_FUNCTION:
+        return sqlite3.SQLITE_DENY if (arg2 or "").lower() in _DENIED_FUNCTIONS else sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_PRAGMA:
         name = (arg1 or "").lower()
-        if name in _LOOKUP_PRAGMAS or (name in _SETTING_PRAGMAS and arg2 is None):
+        if name in _READING_PRAGMAS or (name in _SETTING_PRAGMAS and arg2 is None):
             return sqlite3.SQLITE_OK
     # FTS5 asks this when it connects its virtual table; the file is open read-only anyway.
     if action == sqlite3.SQLITE_UPDATE and arg1 == "sqlite_master":

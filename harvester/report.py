@@ -24,6 +24,8 @@ from .findings import open_findings
 from .links import problem_findings
 from .vocabulary import KINDS, Severity, severity_rank
 
+from .output import cell
+
 FORMATS = ("table", "markdown", "json")
 FIELDS = (
     "key", "list_id", "list_path", "list_name", "section", "line", "entry_id", "entry_key",
@@ -53,7 +55,7 @@ def render_findings(findings: Iterable[Mapping[str, Any] | Any], fmt: str) -> st
         return render_markdown(rows)
     if fmt == "table":
         buffer = io.StringIO()
-        print_findings_table(rows, Console(file=buffer, width=160, color_system=None))
+        print_findings_table(rows, Console(file=buffer, width=160, color_system=None, markup=False))
         return buffer.getvalue()
     raise ValueError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
 
@@ -96,11 +98,11 @@ def print_findings_table(findings: Iterable[Mapping[str, Any] | Any], console: C
     """One rich table per list, rows grouped under their section, by line."""
     rows = [as_row(f) for f in findings]
     if not rows:
-        console.print("No open findings.")
+        console.print(Text("No open findings."))
         return
     for list_path, in_list in _by_list(rows):
         console.print(_list_table(list_path, in_list))
-    console.print(_counts_line(rows).replace("**", ""))
+    console.print(Text(_counts_line(rows).replace("**", "")), highlight=False)
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -147,7 +149,8 @@ def _md_escape(text: str) -> str:
 
 
 def _list_table(list_path: str, rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=list_path, title_justify="left", show_lines=False, expand=False)
+    # Every value is a Text: list names and findings may hold `[...]` that rich would read as markup.
+    table = Table(title=cell(list_path), title_justify="left", show_lines=False, expand=False)
     for column, options in (
         ("line", {"justify": "right"}),
         ("severity", {}),
@@ -162,10 +165,10 @@ def _list_table(list_path: str, rows: list[dict[str, Any]]) -> Table:
         for row in in_section:
             severity = row.get("severity") or ""
             table.add_row(
-                str(row.get("line") or ""),
+                cell(row.get("line") or ""),
                 Text(severity, style=_SEVERITY_STYLE.get(severity, "")),
-                row.get("kind") or "",
-                row.get("arxiv_id") or "",
-                action_text(row),
+                cell(row.get("kind")),
+                cell(row.get("arxiv_id")),
+                cell(action_text(row)),
             )
     return table

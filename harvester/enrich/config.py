@@ -11,8 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from ..errors import HarvesterError
-from ..timeutil import parse_duration
+from .. import settings_check
 from . import huggingface, semantic_scholar
 from .base import Source, SourceSettings
 
@@ -68,7 +67,7 @@ class EnrichConfig:
         return cls(
             sources=_sources_from_env(environ),
             settings=settings,
-            max_age=_duration(environ, MAX_AGE_ENV, DEFAULT_MAX_AGE),
+            max_age=settings_check.from_env(environ, MAX_AGE_ENV, settings_check.duration, DEFAULT_MAX_AGE),
             contact=environ.get(CONTACT_ENV) or None,
         )
 
@@ -99,31 +98,8 @@ def _settings_from_env(spec: SourceSpec, environ: Mapping[str, str]) -> SourceSe
     defaults = SourceSettings(base_url=spec.default_url)
     return SourceSettings(
         base_url=environ.get(spec.url_env) or spec.default_url,
-        delay=_seconds(environ, spec.delay_env, spec.default_delay),
+        delay=settings_check.from_env(environ, spec.delay_env, settings_check.delay, spec.default_delay),
         api_key=environ.get(spec.key_env) or None,
-        max_attempts=max(1, int(_seconds(environ, ATTEMPTS_ENV, defaults.max_attempts))),
-        backoff_base=_seconds(environ, BACKOFF_ENV, defaults.backoff_base),
+        max_attempts=settings_check.from_env(environ, ATTEMPTS_ENV, settings_check.count, defaults.max_attempts),
+        backoff_base=settings_check.from_env(environ, BACKOFF_ENV, settings_check.delay, defaults.backoff_base),
     )
-
-
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
-    text = environ.get(name)
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise HarvesterError(f"{name}: not a number of seconds: {text!r}") from None
-    if value < 0:
-        raise HarvesterError(f"{name}: negative delay: {text!r}")
-    return value
-
-
-def _duration(environ: Mapping[str, str], name: str, default: timedelta) -> timedelta:
-    text = environ.get(name)
-    if not text:
-        return default
-    try:
-        return parse_duration(text)
-    except ValueError as error:
-        raise HarvesterError(f"{name}: {error}") from None
