@@ -490,10 +490,8 @@ def fix(
     write: Annotated[bool, typer.Option("--write", help="Apply the edits (atomically, keeping a .bak).")] = False,
 ) -> None:
     """The safe corrections as a unified diff; with --write, applied to the markdown."""
-    from .findings import run_reconcile
-    from .fix import apply_fix, plan_fixes
-    from .importer import import_list, read_source
-    from .store import ensure_db_shape, open_db
+    from .fix import plan_fixes, write_fixes
+    from .store import open_db
 
     settings: Settings = ctx.obj
     _require_db(settings.db)
@@ -511,15 +509,12 @@ def fix(
             print_plain(stderr, f"skipped {plan.path.name}:{skipped.line} {skipped.kind}: {skipped.reason}")
     if not write:
         return
-    now = utc_now()
-    for plan in plans:
-        if not plan.edits:
-            continue
-        backup = apply_fix(plan)
-        print_plain(stderr, f"wrote {plan.path} ({len(plan.edits)} edits; backup {backup})")
-        import_list(db, read_source(plan.path), now)
-    run_reconcile(db, now=now)
-    ensure_db_shape(db)
+    write_fixes(
+        db,
+        plans,
+        utc_now(),
+        lambda plan, backup: print_plain(stderr, f"wrote {plan.path} ({len(plan.edits)} edits; backup {backup})"),
+    )
 
 
 # --- links ------------------------------------------------------------------------------

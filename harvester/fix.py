@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ from sqlite_utils import Database
 
 from . import mdescape
 from .errors import HarvesterError
+from .findings import run_reconcile
+from .importer import import_list, read_source
+from .store import ensure_db_shape
 
 try:
     import fcntl
@@ -129,6 +133,22 @@ def plan_fixes(db: Database, path: Path | None = None, kinds: set[str] | None = 
         if findings:
             plans.append(_plan(list_row, findings))
     return plans
+
+
+def write_fixes(
+    db: Database, plans: list[FixPlan], now: datetime, on_written: Callable[[FixPlan, Path], None] = lambda *_: None
+) -> None:
+    """Apply every plan with edits (atomically, keeping a backup), re-import those lists, reconcile once.
+
+    `on_written(plan, backup)` is told of each file as soon as it is in place.
+    """
+    for plan in plans:
+        if not plan.edits:
+            continue
+        on_written(plan, apply_fix(plan))
+        import_list(db, read_source(plan.path), now)
+    run_reconcile(db, now=now)
+    ensure_db_shape(db)
 
 
 def apply_fix(plan: FixPlan, backup: bool = True) -> Path | None:
