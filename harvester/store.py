@@ -17,7 +17,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sqlite_utils import Database
 
@@ -137,15 +137,15 @@ def _reporting_busy(connection: sqlite3.Connection) -> Iterator[None]:
 
 
 class _Cursor(sqlite3.Cursor):
-    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
+    def execute(self, sql: str, parameters: Any = (), /) -> Self:
         with _reporting_busy(self.connection):
             return super().execute(sql, parameters)
 
-    def executemany(self, sql: str, parameters: Any, /) -> _Cursor:
+    def executemany(self, sql: str, parameters: Any, /) -> Self:
         with _reporting_busy(self.connection):
             return super().executemany(sql, parameters)
 
-    def executescript(self, script: str, /) -> _Cursor:
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
         with _reporting_busy(self.connection):
             return super().executescript(script)
 

@@ -231,7 +231,7 @@ def test_a_write_that_cannot_get_the_lock_raises_database_busy(empty_harvester_d
 def _mounts_permitted() -> bool:
     if shutil.which("unshare") is None or shutil.which("mount") is None:
         return False
-    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs none /mnt"], capture_output=True)
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs none /mnt"], capture_output=True, check=False)
     return probe.returncode == 0
 
 
@@ -244,7 +244,7 @@ def run_cli_on_read_only_copy(source: Path, mount_point: Path, *args: str) -> su
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_") and k not in ("COLUMNS", "LINES")}
     command = ["unshare", "-m", "sh", "-c", MOUNT_READ_ONLY, "sh", str(source), str(mount_point)]
     command += [sys.executable, "-m", "harvester", "--db", str(mount_point / "h.db"), *args]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
 
 
 @pytest.fixture(scope="module")
