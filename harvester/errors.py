@@ -23,3 +23,11 @@ class FeedError(HarvesterError):
 
 class ArxivUnavailable(HarvesterError):
     """arXiv could not be reached at all after every retry."""
+
+
+class ForeignDatabase(DatabaseError):
+    """An SQLite database that belongs to another application: never read, never changed."""
+
+
+class DatabaseBusy(DatabaseError):
+    """Another connection held the write lock for longer than the busy timeout."""

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+# Stamped into every database harvester creates (`PRAGMA application_id`), so that a file
+# is known as ours before anything is written to it. The bytes spell "hrvs".
+APPLICATION_ID = 0x68727673
+FIRST_MIGRATION = "0001_reading_lists"
+
 core = Migrations("harvester")
 MIGRATION_SETS: list[Migrations] = [core]
 
@@ -19,7 +24,7 @@ def register_migrations(migrations: Migrations) -> Migrations:
     return migrations
 
 
-@core(name="0001_reading_lists")
+@core(name=FIRST_MIGRATION)
 def _reading_lists(db: Database) -> None:
     db.executescript(
         """

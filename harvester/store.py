@@ -1,23 +1,33 @@
 """Opening the SQLite file safely and keeping its shape: migrations, FTS, views.
 
-A file that is not SQLite is refused before anything is written to it, so a
-mistyped `--db` can never damage another file.
+A file is refused before anything is written to it unless it is harvester's own
+database (or missing, or empty): a mistyped `--db` can never damage another file,
+SQLite or not. Write transactions take the write lock when they begin, so a
+second writer waits out the busy timeout instead of failing at once, and a lock
+still held after it is one clear error.
 """
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import importlib
+import math
+import os
 import sqlite3
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, Self
 
 from sqlite_utils import Database
 
-from .errors import DatabaseError
-from .schema import MIGRATION_SETS
+from .errors import DatabaseBusy, DatabaseError, ForeignDatabase, HarvesterError
+from .schema import APPLICATION_ID, FIRST_MIGRATION, MIGRATION_SETS, core
 from .views import VIEWS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-BUSY_TIMEOUT_SECONDS = 30
+BUSY_TIMEOUT_ENV = "HARVESTER_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
 
 # Modules that declare tables of their own; importing them registers their migrations.
 TABLE_OWNERS = ("harvester.links.history", "harvester.findings", "harvester.enrich.store")
@@ -26,6 +36,29 @@ FTS_CONFIG: dict[str, list[str]] = {
     "entries": ["noted_title", "notes"],
     "papers": ["title", "abstract"],
 }
+
+
+class Ownership(enum.Enum):
+    NEW = "new"  # missing, empty, or an SQLite file with nothing in it yet
+    OURS = "ours"
+    UNSTAMPED = "unstamped"  # ours, created before harvester stamped its application id
+
+
+def busy_timeout_seconds() -> float:
+    """How long a command waits for another writer's lock: HARVESTER_BUSY_TIMEOUT, default 30 s."""
+    text = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_BUSY_TIMEOUT_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise HarvesterError(f"{BUSY_TIMEOUT_ENV}: expected a number of seconds, 0 or more, got {text!r}")
+    return seconds
+
+
+# --- recognising our file ---------------------------------------------------------------
 
 
 def check_sqlite_file(path: Path) -> None:
@@ -43,40 +76,234 @@ def check_sqlite_file(path: Path) -> None:
         raise DatabaseError(f"{path} is not an SQLite database")
 
 
+def identify(path: Path) -> Ownership:
+    """Whose file this is, decided without writing anything; another application's is refused."""
+    check_sqlite_file(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return Ownership.NEW
+    try:
+        with contextlib.closing(_peek(path)) as connection:
+            application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+            names = [row[0] for row in connection.execute("SELECT name FROM sqlite_master")]
+            migrated = _has_our_migrations(connection, names)
+    except sqlite3.DatabaseError as error:
+        raise DatabaseError(f"cannot read database {path}: {error}") from error
+    if application_id == APPLICATION_ID:
+        return Ownership.OURS
+    if application_id == 0 and not names:
+        return Ownership.NEW
+    if application_id == 0 and migrated:
+        return Ownership.UNSTAMPED
+    raise ForeignDatabase(f"{path} is an SQLite database of another application; harvester will not read or change it")
+
+
+def _peek(path: Path) -> sqlite3.Connection:
+    # Without a -wal file beside it no connection is open and the file holds everything:
+    # read it as immutable, which leaves no -wal or -shm behind in another application's folder.
+    if not path.with_name(path.name + "-wal").exists():
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    return _connect_readonly(path, busy_timeout_seconds())
+
+
+def _has_our_migrations(connection: sqlite3.Connection, names: Iterable[str]) -> bool:
+    if "_sqlite_migrations" not in names:
+        return False
+    try:
+        row = connection.execute(
+            "SELECT 1 FROM _sqlite_migrations WHERE migration_set = ? AND name = ?", [core.name, FIRST_MIGRATION]
+        ).fetchone()
+    except sqlite3.OperationalError:  # a table of that name with other columns: not ours
+        return False
+    return row is not None
+
+
+# --- connections that report a busy database -----------------------------------------------
+
+
+@contextlib.contextmanager
+def _reporting_busy(connection: sqlite3.Connection) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        code = getattr(error, "sqlite_errorcode", None)
+        if code is None or code & 0xFF != sqlite3.SQLITE_BUSY:
+            raise
+        path = getattr(connection, "db_path", "?")
+        timeout = getattr(connection, "busy_timeout", DEFAULT_BUSY_TIMEOUT_SECONDS)
+        raise DatabaseBusy(
+            f"database {path} is busy: another process is writing to it and did not finish within "
+            f"{timeout:g} s ({BUSY_TIMEOUT_ENV}); try again later"
+        ) from None
+
+
+class _Cursor(sqlite3.Cursor):
+    def execute(self, sql: str, parameters: Any = (), /) -> Self:
+        with _reporting_busy(self.connection):
+            return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> Self:
+        with _reporting_busy(self.connection):
+            return super().executemany(sql, parameters)
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
+        with _reporting_busy(self.connection):
+            return super().executescript(script)
+
+
+class _Connection(sqlite3.Connection):
+    """Every statement runs through `_Cursor`, so a lock not had in time is a DatabaseBusy."""
+
+    db_path: Path
+    busy_timeout: float
+
+    def cursor(self, factory: Any = None) -> Any:
+        return super().cursor(factory or _Cursor)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
+        return self.cursor().executemany(sql, parameters)
+
+    def executescript(self, script: str, /) -> Any:
+        return self.cursor().executescript(script)
+
+    def commit(self) -> None:
+        with _reporting_busy(self):
+            super().commit()
+
+
+def _connect(target: str, path: Path, timeout: float, **options: Any) -> _Connection:
+    connection = sqlite3.connect(target, timeout=timeout, factory=_Connection, **options)
+    connection.db_path = path
+    connection.busy_timeout = timeout
+    return connection
+
+
+class HarvesterDatabase(Database):
+    """sqlite-utils' Database whose transactions hold the write lock from their first statement.
+
+    A deferred transaction that read first and then writes, after another connection
+    committed, fails with "database is locked" at once: SQLite cannot wait there,
+    the snapshot it read is already stale. BEGIN IMMEDIATE waits for the lock instead.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
+    def begin(self) -> None:
+        self.execute("BEGIN IMMEDIATE")
+
+
+# --- opening ------------------------------------------------------------------------------
+
+
 def open_db(path: Path | str, *, migrate: bool = True) -> Database:
     """Open (creating on demand) the database at `path`, in WAL mode, migrated."""
     path = Path(path)
-    check_sqlite_file(path)
+    timeout = busy_timeout_seconds()
+    identify(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
-        db = Database(connection)
+        # isolation_level: the transactions Python opens by itself take the write lock too.
+        connection = _connect(str(path), path, timeout, isolation_level="IMMEDIATE")
+    except sqlite3.DatabaseError as error:
+        raise DatabaseError(f"cannot use database {path}: {error}") from error
+    try:
+        db = HarvesterDatabase(connection)
         if db.journal_mode != "wal":
             db.enable_wal()
         db.execute("PRAGMA foreign_keys = ON")
         if migrate:
             apply_migrations(db)
     except sqlite3.DatabaseError as error:
+        connection.close()
         raise DatabaseError(f"cannot use database {path}: {error}") from error
+    except BaseException:
+        connection.close()
+        raise
     return db
 
 
 def open_readonly(path: Path | str) -> sqlite3.Connection:
-    """A connection that cannot write: for `query`, `search` and exports."""
+    """A connection that cannot write: for `query`, `search`, `status` and exports."""
     path = Path(path)
-    check_sqlite_file(path)
+    timeout = busy_timeout_seconds()
+    identify(path)
     if not path.exists():
         raise DatabaseError(f"no database at {path}: run `harvester import` or `harvester refresh` first")
     try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+        connection = _connect_readonly(path, timeout)
         connection.execute("PRAGMA query_only = ON")
-        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as error:
         raise DatabaseError(f"cannot read database {path}: {error}") from error
     return connection
 
 
+def _connect_readonly(path: Path, timeout: float) -> sqlite3.Connection:
+    uri = path.resolve().as_uri()
+    try:
+        return _first_read(_connect(f"{uri}?mode=ro", path, timeout, uri=True))
+    except sqlite3.OperationalError:
+        if _writable(path):
+            raise
+    # A WAL database needs its -shm file, which a read-only filesystem or folder cannot
+    # hold; nothing can write the file there either, so it is read as immutable. Unless
+    # its -wal holds commits: an immutable read would silently leave them out.
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise DatabaseError(
+            f"cannot read database {path}: it is in a read-only folder and {wal.name} holds changes "
+            f"that need a {path.name}-shm file beside it; copy the database with its -wal file somewhere writable"
+        )
+    return _first_read(_connect(f"{uri}?mode=ro&immutable=1", path, timeout, uri=True))
+
+
+def _first_read(connection: sqlite3.Connection) -> sqlite3.Connection:
+    # Opening is lazy: a file that cannot be read fails at the first statement.
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path.parent, os.W_OK) and os.access(path, os.W_OK)
+
+
+# --- shape ------------------------------------------------------------------------------------
+
+
 def apply_migrations(db: Database) -> None:
+    """Every pending migration of every set, and our application id, in one transaction."""
+    _import_table_owners()
+    if not _needs_migrating(db):
+        return
+    with db.atomic():
+        # Decided again under the write lock: another process may have migrated meanwhile.
+        for migrations in MIGRATION_SETS:
+            migrations.apply(db)
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def _import_table_owners() -> None:
     for owner in TABLE_OWNERS:
         try:
             importlib.import_module(owner)
@@ -84,8 +311,11 @@ def apply_migrations(db: Database) -> None:
             # An owner not written yet is fine; a broken import inside one is not.
             if error.name is None or not owner.startswith(error.name):
                 raise
-    for migrations in MIGRATION_SETS:
-        migrations.apply(db)
+
+
+def _needs_migrating(db: Database) -> bool:
+    stamped = db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    return not stamped or any(migrations.pending(db) for migrations in MIGRATION_SETS)
 
 
 def ensure_db_shape(db: Database) -> None:
