@@ -453,13 +453,14 @@ def report(
 ) -> None:
     """Open findings and link problems, grouped by list and section, with line numbers."""
     from .report import print_findings_table, render_findings, report_rows
-    from .store import open_db
+    from sqlite_utils import Database
+
+    from .store import open_readonly
 
     if fmt not in REPORT_FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(REPORT_FORMATS)}", param_hint="--format")
     settings: Settings = ctx.obj
-    _require_db(settings.db)
-    db = open_db(settings.db)
+    db = Database(open_readonly(settings.db))
     findings = report_rows(db, include_info=include_info)
     if fmt == "table":
         if findings:

@@ -274,7 +274,8 @@ def _save_link(db: Database, record: CheckRecord, previous: LinkState | None) ->
 
 def link_rows(db: Database) -> list[dict[str, object]]:
     """Current verdicts of the URLs still in the lists, each with the entries using it."""
-    ensure_link_tables(db)
+    if not db.table("links").exists():  # readers never migrate: the file may be read-only
+        return []
     uses = {target.url: target.entries for target in live_targets(db)}
     rows = db.query("SELECT * FROM links ORDER BY verdict, url")
     return [_display(row, uses[str(row["url"])]) for row in rows if row["url"] in uses]
@@ -313,7 +314,8 @@ def problem_findings(db: Database) -> list[dict[str, object]]:
 
     Retired arXiv mirrors are left out: reconcile reports them as `mirror_link`.
     """
-    ensure_link_tables(db)
+    if not db.table("links").exists():  # readers never migrate: the file may be read-only
+        return []
     return [_finding(row) for row in db.query(_PROBLEMS) if host_of(str(row["url"])) not in RETIRED_MIRROR_HOSTS]
 
 
