@@ -164,7 +164,7 @@ def _runs(db: Database) -> None:
             command TEXT NOT NULL,
             started_at TEXT NOT NULL,
             ended_at TEXT,
-            status TEXT NOT NULL,             -- running | ok | partial | failed
+            status TEXT NOT NULL,             -- running | ok | partial | failed | killed (see runlog)
             steps TEXT NOT NULL DEFAULT '{}', -- JSON: step -> {status, counts, error}
             errors TEXT NOT NULL DEFAULT '[]'
         );

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harvester.readinglist import ReadingList, parse_reading_list
-from harvester.readinglist import fields, frontmatter
+from harvester.readinglist import ReadingList, fields, frontmatter, parse_reading_list
 from harvester.readinglist.inline import EMPHASIS
 
 _SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
