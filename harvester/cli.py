@@ -719,5 +719,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     stdout.print(_table("Last runs", ["run", "started", "ended", "status", "errors"],
                         [[r["id"], r["started_at"], r["ended_at"], r["status"], "; ".join(r["errors"])] for r in state["runs"]]))
+    if state["refused"]:
+        stdout.print(_table("Refreshes that could not start", ["at", "reason"], [[r.get("at"), r.get("reason")] for r in state["refused"]]))
     stdout.print(_table("Database", ["what", "count"], [[k, v] for k, v in state["counts"].items()]))
     stdout.print(_table("Needs attention", ["what", "count"], [[k, v] for k, v in state["attention"].items()]))

@@ -1,7 +1,10 @@
 """The nightly job: import -> fetch -> enrich -> reconcile -> links, under one lock, logged in `runs`.
 
-A step that fails (arXiv down, network down, a bad list) is recorded and the
-later steps that can still run go on; the run is then `partial`. Each step
+A step that fails (arXiv down, network down, a bad list, or any unexpected
+exception) is recorded with its error and the later steps still run; the run
+is then `partial`. A list that cannot be read or parsed is reported by name and
+the other lists still import. Should the run itself crash between steps, its
+`runs` row is closed as `failed` with the message, never left `running`. Each step
 commits as it goes, so a run killed at any point keeps what it finished and
 the next run picks up the rest.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .arxiv.client import ClientConfig
-from .errors import HarvesterError
+from .errors import DatabaseError
 from .findings import run_reconcile
 from .harvest import (
     DEFAULT_STALE_AFTER,
@@ -29,7 +33,15 @@ from .harvest import (
     stale_ids,
 )
 from .importer import discover, import_list, read_source
-from .runlog import exclusive_lock, finish_run, record_step, start_run
+from .runlog import (
+    describe_crash,
+    exclusive_lock,
+    finish_run,
+    logged_run,
+    record_refused,
+    record_step,
+    trim_refused,
+)
 from .store import ensure_db_shape, open_db
 from .timeutil import utc_now
 
@@ -80,21 +92,46 @@ class RefreshReport:
 def run_refresh(options: RefreshOptions, progress: Progress = lambda _: None) -> RefreshReport:
     """Run every step once; raises runlog.AlreadyRunning when another refresh holds the lock."""
     with exclusive_lock(options.db_path):
-        db = open_db(options.db_path)
-        now = utc_now()
-        run_id = start_run(db, "refresh", now)
-        steps: dict[str, StepResult] = {}
-        before = _link_verdicts(db)
-        for name, step in _steps(options):
-            progress(f"{name} ...")
-            steps[name] = _guarded(step, db, options, now, steps, progress)
-            record_step(db, run_id, name, steps[name].as_dict())
-        ensure_db_shape(db)
-        status = _overall(steps)
-        report = RefreshReport(run_id, status, steps, _changes(steps, before, _link_verdicts(db)))
-        finish_run(db, run_id, status, report.errors, utc_now())
-        db.close()
-        return report
+        trim_refused(options.db_path)
+        db = _open_for_writing(options.db_path)
+        try:
+            now = utc_now()
+            with logged_run(db, "refresh", now) as run_id:
+                return _run_steps(db, run_id, options, now, progress)
+        finally:
+            db.close()
+
+
+def _open_for_writing(db_path: Path) -> Database:
+    """The database, or a refusal noted beside it when another writer keeps it locked."""
+    db: Database | None = None
+    try:
+        db = open_db(db_path)
+        db.execute("BEGIN IMMEDIATE")  # waits (busy timeout) for any other writer, then gives up
+        db.execute("ROLLBACK")
+        return db
+    except (sqlite3.OperationalError, DatabaseError) as error:
+        if db is not None:
+            db.close()
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise
+        message = f"database {db_path} is locked by another writer; the refresh did not start ({error})"
+        record_refused(db_path, message)
+        raise DatabaseError(message) from None
+
+
+def _run_steps(db: Database, run_id: int, options: RefreshOptions, now: datetime, progress: Progress) -> RefreshReport:
+    steps: dict[str, StepResult] = {}
+    before = _link_verdicts(db)
+    for name, step in _steps(options):
+        progress(f"{name} ...")
+        steps[name] = _guarded(step, db, options, now, steps, progress)
+        record_step(db, run_id, name, steps[name].as_dict())
+    ensure_db_shape(db)
+    status = _overall(steps)
+    report = RefreshReport(run_id, status, steps, _changes(steps, before, _link_verdicts(db)))
+    finish_run(db, run_id, status, report.errors, utc_now())
+    return report
 
 
 StepFunction = Callable[[Database, RefreshOptions, datetime, dict[str, StepResult], Progress], StepResult]
@@ -115,8 +152,15 @@ def _guarded(
 ) -> StepResult:
     try:
         return step(db, options, now, done, progress)
-    except HarvesterError as error:
-        return StepResult(status="failed", error=str(error))
+    except Exception as error:  # noqa: BLE001 - one broken step must not stop the others
+        _end_open_transaction(db)
+        return StepResult(status="failed", error=describe_crash(error))
+
+
+def _end_open_transaction(db: Database) -> None:
+    """A step that crashed mid-write leaves its half undone, not half committed by the next step."""
+    if db.conn.in_transaction:
+        db.conn.rollback()
 
 
 def _overall(steps: dict[str, StepResult]) -> str:
@@ -135,11 +179,11 @@ def _import_step(db: Database, options: RefreshOptions, now: datetime, _done: di
     counts = {"lists": 0, "changed": 0, "added": 0, "updated": 0, "removed": 0}
     for path in discover(list(options.paths)):
         try:
-            source = read_source(path)
-        except HarvesterError as error:
-            errors.append(str(error))
+            imported = import_list(db, read_source(path), now)
+        except Exception as error:  # noqa: BLE001 - one bad list must not keep the others out
+            _end_open_transaction(db)
+            errors.append(_list_error(path, error))
             continue
-        imported = import_list(db, source, now)
         counts["lists"] += 1
         counts["changed"] += imported.status != "unchanged"
         for key in ("added", "updated", "removed"):
@@ -149,6 +193,11 @@ def _import_step(db: Database, options: RefreshOptions, now: datetime, _done: di
         result.status = "partial" if counts["lists"] else "failed"
         result.error = "; ".join(errors)
     return result
+
+
+def _list_error(path: Path, error: Exception) -> str:
+    message = describe_crash(error)
+    return message if str(path) in message else f"{path}: {message}"
 
 
 def _fetch_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, progress: Progress) -> StepResult:

@@ -1,7 +1,15 @@
 """One refresh at a time per database, and the `runs` table that logs each one.
 
-The lock is an advisory `flock` on `<db>.lock`: the kernel drops it when the
-process dies, so a refresh killed with SIGKILL never leaves a stale lock.
+The lock is an advisory `flock` on `<db>.lock`, named after the database's
+resolved path so that a symlink or `db/../db/x.db` is the same lock; the
+kernel drops it when the process dies, so a refresh killed with SIGKILL never
+leaves a stale lock.
+
+Run statuses: running, ok, partial, failed (a step failed or the run crashed;
+the message is in `errors`), killed (the process died with the row still
+`running`: the next run finds it so). A refresh that could not start at all
+writes no row (it must not wait on the database another refresh holds): it
+appends a JSON line to `<db>.refused`, which `status` shows.
 """
 
 from __future__ import annotations
@@ -9,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,7 +27,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from .errors import HarvesterError
-from .timeutil import iso
+from .timeutil import iso, utc_now
+
+_REFUSED_KEPT = 200  # lines of `<db>.refused` kept when it is trimmed
 
 
 class AlreadyRunning(HarvesterError):
@@ -27,7 +38,7 @@ class AlreadyRunning(HarvesterError):
 
 @contextmanager
 def exclusive_lock(db_path: Path) -> Iterator[None]:
-    lock_path = db_path.with_name(db_path.name + ".lock")
+    lock_path = _beside(db_path, ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(lock_path, "a+")
     try:
@@ -35,9 +46,9 @@ def exclusive_lock(db_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _read_holder(lock_path)
-            raise AlreadyRunning(
-                f"another refresh is already running on {db_path}{holder}; nothing was changed"
-            ) from None
+            message = f"another refresh is already running on {db_path}{holder}; nothing was changed"
+            record_refused(db_path, message)
+            raise AlreadyRunning(message) from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -47,12 +58,99 @@ def exclusive_lock(db_path: Path) -> Iterator[None]:
         handle.close()
 
 
+def _beside(db_path: Path, suffix: str) -> Path:
+    """A side file of the database, the same whichever way the database's path is spelled."""
+    resolved = db_path.resolve()
+    return resolved.with_name(resolved.name + suffix)
+
+
+def refused_path(db_path: Path) -> Path:
+    return _beside(db_path, ".refused")
+
+
+def record_refused(db_path: Path, reason: str) -> None:
+    """Note a refresh that could not start, without touching the database another process holds."""
+    line = json.dumps({"at": iso(utc_now()), "pid": os.getpid(), "reason": reason}, ensure_ascii=False)
+    try:
+        with open(refused_path(db_path), "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+    except OSError:
+        pass  # the refusal itself is still reported on stderr
+
+
+def read_refused(db_path: Path, limit: int = 5) -> list[dict[str, Any]]:
+    """The latest refused refreshes, newest first; unreadable lines are skipped."""
+    try:
+        lines = refused_path(db_path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    found: list[dict[str, Any]] = []
+    for line in reversed(lines):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            found.append(entry)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def trim_refused(db_path: Path) -> None:
+    """Keep the side file short; called under the lock, so no refused refresh of ours is lost."""
+    path = refused_path(db_path)
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+        if len(lines) > _REFUSED_KEPT:
+            temporary = path.with_name(path.name + ".tmp")
+            temporary.write_text("".join(lines[-_REFUSED_KEPT:]), encoding="utf-8")
+            temporary.replace(path)
+    except OSError:
+        pass
+
+
 def _read_holder(lock_path: Path) -> str:
     try:
         pid = lock_path.read_text().strip()
     except OSError:
         return ""
     return f" (process {pid})" if pid else ""
+
+
+@contextmanager
+def logged_run(db: Database, command: str, now: datetime) -> Iterator[int]:
+    """A `runs` row for the block; an exception leaves it `failed` with the message, never `running`."""
+    run_id = start_run(db, command, now)
+    crash: BaseException | None = None
+    try:
+        yield run_id
+    except BaseException as error:
+        crash = error
+        raise
+    finally:
+        _close_unfinished(db, run_id, crash)
+
+
+def _close_unfinished(db: Database, run_id: int, crash: BaseException | None) -> None:
+    try:
+        if db.conn.in_transaction:
+            db.conn.rollback()  # the crash's half-done write is not committed with the run's row
+        row = db.execute("SELECT status FROM runs WHERE id = ?", [run_id]).fetchone()
+        if row is not None and row[0] == "running":
+            finish_run(db, run_id, "failed", [describe_crash(crash)], utc_now())
+    except sqlite3.Error:
+        pass  # the database itself failed; the next run marks the row `killed`
+
+
+def describe_crash(error: BaseException | None) -> str:
+    if error is None:
+        return "the run ended without recording its result"
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted (KeyboardInterrupt)"
+    if isinstance(error, HarvesterError):
+        return str(error)
+    return f"unexpected {type(error).__name__}: {error}"
 
 
 def start_run(db: Database, command: str, now: datetime) -> int:

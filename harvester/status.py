@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .harvest import DEFAULT_STALE_AFTER
+from .runlog import read_refused
 from .store import open_readonly
 from .timeutil import iso, utc_now
 
@@ -44,6 +45,7 @@ def collect_status(db_path: Path, stale_after: timedelta = DEFAULT_STALE_AFTER) 
     return {
         "database": str(db_path),
         "runs": _runs(connection),
+        "refused": read_refused(db_path),  # refreshes that could not start, newest first
         "counts": {name: _scalar(connection, sql) for name, sql in _COUNTS.items()},
         "attention": attention,
     }

@@ -7,11 +7,11 @@ list items are candidates of their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Union
 
 from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
+from markdown_it.token import Token
 
 from .inline import EMPHASIS, LINK, InlineText, flatten_inline
 
@@ -38,8 +38,29 @@ class Candidate:
 Event = Union[Heading, Candidate]
 
 
+# markdown-it stops nesting blocks (quotes, lists) and inline links this deep; it
+# also bounds the recursion of the walks below, which follow block nesting only.
+MAX_NESTING = 20
+
+
+@dataclass
+class BlockNode:
+    """A block of the document: its opening token's type, tag and lines, and its blocks.
+
+    Built without recursion (markdown-it's own tree recurses once per nested
+    emphasis, so 100k `*` overflow the stack); inline content stays the flat
+    token list of its `inline` node, which `flatten_inline` reads in one pass.
+    """
+
+    type: str
+    tag: str = ""
+    map: list[int] | None = None
+    token: Token | None = None
+    children: list[BlockNode] = field(default_factory=list)
+
+
 def markdown_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable(["table", "strikethrough"])
     # Keep URLs as written: no percent-encoding, and no dropping of odd schemes.
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
     md.validateLink = lambda url: True  # type: ignore[method-assign]
@@ -48,11 +69,27 @@ def markdown_parser() -> MarkdownIt:
 
 def blocks(md: MarkdownIt, text: str) -> list[Event]:
     events: list[Event] = []
-    _walk(SyntaxTreeNode(md.parse(text)).children, events)
+    _walk(block_tree(md.parse(text)).children, events)
     return events
 
 
-def _walk(nodes: list[SyntaxTreeNode], events: list[Event]) -> None:
+def block_tree(tokens: list[Token]) -> BlockNode:
+    root = BlockNode("root")
+    open_nodes = [root]
+    for token in tokens:
+        if token.nesting == 1:
+            node = BlockNode(token.type.removesuffix("_open"), token.tag, token.map)
+            open_nodes[-1].children.append(node)
+            open_nodes.append(node)
+        elif token.nesting == -1:
+            if len(open_nodes) > 1:
+                open_nodes.pop()
+        else:
+            open_nodes[-1].children.append(BlockNode(token.type, token.tag, token.map, token))
+    return root
+
+
+def _walk(nodes: list[BlockNode], events: list[Event]) -> None:
     for node in nodes:
         if node.type == "heading":
             _heading(node, events)
@@ -66,7 +103,7 @@ def _walk(nodes: list[SyntaxTreeNode], events: list[Event]) -> None:
             _blockquote(node, events)
 
 
-def _heading(node: SyntaxTreeNode, events: list[Event]) -> None:
+def _heading(node: BlockNode, events: list[Event]) -> None:
     text = _inline_of(node)
     line = _first_line(node)
     events.append(Heading(int(node.tag[1:] or 1), _plain(text), line))
@@ -74,13 +111,13 @@ def _heading(node: SyntaxTreeNode, events: list[Event]) -> None:
         events.append(Candidate("heading", line, line, text))
 
 
-def _paragraph(node: SyntaxTreeNode, kind: str, events: list[Event]) -> None:
+def _paragraph(node: BlockNode, kind: str, events: list[Event]) -> None:
     text = _inline_of(node)
     if text.has_target:
         events.append(Candidate(kind, _first_line(node), _last_line(node), text))
 
 
-def _blockquote(node: SyntaxTreeNode, events: list[Event]) -> None:
+def _blockquote(node: BlockNode, events: list[Event]) -> None:
     previous = events[-1] if events else None
     # A quote written right under a list item, with no blank line, is that
     # entry's note (markdown ends the list there, a reader does not).
@@ -90,7 +127,7 @@ def _blockquote(node: SyntaxTreeNode, events: list[Event]) -> None:
     _walk(node.children, events)
 
 
-def _list(node: SyntaxTreeNode, events: list[Event]) -> None:
+def _list(node: BlockNode, events: list[Event]) -> None:
     for item in node.children:
         own = _own_blocks(item)
         text = _own_text(own)
@@ -101,8 +138,8 @@ def _list(node: SyntaxTreeNode, events: list[Event]) -> None:
                 _list(child, events)
 
 
-def _own_blocks(item: SyntaxTreeNode) -> list[SyntaxTreeNode]:
-    own: list[SyntaxTreeNode] = []
+def _own_blocks(item: BlockNode) -> list[BlockNode]:
+    own: list[BlockNode] = []
     for child in item.children:
         if child.type in _LISTS:
             break
@@ -110,7 +147,7 @@ def _own_blocks(item: SyntaxTreeNode) -> list[SyntaxTreeNode]:
     return own
 
 
-def _own_text(nodes: list[SyntaxTreeNode]) -> InlineText:
+def _own_text(nodes: list[BlockNode]) -> InlineText:
     text = InlineText()
     for node in nodes:
         if node.type in ("paragraph", "heading"):
@@ -120,7 +157,7 @@ def _own_text(nodes: list[SyntaxTreeNode]) -> InlineText:
     return text
 
 
-def _table(node: SyntaxTreeNode, events: list[Event]) -> None:
+def _table(node: BlockNode, events: list[Event]) -> None:
     headers: list[str] = []
     for section in node.children:
         for row in section.children:
@@ -131,7 +168,7 @@ def _table(node: SyntaxTreeNode, events: list[Event]) -> None:
                 _row(row, headers, cells, events)
 
 
-def _row(row: SyntaxTreeNode, headers: list[str], cells: list[InlineText], events: list[Event]) -> None:
+def _row(row: BlockNode, headers: list[str], cells: list[InlineText], events: list[Event]) -> None:
     text = InlineText()
     for cell in cells:
         text = text + cell
@@ -141,7 +178,7 @@ def _row(row: SyntaxTreeNode, headers: list[str], cells: list[InlineText], event
         events.append(Candidate("row", line, line, text, named))
 
 
-def _inline_of(node: SyntaxTreeNode, line: int | None = None) -> InlineText:
+def _inline_of(node: BlockNode, line: int | None = None) -> InlineText:
     inline = next((child for child in node.children if child.type == "inline"), None)
     if inline is None or inline.token is None:
         return InlineText()
@@ -163,18 +200,18 @@ def _plain(text: InlineText) -> str:
     return " ".join("".join(out).split()) if len(text.lines) > 1 else "".join(out).strip()
 
 
-def _first_line(node: SyntaxTreeNode) -> int:
+def _first_line(node: BlockNode) -> int:
     span = _span(node)
     return span[0] + 1 if span else 1
 
 
-def _last_line(node: SyntaxTreeNode) -> int:
+def _last_line(node: BlockNode) -> int:
     span = _span(node)
     return max(span[0] + 1, span[1]) if span else 1
 
 
-def _span(node: SyntaxTreeNode) -> tuple[int, int] | None:
-    current: SyntaxTreeNode | None = node
+def _span(node: BlockNode) -> tuple[int, int] | None:
+    current: BlockNode | None = node
     while current is not None:
         if current.map is not None:
             return current.map[0], current.map[1]

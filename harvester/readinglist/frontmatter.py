@@ -10,8 +10,11 @@ import re
 
 _FENCE = re.compile(r"^---[ \t]*$")
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
-_PAIR = re.compile(r"^(?P<key>[^\s:#'\"-][^:]*?)[ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*$")
-_COMMENT = re.compile(r"\s+#.*$")
+_KEY_CANNOT_START = ":#'\"-"
+_BLANKS = " \t"
+# A comment starts at a `#` after a space; the lookbehind enters each space run
+# once, so a value with a long run of spaces is not scanned once per space.
+_COMMENT = re.compile(r"(?<!\s)\s++#.*$")
 
 
 def split_front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
@@ -27,10 +30,21 @@ def split_front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
 def _pairs(lines: list[str]) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for line in lines:
-        match = _PAIR.match(line)
-        if match:
-            pairs[match.group("key")] = _scalar(match.group("value") or "")
+        pair = _pair(line)
+        if pair is not None:
+            pairs[pair[0]] = _scalar(pair[1])
     return pairs
+
+
+def _pair(line: str) -> tuple[str, str] | None:
+    """`key: value` split at the first colon; the colon must end the line or be followed by a blank."""
+    key, colon, value = line.partition(":")
+    key = key.rstrip(_BLANKS)
+    if not colon or not key or key[0].isspace() or key[0] in _KEY_CANNOT_START:
+        return None
+    if value and value[0] not in _BLANKS:
+        return None
+    return key, value.strip(_BLANKS)
 
 
 def _scalar(value: str) -> str:
