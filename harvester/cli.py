@@ -290,6 +290,8 @@ def fetch(
     )
     ensure_db_shape(db)
     _report_harvest(summary.as_dict(), as_json)
+    if summary.versions_warning:
+        print_warning(stderr, summary.versions_warning)
     if summary.failed:
         print_error(stderr, summary.failed)
         raise typer.Exit(EXIT_FAILED)
@@ -304,7 +306,7 @@ def _report_harvest(summary: dict[str, Any], as_json: bool) -> None:
         f"fetched {summary['fetched']} of {summary['requested']} papers "
         f"({summary['new_papers']} new, {summary['new_versions']} new versions, "
         f"{len(summary['missing'])} missing, {len(summary['invalid'])} invalid) "
-        f"in {summary['requests_made']} requests",
+        f"and {summary['versions_added']} earlier versions in {summary['requests_made']} requests",
     )
     for missing in summary["missing"]:
         print_plain(stdout, f"  missing on arXiv: {missing}")
@@ -409,22 +411,16 @@ FailOnSeverity = Annotated[
 @reports_errors
 def reconcile(
     ctx: typer.Context,
-    offline: Annotated[bool, typer.Option("--offline", help="Do not ask arXiv for earlier versions.")] = False,
     fail_on: FailOnSeverity = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Compare the lists' notes with arXiv's metadata and update the findings."""
+    """Compare the lists' notes with the stored metadata (no network) and update the findings."""
     from .findings import open_findings, run_reconcile
-    from .harvest import fetch_needed_versions
     from .store import ensure_db_shape, open_db
 
     settings: Settings = ctx.obj
     db = open_db(settings.db)
-    now = utc_now()
-    warning = None if offline else fetch_needed_versions(db, settings.client_config(), now)[1]
-    if warning:
-        print_warning(stderr, warning)
-    summary = run_reconcile(db, now=now)
+    summary = run_reconcile(db, now=utc_now())
     ensure_db_shape(db)
     findings = open_findings(db)
     if as_json:

@@ -44,6 +44,8 @@ class HarvestSummary:
     batches: int = 0
     requests_made: int = 0
     failed: str | None = None  # why the run stopped early, if it did
+    versions_added: int = 0  # earlier versions stored for reconciliation
+    versions_warning: str | None = None  # why they could not be fetched, if so
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +58,8 @@ class HarvestSummary:
             "batches": self.batches,
             "requests_made": self.requests_made,
             "failed": self.failed,
+            "versions_added": self.versions_added,
+            "versions_warning": self.versions_warning,
         }
 
 
@@ -115,31 +119,33 @@ async def harvest(
 async def harvest_with(
     db: Database, config: ClientConfig, ids: Sequence[str], now: datetime, progress: Callable[[str], None] | None = None
 ) -> HarvestSummary:
-    """`harvest` on a client of its own: one AsyncClient per run."""
-    if not ids:
+    """Fetch `ids`, then the earlier versions reconciliation needs, on one client of its own.
+
+    Reconciliation itself never touches the network: what it compares against
+    is all fetched here.
+    """
+    if not ids and not versions_to_fetch(db):
         return HarvestSummary()
     async with make_http_client(config) as http:
-        return await harvest(db, ArxivClient(http, config), ids, now, progress)
+        client = ArxivClient(http, config)
+        summary = await harvest(db, client, ids, now, progress) if ids else HarvestSummary()
+        if not summary.failed:
+            summary.versions_added, summary.versions_warning = await fetch_needed_versions(db, client, now)
+        summary.requests_made = client.requests_made
+    return summary
 
 
-def fetch_needed_versions(db: Database, config: ClientConfig, now: datetime) -> tuple[int, str | None]:
+async def fetch_needed_versions(db: Database, client: ArxivClient, now: datetime) -> tuple[int, str | None]:
     """Fetch the earlier versions reconciliation needs (see `versions_to_fetch`).
 
     Returns the rows added and, when arXiv could not be asked, a warning:
     reconciliation then goes on with what is stored.
     """
-    import asyncio
-
     wanted = versions_to_fetch(db)
     if not wanted:
         return 0, None
-
-    async def fetch() -> list[Paper]:
-        async with make_http_client(config) as http:
-            return await ArxivClient(http, config).fetch_versions(wanted)
-
     try:
-        papers = asyncio.run(fetch())
+        papers = await client.fetch_versions(wanted)
     except ArxivUnavailable as error:
         return 0, f"earlier versions not fetched ({error}); titles of earlier versions are unknown"
     return save_versions(db, papers, now), None

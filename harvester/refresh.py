@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,16 +23,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from .arxiv.client import ClientConfig
+from .enrich import enrich
 from .errors import DatabaseError
 from .findings import run_reconcile
-from .harvest import (
-    DEFAULT_STALE_AFTER,
-    fetch_needed_versions,
-    harvest_with,
-    listed_ids,
-    stale_ids,
-)
+from .harvest import DEFAULT_STALE_AFTER, harvest_with, listed_ids, stale_ids
 from .importer import discover, import_list, read_source
+from .links import check_links
 from .runlog import (
     describe_crash,
     exclusive_lock,
@@ -44,6 +40,7 @@ from .runlog import (
 )
 from .store import ensure_db_shape, open_db
 from .timeutil import utc_now
+from .vocabulary import Verdict
 
 Progress = Callable[[str], None]
 
@@ -97,7 +94,8 @@ def run_refresh(options: RefreshOptions, progress: Progress = lambda _: None) ->
         try:
             now = utc_now()
             with logged_run(db, "refresh", now) as run_id:
-                return _run_steps(db, run_id, options, now, progress)
+                # One event loop for the whole run: every step's clients live inside it.
+                return asyncio.run(_run_steps(db, run_id, options, now, progress))
         finally:
             db.close()
 
@@ -120,12 +118,14 @@ def _open_for_writing(db_path: Path) -> Database:
         raise DatabaseError(message) from None
 
 
-def _run_steps(db: Database, run_id: int, options: RefreshOptions, now: datetime, progress: Progress) -> RefreshReport:
+async def _run_steps(
+    db: Database, run_id: int, options: RefreshOptions, now: datetime, progress: Progress
+) -> RefreshReport:
     steps: dict[str, StepResult] = {}
     before = _link_verdicts(db)
     for name, step in _steps(options):
         progress(f"{name} ...")
-        steps[name] = _guarded(step, db, options, now, steps, progress)
+        steps[name] = await _guarded(step, db, options, now, steps, progress)
         record_step(db, run_id, name, steps[name].as_dict())
     ensure_db_shape(db)
     status = _overall(steps)
@@ -134,7 +134,7 @@ def _run_steps(db: Database, run_id: int, options: RefreshOptions, now: datetime
     return report
 
 
-StepFunction = Callable[[Database, RefreshOptions, datetime, dict[str, StepResult], Progress], StepResult]
+StepFunction = Callable[[Database, RefreshOptions, datetime, dict[str, StepResult], Progress], Awaitable[StepResult]]
 
 
 def _steps(options: RefreshOptions) -> list[tuple[str, StepFunction]]:
@@ -147,11 +147,11 @@ def _steps(options: RefreshOptions) -> list[tuple[str, StepFunction]]:
     return steps
 
 
-def _guarded(
+async def _guarded(
     step: StepFunction, db: Database, options: RefreshOptions, now: datetime, done: dict[str, StepResult], progress: Progress
 ) -> StepResult:
     try:
-        return step(db, options, now, done, progress)
+        return await step(db, options, now, done, progress)
     except Exception as error:  # noqa: BLE001 - one broken step must not stop the others
         _end_open_transaction(db)
         return StepResult(status="failed", error=describe_crash(error))
@@ -173,7 +173,7 @@ def _overall(steps: dict[str, StepResult]) -> str:
 # --- the steps --------------------------------------------------------------------------
 
 
-def _import_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
+async def _import_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
     result = StepResult()
     errors = []
     counts = {"lists": 0, "changed": 0, "added": 0, "updated": 0, "removed": 0}
@@ -200,35 +200,30 @@ def _list_error(path: Path, error: Exception) -> str:
     return message if str(path) in message else f"{path}: {message}"
 
 
-def _fetch_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, progress: Progress) -> StepResult:
+async def _fetch_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, progress: Progress) -> StepResult:
     ids = stale_ids(db, listed_ids(db), now, options.stale_after)
-    summary = asyncio.run(harvest_with(db, options.arxiv, ids, now, progress))
+    summary = await harvest_with(db, options.arxiv, ids, now, progress)
     counts = summary.as_dict()
     counts["missing"] = len(summary.missing)
     counts["invalid"] = len(summary.invalid)
     if summary.failed:
         return StepResult(status="failed", counts=counts, error=summary.failed)
+    if summary.versions_warning:
+        return StepResult(status="partial", counts=counts, error=summary.versions_warning)
     return StepResult(counts=counts)
 
 
-def _enrich_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
-    from .enrich import run_enrich
-
-    summary = run_enrich(db, options.enrich, now=now)
+async def _enrich_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
+    summary = await enrich(db, options.enrich, now=now)
     counts = summary.as_dict()
     partial = bool(counts.get("partial"))
     return StepResult(status="partial" if partial else "ok", counts=counts, error=counts.get("error") if partial else None)
 
 
-def _reconcile_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
-    versions_added, warning = fetch_needed_versions(db, options.arxiv, now)
-    if not versions_added and not _inputs_changed(db):
+async def _reconcile_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
+    if not _inputs_changed(db):
         return StepResult(status="skipped", counts={"reason": "nothing changed since the last reconcile"})
-    summary = run_reconcile(db, now=now)
-    counts = summary.as_dict() | {"versions_added": versions_added}
-    if warning:
-        return StepResult(status="partial", counts=counts, error=warning)
-    return StepResult(counts=counts)
+    return StepResult(counts=run_reconcile(db, now=now).as_dict())
 
 
 def _inputs_changed(db: Database) -> bool:
@@ -253,13 +248,9 @@ def _inputs_changed(db: Database) -> bool:
     return any(db.execute(sql + " LIMIT 1", {"last": last}).fetchone() for sql in probes)
 
 
-def _links_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
-    from dataclasses import replace
-
-    from .links import Verdict, check_links
-
+async def _links_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
     config = replace(options.links, fresh_verdicts=tuple(v.value for v in Verdict if v is not Verdict.SKIPPED))
-    report = asyncio.run(check_links(db, config))
+    report = await check_links(db, config)
     counts = {"checked": report.checked, "not_due": report.not_due, "requests": report.requests_made, **report.counts()}
     if report.network_down:
         return StepResult(status="failed", counts=counts, error="network down: no link could be reached; no failure was counted against any link")

@@ -79,11 +79,11 @@ def test_links_with_nothing_reachable_says_network_down_and_exits_1(tmp_path: Pa
 
 
 def test_reconcile_and_report_fail_on(seed_db: Path) -> None:
-    reconciled = run_cli("reconcile", "--offline", "--json", "--fail-on", "warning", db=seed_db)
+    reconciled = run_cli("reconcile", "--json", "--fail-on", "warning", db=seed_db)
     assert reconciled.returncode == 3, reconciled.stderr
     summary = json.loads(reconciled.stdout)["summary"]
     assert summary["by_severity"]["warning"] == 22 and "error" not in summary["by_severity"]
-    assert run_cli("reconcile", "--offline", "--fail-on", "error", db=seed_db).returncode == 0
+    assert run_cli("reconcile", "--fail-on", "error", db=seed_db).returncode == 0
     report = run_cli("report", "--format", "json", "--fail-on", "warning", db=seed_db)
     assert report.returncode == 3
     rows = json.loads(report.stdout)
@@ -95,7 +95,7 @@ def test_reconcile_and_report_fail_on(seed_db: Path) -> None:
 
 
 def test_status_after_a_reconcile(seed_db: Path) -> None:
-    run_cli("reconcile", "--offline", db=seed_db)
+    run_cli("reconcile", db=seed_db)
     result = run_cli("status", "--json", db=seed_db)
     assert result.returncode == 0, result.stderr
     state = json.loads(result.stdout)

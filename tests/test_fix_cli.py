@@ -19,7 +19,7 @@ def setup(tmp_path: Path) -> tuple[Path, Path]:
     listing = tmp_path / "model-compression.md"
     shutil.copyfile(SEED, listing)
     db = build_seed_db(tmp_path / "h.db", listing=listing)
-    assert run_cli("reconcile", "--offline", db=db).returncode == 0
+    assert run_cli("reconcile", db=db).returncode == 0
     return db, listing
 
 

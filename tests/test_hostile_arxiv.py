@@ -56,7 +56,7 @@ def arxiv_verdicts(verdicts: dict[str, str]) -> dict[str, str]:
 
 
 def reconcile_cli(db: Path, arxiv: ArxivStandIn) -> list[dict]:
-    result = run_cli("reconcile", "--json", "--offline", db=db, env={"HARVESTER_ARXIV_URL": arxiv.url})
+    result = run_cli("reconcile", "--json", db=db, env={"HARVESTER_ARXIV_URL": arxiv.url})
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)["findings"]
 

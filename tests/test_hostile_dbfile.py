@@ -47,7 +47,7 @@ FOREIGN_COMMANDS = [
     ("search", "pruning"),
     ("export",),
     ("fetch", "--ids", "1907.05642"),
-    ("reconcile", "--offline"),
+    ("reconcile",),
 ]
 
 

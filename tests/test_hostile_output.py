@@ -38,7 +38,7 @@ def _hostile_listing(folder: Path) -> Path:
 def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("hostile")
     db = build_seed_db(folder / "h.db", listing=_hostile_listing(folder))
-    reconciled = run_cli("reconcile", "--offline", db=db)
+    reconciled = run_cli("reconcile", db=db)
     assert reconciled.returncode == 0, reconciled.stderr
     return db
 

@@ -151,7 +151,7 @@ def test_fix_kinds_without_a_kind_is_a_usage_error_not_every_kind(tmp_path: Path
     listing = tmp_path / "model-compression.md"
     shutil.copyfile(SEED, listing)
     db = build_seed_db(tmp_path / "h.db", listing=listing)
-    assert run_cli("reconcile", "--offline", db=db).returncode == 0
+    assert run_cli("reconcile", db=db).returncode == 0
     before = listing.read_bytes()
     result = run_cli("fix", "--kinds", ",", "--write", db=db)
     assert_usage_error(result, "--kinds")

@@ -45,17 +45,7 @@ from enum import StrEnum
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from ..ids import CANONICAL_HOST, abs_url, host_of, is_retired_mirror
-
-
-class Verdict(StrEnum):
-    OK = "ok"
-    MOVED = "moved"
-    REDIRECTED = "redirected"
-    DEAD = "dead"
-    UNREACHABLE = "unreachable"
-    BLOCKED = "blocked"
-    SKIPPED = "skipped"
-
+from ..vocabulary import Verdict
 
 SUCCESSES = frozenset({Verdict.OK, Verdict.MOVED, Verdict.REDIRECTED})
 FAILURES = frozenset({Verdict.DEAD, Verdict.UNREACHABLE, Verdict.BLOCKED})
