@@ -85,8 +85,10 @@ def test_seed_papers_fetched_in_one_request_with_every_field(db: Path, arxiv: Ar
         )
         assert {c for c, _ in categories} == set(record["categories"] or []) | {record["primary_category"]} - {None}
         assert [c for c, primary in categories if primary] == ([record["primary_category"]] if record["primary_category"] else [])
-        versions = rows(db, "SELECT version, title FROM paper_versions WHERE arxiv_id = ?", (record["id"],))
-        assert versions == [(latest["version"], latest["title"])]
+        versions = rows(db, "SELECT version, title FROM paper_versions WHERE arxiv_id = ? ORDER BY version", (record["id"],))
+        # The latest, plus the earlier versions reconciliation needs, each with its own title.
+        assert versions[-1] == (latest["version"], latest["title"])
+        assert set(versions) <= {(v["version"], v["title"]) for v in record["versions"]}
         [(xml,)] = rows(db, "SELECT xml FROM raw_entries WHERE arxiv_id = ?", (record["id"],))
         assert record["id"] in xml
 
