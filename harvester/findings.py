@@ -296,13 +296,32 @@ def _load_papers(db: Database, ids: list[str]) -> dict[str, PaperInfo]:
 
 def _enrichment_evidence(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """What enrichment sources add to a paper: venues, official code and published DOIs, by source."""
-    texts = [(r["source"], text) for r in rows for text in dict.fromkeys((r["venue"], r["journal"])) if text]
-    venues = [VenueEvidence(source, text) for source, text in texts]
+    texts = [(r, text) for r in rows for text in dict.fromkeys((r["venue"], r["journal"])) if text]
+    venues = [VenueEvidence(r["source"], text, year=r["year"]) for r, text in texts]
+    venues += [identity for r in rows if (identity := _venue_identity_evidence(r))]
     return {
         "extra_venues": tuple(venues),
         "official_code": tuple(CodeEvidence(r["source"], r["code_url"]) for r in rows if r["code_url"]),
         "published_dois": tuple(DoiEvidence(r["source"], r["doi"]) for r in rows if r["doi"]),
     }
+
+
+def _venue_identity_evidence(row: dict[str, Any]) -> VenueEvidence | None:
+    """The venue's names and DBLP key as one source gives them; None when it gives neither."""
+    names = tuple(_json_strings(row.get("venue_names")))
+    dblp_key = row.get("dblp_key")
+    if not names and not dblp_key:
+        return None
+    shown = names[0] if names else str(dblp_key)
+    return VenueEvidence(row["source"], shown, names=names, dblp_key=dblp_key, year=row["year"])
+
+
+def _json_strings(text: str | None) -> list[str]:
+    try:
+        values = json.loads(text) if text else []
+    except ValueError:
+        return []  # an unreadable cell is no evidence, never a crash
+    return [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
 
 
 def _latest_per_version(versions: list[VersionInfo]) -> tuple[VersionInfo, ...]:

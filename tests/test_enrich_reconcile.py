@@ -56,10 +56,10 @@ def test_a_published_venue_contradicting_the_note_names_its_source_when_arxiv_is
     icip = venues["1910.04641"]
     assert {k: icip[k] for k in ("source", "noted", "arxiv_value", "suggestion", "severity")} == {
         "source": "semantic_scholar", "noted": "NIPS 2019",
-        "arxiv_value": "IEEE International Conference on Image Processing", "suggestion": "ICIP",
+        "arxiv_value": "IEEE International Conference on Image Processing", "suggestion": "ICIP 2019",
         "severity": "warning",
     }  # fmt: skip
-    assert "semantic_scholar says 'ICIP'" in icip["detail"]
+    assert "semantic_scholar says 'ICIP 2019'" in icip["detail"]  # the source's year completes the suggestion
 
 
 def test_without_enrichments_a_silent_arxiv_gives_no_venue_finding(enriched) -> None:

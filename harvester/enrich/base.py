@@ -45,6 +45,7 @@ class Enrichment:
     status: Status
     raw: str | None = None
     venue: str | None = None
+    venue_names: tuple[str, ...] = ()  # every name the source gives the published venue, main one first
     journal: str | None = None
     year: int | None = None
     doi: str | None = None  # the published version's; never arXiv's own 10.48550 DOI

@@ -7,7 +7,9 @@ for papers Semantic Scholar does not know. Keys (`x-api-key`) come from
 answers 429, which the retries absorb.
 
 Decisions: `venue` is the published venue, so preprint-only answers ("arXiv.org",
-journal "ArXiv" or "CoRR") leave it empty; `year` is stored but is often the
+journal "ArXiv" or "CoRR") leave it empty; `venue_names` are all the names the
+venue goes by (`venue`, `publicationVenue.name` and its `alternate_names`), so a
+venue harvester's table does not know (IJCNN) still has an identity; `year` is stored but is often the
 preprint's year, so it is never used to judge a venue's year; a 10.48550 DOI is
 arXiv's own and is dropped.
 """
@@ -77,13 +79,38 @@ def parse_paper(arxiv_id: str, item: Any) -> Enrichment:
     return Enrichment(
         arxiv_id=arxiv_id, source=NAME, status="found",
         raw=json.dumps(item, ensure_ascii=False, sort_keys=True),
-        venue=_published(_text(item.get("venue")) or _text((item.get("publicationVenue") or {}).get("name"))),
+        venue=_published(_text(item.get("venue")) or _text(_publication_venue(item).get("name"))),
+        venue_names=venue_names(item),
         journal=_published(_text((item.get("journal") or {}).get("name"))),
         year=item.get("year") if isinstance(item.get("year"), int) else None,
         doi=None if doi is None or is_arxiv_doi(doi) else doi,
         dblp_key=_text(external.get("DBLP")),
         citation_count=item.get("citationCount") if isinstance(item.get("citationCount"), int) else None,
     )  # fmt: skip
+
+
+def venue_names(item: dict[str, Any]) -> tuple[str, ...]:
+    """The published venue's names: `venue`, then `publicationVenue`'s name and alternate names; () for a preprint."""
+    place = _publication_venue(item)
+    if place.get("type") == "repository" or not _published(_text(place.get("name"))):
+        place = {}  # arXiv's own entry, whose alternate names are no venue
+    alternates = place.get("alternate_names")
+    candidates = [item.get("venue"), place.get("name"), *(alternates if isinstance(alternates, list) else [])]
+    return tuple(dict.fromkeys(name for name in (_published(_text(c)) for c in candidates) if name))
+
+
+def venue_names_from_raw(raw: str | None) -> tuple[str, ...]:
+    """`venue_names` of a stored answer; () when it cannot be read."""
+    try:
+        item = json.loads(raw) if raw else None
+    except ValueError:
+        return ()
+    return venue_names(item) if isinstance(item, dict) else ()
+
+
+def _publication_venue(item: dict[str, Any]) -> dict[str, Any]:
+    place = item.get("publicationVenue")
+    return place if isinstance(place, dict) else {}
 
 
 def failed(ids: Sequence[str], reason: str) -> list[Enrichment]:

@@ -11,6 +11,7 @@ Rules that keep earlier knowledge safe:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -21,10 +22,14 @@ from sqlite_utils import Database, Migrations
 from ..schema import register_migrations
 from ..timeutil import iso
 from .base import Enrichment
+from .semantic_scholar import NAME as S2_NAME
+from .semantic_scholar import venue_names_from_raw
 
 migrations = register_migrations(Migrations("enrichments"))
 
 VALUE_COLUMNS = ("venue", "journal", "year", "doi", "dblp_key", "citation_count", "code_url")
+# Columns holding a list, stored as a JSON array (NULL when empty).
+LIST_COLUMNS = ("venue_names",)
 
 
 @migrations(name="0001_enrichments")
@@ -51,6 +56,20 @@ def _enrichments_table(db: Database) -> None:
         CREATE INDEX enrichments_due ON enrichments(source, checked_at);
         """
     )
+
+
+@migrations(name="0002_enrichment_venue_names")
+def _venue_names_column(db: Database) -> None:
+    """Every name of the published venue; rows stored before it get theirs from the raw answer."""
+    db.execute("ALTER TABLE enrichments ADD COLUMN venue_names TEXT")  # JSON array, main name first
+    rows = db.query("SELECT arxiv_id, raw FROM enrichments WHERE source = ? AND raw IS NOT NULL", [S2_NAME])
+    for row in list(rows):
+        names = venue_names_from_raw(row["raw"])
+        if names:
+            db.execute(
+                "UPDATE enrichments SET venue_names = ? WHERE arxiv_id = ? AND source = ?",
+                [_json_list(names), row["arxiv_id"], S2_NAME],
+            )
 
 
 def due_ids(db: Database, source: str, ids: Sequence[str], now: datetime, max_age: timedelta) -> list[str]:
@@ -119,5 +138,10 @@ def _row(result: Enrichment, stamp: str) -> dict[str, Any]:
         "arxiv_id": result.arxiv_id, "source": result.source, "status": result.status,
         "fetched_at": stamp, "checked_at": stamp,
         "last_error": result.error if result.status == "failed" else None,
-        **{column: values[column] for column in VALUE_COLUMNS}, "raw": result.raw,
+        **{column: values[column] for column in VALUE_COLUMNS},
+        **{column: _json_list(values[column]) for column in LIST_COLUMNS}, "raw": result.raw,
     }  # fmt: skip
+
+
+def _json_list(values: Sequence[str]) -> str | None:
+    return json.dumps(list(values), ensure_ascii=False) if values else None

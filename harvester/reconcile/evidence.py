@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 from ..coderepos import same_repo
-from ..venues import find_venues, parse_noted_venue, venues_agree
+from ..venues import Venue, find_venues, identity_agrees, parse_noted_venue, venue_identity, venues_agree
 from .model import (
     EntryInput,
     Finding,
     PaperInfo,
+    VenueEvidence,
     finding,
     line_of,
 )
@@ -32,21 +34,49 @@ def withdrawn_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]
         )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _VenueClaim:
+    evidence: VenueEvidence
+    label: str  # the venue as a suggestion: "ICIP 2019"
+    agrees: bool | None  # None: this evidence cannot tell
+
+
 def venue_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
     noted = parse_noted_venue(entry.noted_venue)
     if noted is None:
+        return  # a venue we cannot read is never contradicted
+    claims = [claim for evidence in paper.venue_evidence() for claim in _venue_claims(noted, evidence)]
+    if any(claim.agrees for claim in claims):
         return
-    found = [(e, v) for e in paper.venue_evidence() for v in find_venues(e.text)]
-    if not found or any(venues_agree(noted, venue) for _, venue in found):
+    contradiction = next((claim for claim in claims if claim.agrees is False), None)
+    if contradiction is None:
         return
-    evidence, venue = found[0]
+    evidence, label = contradiction.evidence, contradiction.label
     yield finding(
         entry, "venue_mismatch", paper.arxiv_id, noted=entry.noted_venue,
-        arxiv_value=evidence.text, suggestion=venue.label(), source=evidence.source,
+        arxiv_value=evidence.text, suggestion=label, source=evidence.source,
         line=line_of(entry, entry.noted_venue),
-        detail=f"noted {noted.label()!r}, but {evidence.source} says {venue.label()!r}: "
-        f"{evidence.text!r}",
+        detail=f"noted {noted.label()!r}, but {evidence.source} says {label!r}: {_shown(evidence)!r}",
     )  # fmt: skip
+
+
+def _venue_claims(noted: Venue, evidence: VenueEvidence) -> Iterator[_VenueClaim]:
+    if evidence.is_identity:
+        identity = venue_identity(evidence.names, evidence.dblp_key, evidence.year)
+        if identity is not None:
+            yield _VenueClaim(evidence, identity.label(), identity_agrees(noted, identity))
+        return
+    for venue in find_venues(evidence.text):
+        # A source's year may be the preprint's: it completes the suggestion, the text's year is judged.
+        shown = venue if venue.year or evidence.year is None else replace(venue, year=evidence.year)
+        yield _VenueClaim(evidence, shown.label(), venues_agree(noted, venue))
+
+
+def _shown(evidence: VenueEvidence) -> str:
+    others = [n for n in evidence.names if n != evidence.text]
+    if evidence.dblp_key and evidence.dblp_key != evidence.text:
+        others.append(f"DBLP {evidence.dblp_key}")
+    return evidence.text + (f" (also {', '.join(others)})" if others else "")
 
 
 # --- code and DOIs from enrichment sources --------------------------------------------

@@ -53,10 +53,18 @@ class VersionInfo:
 
 @dataclass(frozen=True)
 class VenueEvidence:
-    """Text that may name the venue: arXiv's comment or journal ref, or an enrichment's venue."""
+    """What may name the venue: free text (arXiv's comment or journal ref, an enrichment's venue),
+    or a source's identity for it (`names` and `dblp_key`: every one of them is the venue's)."""
 
     source: str  # "arxiv", "semantic_scholar", ...
-    text: str
+    text: str  # free text, or for an identity what to show: its main name or the DBLP key
+    names: tuple[str, ...] = ()  # the venue's names as the source gives them, main name first
+    dblp_key: str | None = None  # "conf/icip/SmithD19"
+    year: int | None = None  # the source's year: labels a suggestion, never contradicts a noted year
+
+    @property
+    def is_identity(self) -> bool:
+        return bool(self.names or self.dblp_key)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 - `SemanticScholarStandIn`: `POST /graph/v1/paper/batch?fields=...` with a JSON
   body `{"ids": ["ARXIV:<id>", ...]}` (at most 500), answering a JSON list in
   request order with `null` for papers it does not know; 400 with an `error`
-  object for a malformed request.
+  object for a malformed request. It answers exactly the fields asked for, so a
+  paper built with `s2_paper` (a venue's name and alternate names, a DBLP key)
+  reaches the client only when `publicationVenue` and `externalIds` are asked.
 - `HuggingFaceStandIn`: `GET /api/papers/<id>`, the paper page as JSON, or 404
   with an `error` object when the paper is not indexed.
 
@@ -159,6 +161,21 @@ class SemanticScholarStandIn(_JsonService):
             return None
         # Like the real API: paperId always, then only the fields asked for.
         return {"paperId": paper.get("paperId"), **{f: paper.get(f) for f in fields}}
+
+
+def s2_paper(
+    names: tuple[str, ...] = (), dblp: str | None = None, year: int | None = None, kind: str = "conference"
+) -> dict[str, Any]:
+    """A Semantic Scholar paper whose venue goes by `names` (main name first) and/or has DBLP key `dblp`.
+
+    Shaped like the API: `publicationVenue` is {id, name, type, alternate_names, url};
+    `externalIds.DBLP` is DBLP's record key.
+    """
+    place = {"id": "00000000-0000-0000-0000-000000000000", "name": names[0], "type": kind,
+             "alternate_names": list(names[1:]), "url": None} if names else None  # fmt: skip
+    external: dict[str, Any] = {"CorpusId": 1} | ({"DBLP": dblp} if dblp else {})
+    return {"paperId": "0" * 40, "externalIds": external, "venue": names[0] if names else "",
+            "publicationVenue": place, "year": year, "journal": None, "citationCount": 0}  # fmt: skip
 
 
 class HuggingFaceStandIn(_JsonService):
