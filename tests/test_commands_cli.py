@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from standins.scholar import HuggingFaceStandIn, SemanticScholarStandIn
-from standins.web import LocalWeb, page, redirect, refused_port
 
 from tests.cli import run_cli
-from tests.seeddb import SEED, build_seed_db
+from tests.standins.scholar import HuggingFaceStandIn, SemanticScholarStandIn
+from tests.standins.web import LocalWeb, page, redirect, refused_port
 
 
 @pytest.fixture
-def seed_db(tmp_path: Path) -> Path:
-    listing = tmp_path / "model-compression.md"
-    shutil.copyfile(SEED, listing)
-    return build_seed_db(tmp_path / "h.db", listing=listing)
-
-
-@pytest.fixture
-def web() -> Iterator[LocalWeb]:
-    with LocalWeb() as server:
-        server.route("/fine", page("Fine"))
-        server.route("/old", redirect(308, "/new"))
-        server.route("/new", page("New"))
-        server.route("/missing", page("Missing", status=404))
-        yield server
+def link_site(web: LocalWeb) -> LocalWeb:
+    """A live page, a permanently moved one and a missing one."""
+    web.route("/fine", page("Fine"))
+    web.route("/old", redirect(308, "/new"))
+    web.route("/new", page("New"))
+    web.route("/missing", page("Missing", status=404))
+    return web
 
 
 # Polite defaults wait a second between two requests to a host; the local web needs no such care.
@@ -44,28 +34,28 @@ def web_db(tmp_path: Path, urls: list[str]) -> Path:
     return db
 
 
-def test_links_reports_each_url_and_fails_on_dead(tmp_path: Path, web: LocalWeb) -> None:
-    db = web_db(tmp_path, [web.url("/fine"), web.url("/old"), web.url("/missing")])
+def test_links_reports_each_url_and_fails_on_dead(tmp_path: Path, link_site: LocalWeb) -> None:
+    db = web_db(tmp_path, [link_site.url("/fine"), link_site.url("/old"), link_site.url("/missing")])
     result = run_cli("links", "--allow-private", "--json", "--fail-on", "dead", db=db, env=FAST_LINKS)
     assert result.returncode == 3, result.stderr
     report = json.loads(result.stdout)
     verdicts = {row["url"]: (row["verdict"], row["status"], row["suggestion"]) for row in report["links"]}
     assert verdicts == {
-        web.url("/fine"): ("ok", 200, None),
-        web.url("/old"): ("moved", 200, web.url("/new")),
-        web.url("/missing"): ("dead", 404, None),
+        link_site.url("/fine"): ("ok", 200, None),
+        link_site.url("/old"): ("moved", 200, link_site.url("/new")),
+        link_site.url("/missing"): ("dead", 404, None),
     }
     assert report["network_down"] is False
     assert all(row["used_at"].startswith("web.md:") for row in report["links"])
 
 
-def test_links_without_allow_private_skips_loopback(tmp_path: Path, web: LocalWeb) -> None:
-    db = web_db(tmp_path, [web.url("/fine")])
+def test_links_without_allow_private_skips_loopback(tmp_path: Path, link_site: LocalWeb) -> None:
+    db = web_db(tmp_path, [link_site.url("/fine")])
     result = run_cli("links", "--json", db=db, env=FAST_LINKS)
     assert result.returncode == 0, result.stderr
     [row] = json.loads(result.stdout)["links"]
     assert row["verdict"] == "skipped" and "private" in row["error"]
-    assert web.requests == []
+    assert link_site.requests == []
 
 
 def test_links_with_nothing_reachable_says_network_down_and_exits_1(tmp_path: Path) -> None:

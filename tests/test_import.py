@@ -31,7 +31,7 @@ def imported_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def seed_db(tmp_path: Path, imported_once: Path) -> Path:
+def imported_seed_db(tmp_path: Path, imported_once: Path) -> Path:
     """A fresh copy of a database holding the imported seed."""
     db = tmp_path / "h.db"
     shutil.copyfile(imported_once, db)
@@ -70,8 +70,8 @@ def test_import_seed_stores_19_papers_in_8_sections(tmp_path: Path) -> None:
     ]
 
 
-def test_second_import_of_unchanged_list_changes_nothing(seed_db: Path) -> None:
-    db = seed_db
+def test_second_import_of_unchanged_list_changes_nothing(imported_seed_db: Path) -> None:
+    db = imported_seed_db
     before = dump(db)
     result = run_cli("import", str(SEED), "--json", db=db)
     assert result.returncode == 0
@@ -143,8 +143,8 @@ def test_folder_import_and_default_seeds_folder(tmp_path: Path) -> None:
     ],
     ids=["missing-file", "folder-without-markdown", "not-utf8"],
 )
-def test_bad_inputs_exit_1_with_one_line_and_leave_db_identical(tmp_path: Path, seed_db: Path, make_input, message: str) -> None:
-    db = seed_db
+def test_bad_inputs_exit_1_with_one_line_and_leave_db_identical(tmp_path: Path, imported_seed_db: Path, make_input, message: str) -> None:
+    db = imported_seed_db
     before = db.read_bytes()
     result = run_cli("import", str(make_input(tmp_path)), db=db)
     assert result.returncode == 1
