@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import run_cli
+from tests.cli import invoke, run_cli
 from tests.standins.scholar import HuggingFaceStandIn, SemanticScholarStandIn
 from tests.standins.web import LocalWeb, page, redirect, refused_port
 
@@ -30,7 +30,7 @@ def web_db(tmp_path: Path, urls: list[str]) -> Path:
     listing = tmp_path / "web.md"
     listing.write_text("# Links\n\n" + "".join(f"1. [Page {i}]({url})\n" for i, url in enumerate(urls)), encoding="utf-8")
     db = tmp_path / "web.db"
-    assert run_cli("import", str(listing), db=db).returncode == 0
+    assert invoke("import", str(listing), db=db).returncode == 0
     return db
 
 
@@ -51,7 +51,7 @@ def test_links_reports_each_url_and_fails_on_dead(tmp_path: Path, link_site: Loc
 
 def test_links_without_allow_private_skips_loopback(tmp_path: Path, link_site: LocalWeb) -> None:
     db = web_db(tmp_path, [link_site.url("/fine")])
-    result = run_cli("links", "--json", db=db, env=FAST_LINKS)
+    result = invoke("links", "--json", db=db, env=FAST_LINKS)
     assert result.returncode == 0, result.stderr
     [row] = json.loads(result.stdout)["links"]
     assert row["verdict"] == "skipped" and "private" in row["error"]
@@ -60,7 +60,7 @@ def test_links_without_allow_private_skips_loopback(tmp_path: Path, link_site: L
 
 def test_links_with_nothing_reachable_says_network_down_and_exits_1(tmp_path: Path) -> None:
     db = web_db(tmp_path, [f"http://127.0.0.1:{refused_port()}/a", f"http://127.0.0.1:{refused_port()}/b"])
-    result = run_cli("links", "--allow-private", "--json", db=db, env=FAST_LINKS)
+    result = invoke("links", "--allow-private", "--json", db=db, env=FAST_LINKS)
     assert result.returncode == 1
     assert "network down" in result.stderr
     report = json.loads(result.stdout)
@@ -73,20 +73,20 @@ def test_reconcile_and_report_fail_on(seed_db: Path) -> None:
     assert reconciled.returncode == 3, reconciled.stderr
     summary = json.loads(reconciled.stdout)["summary"]
     assert summary["by_severity"]["warning"] == 22 and "error" not in summary["by_severity"]
-    assert run_cli("reconcile", "--offline", "--fail-on", "error", db=seed_db).returncode == 0
+    assert invoke("reconcile", "--offline", "--fail-on", "error", db=seed_db).returncode == 0
     report = run_cli("report", "--format", "json", "--fail-on", "warning", db=seed_db)
     assert report.returncode == 3
     rows = json.loads(report.stdout)
     assert {"kind", "severity", "line", "noted", "arxiv_value", "suggestion", "first_seen", "last_seen", "resolved_at"} <= set(rows[0])
-    markdown = run_cli("report", "--format", "markdown", db=seed_db)
+    markdown = invoke("report", "--format", "markdown", db=seed_db)
     assert markdown.returncode == 0 and "## " in markdown.stdout and "title_typo" in markdown.stdout
-    table = run_cli("report", db=seed_db)
+    table = invoke("report", db=seed_db)
     assert table.returncode == 0 and "Trained Rank Pruning" in table.stdout
 
 
 def test_status_after_a_reconcile(seed_db: Path) -> None:
-    run_cli("reconcile", "--offline", db=seed_db)
-    result = run_cli("status", "--json", db=seed_db)
+    invoke("reconcile", "--offline", db=seed_db)
+    result = invoke("status", "--json", db=seed_db)
     assert result.returncode == 0, result.stderr
     state = json.loads(result.stdout)
     assert state["counts"]["papers"] == 19 and state["counts"]["paper entries"] == 19
@@ -109,13 +109,13 @@ def test_enrich_command_against_the_stand_ins(seed_db: Path) -> None:
         summary = json.loads(result.stdout)
         assert summary["status"] == "ok"
         assert (summary["sources"]["semantic_scholar"]["requests_made"], len(s2.requests)) == (1, 1)
-        only = run_cli("enrich", "--source", "huggingface", "--all", "--json", db=seed_db, env=env)
+        only = invoke("enrich", "--source", "huggingface", "--all", "--json", db=seed_db, env=env)
         assert only.returncode == 0
         assert list(json.loads(only.stdout)["sources"]) == ["huggingface"]
         assert len(s2.requests) == 1
 
 
 def test_enrich_unknown_source_is_a_usage_error(seed_db: Path) -> None:
-    result = run_cli("enrich", "--source", "papers_with_code", db=seed_db)
+    result = invoke("enrich", "--source", "papers_with_code", db=seed_db)
     assert result.returncode == 2
     assert "unknown source" in result.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import ROOT, run_cli
+from tests.cli import ROOT, invoke
 from tests.seeddb import build_seed_db
 from tests.standins.arxiv import ArxivStandIn, Fault
 
@@ -82,7 +82,7 @@ def test_metadata_and_canned_queries_are_served(datasette: str) -> None:
 
 def test_datasette_reads_while_a_refresh_writes(tmp_path: Path) -> None:
     db = tmp_path / "harvester.db"
-    assert run_cli("import", str(ROOT / "seeds"), db=db).returncode == 0
+    assert invoke("import", str(ROOT / "seeds"), db=db).returncode == 0
     server = _serve(db)
     base = next(server)
     try:

@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,10 +15,10 @@ import pytest
 
 from harvester.importer import import_lists, read_source
 from harvester.store import open_db
-from tests.cli import ROOT, run_cli
+from tests.cli import ROOT, invoke, run_cli
 from tests.seeddb import NOW
-from tests.waiting import wait_until
 from tests.standins.arxiv import ArxivStandIn, Fault
+from tests.waiting import wait_until
 
 SEED = ROOT / "seeds" / "model-compression.md"
 FIXTURE = json.loads((ROOT / "tests" / "fixtures" / "arxiv" / "seed_papers.json").read_text(encoding="utf-8"))["papers"]
@@ -37,7 +36,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def fetch(db: Path, arxiv: ArxivStandIn, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli("fetch", "--json", *args, db=db, env={**FAST, "HARVESTER_ARXIV_URL": arxiv.url})
+    return invoke("fetch", "--json", *args, db=db, env={**FAST, "HARVESTER_ARXIV_URL": arxiv.url})
 
 
 def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
@@ -120,7 +119,7 @@ def test_malformed_id_in_a_list_does_not_stop_the_others(tmp_path: Path, arxiv: 
         encoding="utf-8",
     )
     db = tmp_path / "h.db"
-    assert run_cli("import", str(listing), db=db).returncode == 0
+    assert invoke("import", str(listing), db=db).returncode == 0
     result = fetch(db, arxiv)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)

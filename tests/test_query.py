@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import run_cli
+from tests.cli import invoke, run_cli
 
 
 def test_query_returns_rows_as_json(shared_seed_db: Path) -> None:
@@ -17,7 +17,7 @@ def test_query_returns_rows_as_json(shared_seed_db: Path) -> None:
 
 
 def test_query_csv(shared_seed_db: Path) -> None:
-    result = run_cli("query", "SELECT count(*) AS n FROM entries WHERE is_paper = 1", "--format", "csv", db=shared_seed_db)
+    result = invoke("query", "SELECT count(*) AS n FROM entries WHERE is_paper = 1", "--format", "csv", db=shared_seed_db)
     assert result.stdout.splitlines() == ["n", "19"]
 
 
@@ -38,7 +38,7 @@ def test_query_csv(shared_seed_db: Path) -> None:
 )
 def test_query_refuses_writes_and_leaves_the_file_byte_identical(shared_seed_db: Path, sql: str) -> None:
     before = shared_seed_db.read_bytes()
-    result = run_cli("query", sql, db=shared_seed_db)
+    result = invoke("query", sql, db=shared_seed_db)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "refused" in result.stderr or "query failed" in result.stderr
@@ -47,13 +47,13 @@ def test_query_refuses_writes_and_leaves_the_file_byte_identical(shared_seed_db:
 
 
 def test_query_allows_reading_pragmas(shared_seed_db: Path) -> None:
-    result = run_cli("query", "PRAGMA table_info(papers)", "--format", "json", db=shared_seed_db)
+    result = invoke("query", "PRAGMA table_info(papers)", "--format", "json", db=shared_seed_db)
     assert result.returncode == 0, result.stderr
     assert "arxiv_id" in {row["name"] for row in json.loads(result.stdout)}
 
 
 def search(shared_seed_db: Path, *terms: str) -> list[dict]:
-    result = run_cli("search", *terms, "--json", db=shared_seed_db)
+    result = invoke("search", *terms, "--json", db=shared_seed_db)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -66,12 +66,14 @@ def test_search_ranks_title_and_abstract_hits(shared_seed_db: Path) -> None:
 
 
 def test_search_uses_porter_stemming(shared_seed_db: Path) -> None:
-    assert "1905.08793" in [h["arxiv_id"] for h in search(shared_seed_db, "thresholds")]
+    result = run_cli("search", "thresholds", "--json", db=shared_seed_db)
+    assert result.returncode == 0, result.stderr
+    assert "1905.08793" in [h["arxiv_id"] for h in json.loads(result.stdout)]
 
 
 @pytest.mark.parametrize("terms", [['"hard thresholding"'], ['he said "hello'], ["AND", "OR", "NOT"], ["*"], ["Low-Rank"], ["(", ")"], ["NEAR(a b)"]])
 def test_search_never_raises_on_fts_syntax(shared_seed_db: Path, terms: list[str]) -> None:
-    result = run_cli("search", *terms, "--json", db=shared_seed_db)
+    result = invoke("search", *terms, "--json", db=shared_seed_db)
     assert result.returncode == 0, result.stderr
     json.loads(result.stdout)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import ROOT, run_cli
+from tests.cli import ROOT, invoke, run_cli
 from tests.standins.arxiv import ArxivStandIn, Fault
 from tests.standins.scholar import HuggingFaceStandIn, SemanticScholarStandIn
 from tests.standins.web import LocalWeb, Reply, page, redirect
@@ -66,7 +66,7 @@ def env_for(arxiv: ArxivStandIn, **extra: str) -> dict[str, str]:
 
 
 def refresh(db: Path, lists: Path, arxiv: ArxivStandIn, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli("refresh", str(lists), *ONLY_LOCAL, *args, db=db, env=env_for(arxiv))
+    return invoke("refresh", str(lists), *ONLY_LOCAL, *args, db=db, env=env_for(arxiv))
 
 
 def dump(db: Path, skip: set[str] = HISTORY_TABLES) -> dict[str, list[tuple]]:
@@ -154,7 +154,7 @@ def test_a_failing_step_does_not_stop_the_others(tmp_path: Path, lists: Path, ar
 
 def test_two_refreshes_at_once_one_runs_the_other_exits_1(tmp_path: Path, lists: Path, arxiv: ArxivStandIn) -> None:
     db = tmp_path / "h.db"
-    assert run_cli("import", str(lists), db=db).returncode == 0
+    assert invoke("import", str(lists), db=db).returncode == 0
     arxiv.queue_faults(Fault.hang(120))  # keeps the first refresh inside its lock until released
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")} | env_for(arxiv, HARVESTER_ARXIV_TIMEOUT="100")
     command = [sys.executable, "-m", "harvester", "--db", str(db), "refresh", str(lists), *ONLY_LOCAL]
@@ -240,7 +240,7 @@ def test_enrichment_services_down_leave_the_rest_of_the_refresh_done(
 ) -> None:
     db = tmp_path / "h.db"
     s2, hf = scholars
-    assert run_cli("refresh", str(lists), *ONLY_LOCAL, db=db, env=env_for(arxiv, **enrich_env(s2, hf))).returncode == 0
+    assert invoke("refresh", str(lists), *ONLY_LOCAL, db=db, env=env_for(arxiv, **enrich_env(s2, hf))).returncode == 0
     kept = "SELECT arxiv_id, source, status, fetched_at, venue, code_url, raw FROM enrichments ORDER BY 1, 2"
     with sqlite3.connect(db) as conn:
         before = conn.execute(kept).fetchall()
@@ -261,7 +261,7 @@ def test_enrichment_services_down_leave_the_rest_of_the_refresh_done(
 def test_fix_rewrites_a_permanently_moved_link(tmp_path: Path, lists: Path, arxiv: ArxivStandIn, tool_site: LocalWeb) -> None:
     db = tmp_path / "h.db"
     assert refresh(db, lists, arxiv).returncode in (0, 1)
-    result = run_cli("fix", str(lists / "tools.md"), "--kinds", "moved_link", db=db)
+    result = invoke("fix", str(lists / "tools.md"), "--kinds", "moved_link", db=db)
     assert result.returncode == 0, result.stderr
     removed = [line for line in result.stdout.splitlines() if line.startswith("-") and not line.startswith("---")]
     added = [line for line in result.stdout.splitlines() if line.startswith("+") and not line.startswith("+++")]
