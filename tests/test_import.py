@@ -26,7 +26,8 @@ def dump(db: Path) -> dict[str, list[tuple]]:
 @pytest.fixture(scope="module")
 def imported_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("imported") / "h.db"
-    assert invoke("import", str(SEED), db=db).returncode == 0
+    # A real process: the command leaves its connection to the exit to close, and this file is copied.
+    assert run_cli("import", str(SEED), db=db).returncode == 0
     return db
 
 
