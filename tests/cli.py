@@ -1,13 +1,39 @@
-"""Run the real `harvester` command in a separate process, as a user or cron would."""
+"""Run the `harvester` command: as a real process (`run_cli`), as a user or cron would,
+or in this process (`invoke`), for tests that only read its output and exit code.
+
+Both return a CompletedProcess with .returncode, .stdout and .stderr, so a test
+switches between them by changing one call. Keep `run_cli` for what only a real
+process shows: locks, kills, concurrency, the real entry point's exit codes.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import subprocess
 import sys
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
+from rich.console import Console
+from typer.testing import CliRunner
+
 ROOT = Path(__file__).parent.parent
+# As cron would run it: none of the caller's harvester settings, no terminal size.
+_TERMINAL_SIZE = ("COLUMNS", "LINES")
+# What harvester.cli makes at import when its output is a pipe: a wide page, no colour.
+_PIPED_STDOUT_WIDTH = 160
+_PIPED_STDERR_WIDTH = 80
+
+
+def _inherited_settings(name: str) -> bool:
+    return name.startswith("HARVESTER_") or name in _TERMINAL_SIZE
+
+
+def _command(args: tuple[str, ...], db: Path | None) -> list[str]:
+    return (["--db", str(db)] if db is not None else []) + list(args)
 
 
 def run_cli(
@@ -17,14 +43,10 @@ def run_cli(
     cwd: Path | None = None,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    # As cron would run it: none of the caller's harvester settings, no terminal size.
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_") and k not in ("COLUMNS", "LINES")}
+    full_env = {k: v for k, v in os.environ.items() if not _inherited_settings(k)}
     full_env.update(env or {})
-    command = [sys.executable, "-m", "harvester"]
-    if db is not None:
-        command += ["--db", str(db)]
     return subprocess.run(
-        command + list(args),
+        [sys.executable, "-m", "harvester", *_command(args, db)],
         cwd=cwd or ROOT,
         env=full_env,
         capture_output=True,
@@ -32,3 +54,56 @@ def run_cli(
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
+
+
+def invoke(
+    *args: str,
+    db: Path | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """The command run in this process, isolated the way `run_cli` isolates a process."""
+    from harvester.cli import app
+
+    command = _command(args, db)
+    overrides: dict[str, str | None] = {k: None for k in os.environ if _inherited_settings(k)}
+    overrides.update(env or {})
+    with _piped_consoles(), _fresh_logging(), contextlib.chdir(cwd or ROOT):
+        result = CliRunner().invoke(app, command, env=overrides, prog_name="harvester")
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        # A real process would print this traceback; let the tests that forbid one see it.
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["harvester", *command], result.exit_code, result.stdout, stderr)
+
+
+@contextlib.contextmanager
+def _piped_consoles() -> Iterator[None]:
+    """harvester.cli sizes its consoles at import from the terminal it found then;
+    give each run the consoles a process writing to pipes gets."""
+    import harvester.cli as cli
+
+    saved = cli.stdout, cli.stderr
+    piped = {"soft_wrap": True, "color_system": None, "force_terminal": False, "force_interactive": False}
+    cli.stdout = Console(width=_PIPED_STDOUT_WIDTH, **piped)
+    cli.stderr = Console(stderr=True, width=_PIPED_STDERR_WIDTH, **piped)
+    try:
+        yield
+    finally:
+        cli.stdout, cli.stderr = saved
+
+
+@contextlib.contextmanager
+def _fresh_logging() -> Iterator[None]:
+    """The command's logging.basicConfig acts only on a root logger without handlers,
+    as in a new process; its handler writes to the run's captured stderr."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    root.handlers = []
+    try:
+        yield
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers = saved_handlers
+        root.setLevel(saved_level)

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import httpx
-import pytest
-from standins.arxiv import ArxivStandIn, Fault
 
 from harvester.arxiv.feed import Feed, parse_feed
+from tests.standins.arxiv import ArxivStandIn, Fault
 
 SEED_COUNT = 19
-
-
-@pytest.fixture
-def arxiv() -> Iterator[ArxivStandIn]:
-    with ArxivStandIn() as standin:
-        yield standin
 
 
 def get(standin: ArxivStandIn, **params: str) -> httpx.Response:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from harvester.cli import app
-from tests.cli import ROOT, run_cli
+from tests.cli import ROOT, invoke, run_cli
 
 COMMANDS = sorted(command.name or command.callback.__name__ for command in app.registered_commands)
 
@@ -20,7 +20,7 @@ def test_the_command_list_is_what_the_readme_documents() -> None:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command: str) -> None:
-    result = run_cli(command, "--help")
+    result = invoke(command, "--help")
     assert result.returncode == 0, result.stderr
     assert f"Usage: harvester {command}" in re.sub(r"\s+", " ", result.stdout)
 

@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from standins.scholar import HuggingFaceStandIn, SemanticScholarStandIn
-from standins.web import LocalWeb, page, redirect, refused_port
 
-from tests.cli import run_cli
-from tests.seeddb import SEED, build_seed_db
-
-
-@pytest.fixture
-def seed_db(tmp_path: Path) -> Path:
-    listing = tmp_path / "model-compression.md"
-    shutil.copyfile(SEED, listing)
-    return build_seed_db(tmp_path / "h.db", listing=listing)
+from tests.cli import invoke, run_cli
+from tests.standins.scholar import HuggingFaceStandIn, SemanticScholarStandIn
+from tests.standins.web import LocalWeb, page, redirect, refused_port
 
 
 @pytest.fixture
-def web() -> Iterator[LocalWeb]:
-    with LocalWeb() as server:
-        server.route("/fine", page("Fine"))
-        server.route("/old", redirect(308, "/new"))
-        server.route("/new", page("New"))
-        server.route("/missing", page("Missing", status=404))
-        yield server
+def link_site(web: LocalWeb) -> LocalWeb:
+    """A live page, a permanently moved one and a missing one."""
+    web.route("/fine", page("Fine"))
+    web.route("/old", redirect(308, "/new"))
+    web.route("/new", page("New"))
+    web.route("/missing", page("Missing", status=404))
+    return web
 
 
 # Polite defaults wait a second between two requests to a host; the local web needs no such care.
@@ -40,37 +30,37 @@ def web_db(tmp_path: Path, urls: list[str]) -> Path:
     listing = tmp_path / "web.md"
     listing.write_text("# Links\n\n" + "".join(f"1. [Page {i}]({url})\n" for i, url in enumerate(urls)), encoding="utf-8")
     db = tmp_path / "web.db"
-    assert run_cli("import", str(listing), db=db).returncode == 0
+    assert invoke("import", str(listing), db=db).returncode == 0
     return db
 
 
-def test_links_reports_each_url_and_fails_on_dead(tmp_path: Path, web: LocalWeb) -> None:
-    db = web_db(tmp_path, [web.url("/fine"), web.url("/old"), web.url("/missing")])
+def test_links_reports_each_url_and_fails_on_dead(tmp_path: Path, link_site: LocalWeb) -> None:
+    db = web_db(tmp_path, [link_site.url("/fine"), link_site.url("/old"), link_site.url("/missing")])
     result = run_cli("links", "--allow-private", "--json", "--fail-on", "dead", db=db, env=FAST_LINKS)
     assert result.returncode == 3, result.stderr
     report = json.loads(result.stdout)
     verdicts = {row["url"]: (row["verdict"], row["status"], row["suggestion"]) for row in report["links"]}
     assert verdicts == {
-        web.url("/fine"): ("ok", 200, None),
-        web.url("/old"): ("moved", 200, web.url("/new")),
-        web.url("/missing"): ("dead", 404, None),
+        link_site.url("/fine"): ("ok", 200, None),
+        link_site.url("/old"): ("moved", 200, link_site.url("/new")),
+        link_site.url("/missing"): ("dead", 404, None),
     }
     assert report["network_down"] is False
     assert all(row["used_at"].startswith("web.md:") for row in report["links"])
 
 
-def test_links_without_allow_private_skips_loopback(tmp_path: Path, web: LocalWeb) -> None:
-    db = web_db(tmp_path, [web.url("/fine")])
-    result = run_cli("links", "--json", db=db, env=FAST_LINKS)
+def test_links_without_allow_private_skips_loopback(tmp_path: Path, link_site: LocalWeb) -> None:
+    db = web_db(tmp_path, [link_site.url("/fine")])
+    result = invoke("links", "--json", db=db, env=FAST_LINKS)
     assert result.returncode == 0, result.stderr
     [row] = json.loads(result.stdout)["links"]
     assert row["verdict"] == "skipped" and "private" in row["error"]
-    assert web.requests == []
+    assert link_site.requests == []
 
 
 def test_links_with_nothing_reachable_says_network_down_and_exits_1(tmp_path: Path) -> None:
     db = web_db(tmp_path, [f"http://127.0.0.1:{refused_port()}/a", f"http://127.0.0.1:{refused_port()}/b"])
-    result = run_cli("links", "--allow-private", "--json", db=db, env=FAST_LINKS)
+    result = invoke("links", "--allow-private", "--json", db=db, env=FAST_LINKS)
     assert result.returncode == 1
     assert "network down" in result.stderr
     report = json.loads(result.stdout)
@@ -83,20 +73,20 @@ def test_reconcile_and_report_fail_on(seed_db: Path) -> None:
     assert reconciled.returncode == 3, reconciled.stderr
     summary = json.loads(reconciled.stdout)["summary"]
     assert summary["by_severity"]["warning"] == 22 and "error" not in summary["by_severity"]
-    assert run_cli("reconcile", "--fail-on", "error", db=seed_db).returncode == 0
+    assert invoke("reconcile", "--fail-on", "error", db=seed_db).returncode == 0
     report = run_cli("report", "--format", "json", "--fail-on", "warning", db=seed_db)
     assert report.returncode == 3
     rows = json.loads(report.stdout)
     assert {"kind", "severity", "line", "noted", "arxiv_value", "suggestion", "first_seen", "last_seen", "resolved_at"} <= set(rows[0])
-    markdown = run_cli("report", "--format", "markdown", db=seed_db)
+    markdown = invoke("report", "--format", "markdown", db=seed_db)
     assert markdown.returncode == 0 and "## " in markdown.stdout and "title_typo" in markdown.stdout
-    table = run_cli("report", db=seed_db)
+    table = invoke("report", db=seed_db)
     assert table.returncode == 0 and "Trained Rank Pruning" in table.stdout
 
 
 def test_status_after_a_reconcile(seed_db: Path) -> None:
-    run_cli("reconcile", db=seed_db)
-    result = run_cli("status", "--json", db=seed_db)
+    invoke("reconcile", db=seed_db)
+    result = invoke("status", "--json", db=seed_db)
     assert result.returncode == 0, result.stderr
     state = json.loads(result.stdout)
     assert state["counts"]["papers"] == 19 and state["counts"]["paper entries"] == 19
@@ -119,13 +109,13 @@ def test_enrich_command_against_the_stand_ins(seed_db: Path) -> None:
         summary = json.loads(result.stdout)
         assert summary["status"] == "ok"
         assert (summary["sources"]["semantic_scholar"]["requests_made"], len(s2.requests)) == (1, 1)
-        only = run_cli("enrich", "--source", "huggingface", "--all", "--json", db=seed_db, env=env)
+        only = invoke("enrich", "--source", "huggingface", "--all", "--json", db=seed_db, env=env)
         assert only.returncode == 0
         assert list(json.loads(only.stdout)["sources"]) == ["huggingface"]
         assert len(s2.requests) == 1
 
 
 def test_enrich_unknown_source_is_a_usage_error(seed_db: Path) -> None:
-    result = run_cli("enrich", "--source", "papers_with_code", db=seed_db)
+    result = invoke("enrich", "--source", "papers_with_code", db=seed_db)
     assert result.returncode == 2
     assert "unknown source" in result.stderr

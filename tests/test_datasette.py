@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from standins.arxiv import ArxivStandIn, Fault
 
-from tests.cli import ROOT, run_cli
+from tests.cli import ROOT, invoke
 from tests.seeddb import build_seed_db
+from tests.standins.arxiv import ArxivStandIn, Fault
 
 
 def _free_port() -> int:
@@ -82,24 +82,25 @@ def test_metadata_and_canned_queries_are_served(datasette: str) -> None:
 
 def test_datasette_reads_while_a_refresh_writes(tmp_path: Path) -> None:
     db = tmp_path / "harvester.db"
-    assert run_cli("import", str(ROOT / "seeds"), db=db).returncode == 0
+    assert invoke("import", str(ROOT / "seeds"), db=db).returncode == 0
     server = _serve(db)
     base = next(server)
     try:
         with ArxivStandIn() as arxiv:
-            arxiv.queue_faults(Fault.hang(2))  # the refresh sits inside its lock, mid-run
+            arxiv.queue_faults(Fault.hang(100))  # the refresh sits inside its lock, mid-run, until released
             env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
-            env |= {"HARVESTER_ARXIV_URL": arxiv.url, "HARVESTER_ARXIV_DELAY": "0", "HARVESTER_ARXIV_TIMEOUT": "10",
+            env |= {"HARVESTER_ARXIV_URL": arxiv.url, "HARVESTER_ARXIV_DELAY": "0", "HARVESTER_ARXIV_TIMEOUT": "100",
                     "HARVESTER_ENRICH_SOURCES": ""}
             refresh = subprocess.Popen(
                 [sys.executable, "-m", "harvester", "--db", str(db), "refresh", "--no-links"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
-            deadline = time.monotonic() + 20
-            while not arxiv.requests and time.monotonic() < deadline:
-                time.sleep(0.02)
-            during = _get(f"{base}/harvester/runs.json?_shape=array")
-            assert [r["status"] for r in during] == ["running"]
+            try:
+                arxiv.wait_for_requests(1)
+                during = _get(f"{base}/harvester/runs.json?_shape=array")
+                assert [r["status"] for r in during] == ["running"]
+            finally:
+                arxiv.release_hangs()
             assert refresh.wait(timeout=60) == 0
         after = _get(f"{base}/harvester/papers.json?_shape=array&_size=100")
         assert len(after) == 19

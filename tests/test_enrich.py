@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from harvester.enrich import EnrichConfig, run_enrich
 from harvester.store import open_db
 from tests.seeddb import NOW, build_seed_db
-from tests.standins.scholar import Fault, HuggingFaceStandIn, SemanticScholarStandIn
+from tests.standins.scholar import Fault
 from tests.standins.web import refused_port
 
 S2, HF = "semantic_scholar", "huggingface"
@@ -22,18 +22,6 @@ FAST = {"max_attempts": 2, "backoff_base": 0.01, "backoff_max": 0.02, "max_retry
         "timeout": httpx.Timeout(5.0)}  # fmt: skip
 HF_FOUND = ["1510.00149", "1905.07376", "1905.10324", "1907.00274", "1907.05642", "1907.05686", "1910.04576",
             "2006.09679"]  # fmt: skip
-
-
-@pytest.fixture
-def s2() -> Iterator[SemanticScholarStandIn]:
-    with SemanticScholarStandIn() as service:
-        yield service
-
-
-@pytest.fixture
-def hf() -> Iterator[HuggingFaceStandIn]:
-    with HuggingFaceStandIn() as service:
-        yield service
 
 
 @pytest.fixture

@@ -8,28 +8,21 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from standins.arxiv import ArxivStandIn, Fault
 
 from harvester.importer import import_lists, read_source
 from harvester.store import open_db
-from tests.cli import ROOT, run_cli
+from tests.cli import ROOT, invoke, run_cli
 from tests.seeddb import NOW
+from tests.standins.arxiv import ArxivStandIn, Fault
+from tests.waiting import wait_until
 
 SEED = ROOT / "seeds" / "model-compression.md"
 FIXTURE = json.loads((ROOT / "tests" / "fixtures" / "arxiv" / "seed_papers.json").read_text(encoding="utf-8"))["papers"]
 FAST = {"HARVESTER_ARXIV_DELAY": "0", "HARVESTER_ARXIV_BACKOFF": "0.05", "HARVESTER_ARXIV_TIMEOUT": "5"}
-
-
-@pytest.fixture
-def arxiv() -> Iterator[ArxivStandIn]:
-    with ArxivStandIn() as standin:
-        yield standin
 
 
 @pytest.fixture
@@ -43,7 +36,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def fetch(db: Path, arxiv: ArxivStandIn, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli("fetch", "--json", *args, db=db, env={**FAST, "HARVESTER_ARXIV_URL": arxiv.url})
+    return invoke("fetch", "--json", *args, db=db, env={**FAST, "HARVESTER_ARXIV_URL": arxiv.url})
 
 
 def rows(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
@@ -130,7 +123,7 @@ def test_malformed_id_in_a_list_does_not_stop_the_others(tmp_path: Path, arxiv: 
         encoding="utf-8",
     )
     db = tmp_path / "h.db"
-    assert run_cli("import", str(listing), db=db).returncode == 0
+    assert invoke("import", str(listing), db=db).returncode == 0
     result = fetch(db, arxiv)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -176,16 +169,19 @@ def test_next_day_records_a_new_version(db: Path, arxiv: ArxivStandIn) -> None:
 
 def test_killed_run_keeps_finished_batches_and_resume_skips_them(db: Path, arxiv: ArxivStandIn) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
-    env.update(FAST, HARVESTER_ARXIV_URL=arxiv.url, HARVESTER_ARXIV_DELAY="0.4")
+    env.update(FAST, HARVESTER_ARXIV_URL=arxiv.url, HARVESTER_ARXIV_TIMEOUT="100")
+    # Fault.omit_ids() with no IDs answers normally: it only lets two requests through before the hang.
+    arxiv.queue_faults(Fault.omit_ids(), Fault.omit_ids(), Fault.hang(100))
     process = subprocess.Popen(
         [sys.executable, "-m", "harvester", "--db", str(db), "fetch", "--batch-size", "4"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and _count(db) < 8:
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    try:
+        arxiv.wait_for_requests(3)  # the third batch hangs: two are answered, and the run is not over
+        wait_until(lambda: _count(db) >= 8, "the first two batches stored")
+    finally:
+        process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, "the run ended before the kill"
     stored = {r[0] for r in rows(db, "SELECT arxiv_id FROM papers")}
     assert 8 <= len(stored) < 19
     assert rows(db, "PRAGMA integrity_check") == [("ok",)]

@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from standins.arxiv import ArxivStandIn, Fault
 
-from harvester.arxiv.client import ArxivClient, ClientConfig, RateLimiter, make_http_client
+from harvester.arxiv.client import (
+    ArxivClient,
+    ClientConfig,
+    RateLimiter,
+    make_http_client,
+)
 from harvester.harvest import harvest
 from harvester.store import open_db
 from tests.seeddb import FIXTURE, NOW
+from tests.standins.arxiv import ArxivStandIn, Fault
 
 SEED = json.loads(FIXTURE.read_text(encoding="utf-8"))["papers"]
 CURRENT_TITLES = sorted((p["id"], p["versions"][-1]["title"]) for p in SEED)
@@ -30,12 +34,6 @@ FAULTS = {
     "hang past the timeout": Fault.hang(1.5),
     "dropped connection": Fault.drop(),
 }
-
-
-@pytest.fixture
-def arxiv() -> Iterator[ArxivStandIn]:
-    with ArxivStandIn() as standin:
-        yield standin
 
 
 async def run_harvest(db_path: Path, url: str) -> object:

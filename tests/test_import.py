@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import ROOT, run_cli
+from tests.cli import ROOT, invoke, run_cli
 
 SEED = ROOT / "seeds" / "model-compression.md"
 
@@ -26,12 +26,13 @@ def dump(db: Path) -> dict[str, list[tuple]]:
 @pytest.fixture(scope="module")
 def imported_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("imported") / "h.db"
+    # A real process: the command leaves its connection to the exit to close, and this file is copied.
     assert run_cli("import", str(SEED), db=db).returncode == 0
     return db
 
 
 @pytest.fixture
-def seed_db(tmp_path: Path, imported_once: Path) -> Path:
+def imported_seed_db(tmp_path: Path, imported_once: Path) -> Path:
     """A fresh copy of a database holding the imported seed."""
     db = tmp_path / "h.db"
     shutil.copyfile(imported_once, db)
@@ -70,10 +71,10 @@ def test_import_seed_stores_19_papers_in_8_sections(tmp_path: Path) -> None:
     ]
 
 
-def test_second_import_of_unchanged_list_changes_nothing(seed_db: Path) -> None:
-    db = seed_db
+def test_second_import_of_unchanged_list_changes_nothing(imported_seed_db: Path) -> None:
+    db = imported_seed_db
     before = dump(db)
-    result = run_cli("import", str(SEED), "--json", db=db)
+    result = invoke("import", str(SEED), "--json", db=db)
     assert result.returncode == 0
     assert json.loads(result.stdout)[0]["status"] == "unchanged"
     assert dump(db) == before
@@ -81,11 +82,11 @@ def test_second_import_of_unchanged_list_changes_nothing(seed_db: Path) -> None:
 
 def test_editing_one_entry_updates_that_entry_only(tmp_path: Path, seed_copy: Path) -> None:
     db = tmp_path / "h.db"
-    assert run_cli("import", str(seed_copy), db=db).returncode == 0
+    assert invoke("import", str(seed_copy), db=db).returncode == 0
     before = {row[0]: row for row in dump(db)["entries"]}
     text = seed_copy.read_text(encoding="utf-8")
     seed_copy.write_text(text.replace("AVD: Adversarial Video Distillation", "AVD: Adversarial Video Distillation!"), encoding="utf-8")
-    result = run_cli("import", str(seed_copy), "--json", db=db)
+    result = invoke("import", str(seed_copy), "--json", db=db)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)[0]
     assert (summary["status"], summary["added"], summary["updated"], summary["removed"]) == ("updated", 0, 1, 0)
@@ -100,12 +101,12 @@ def test_editing_one_entry_updates_that_entry_only(tmp_path: Path, seed_copy: Pa
 
 def test_deleting_an_entry_marks_it_removed(tmp_path: Path, seed_copy: Path) -> None:
     db = tmp_path / "h.db"
-    assert run_cli("import", str(seed_copy), db=db).returncode == 0
+    assert invoke("import", str(seed_copy), db=db).returncode == 0
     lines = seed_copy.read_text(encoding="utf-8").split("\n")
     start = next(i for i, line in enumerate(lines) if "Geometry of Deep Convolutional Networks" in line)
     del lines[start : start + 3]
     seed_copy.write_text("\n".join(lines), encoding="utf-8")
-    result = run_cli("import", str(seed_copy), "--json", db=db)
+    result = invoke("import", str(seed_copy), "--json", db=db)
     assert json.loads(result.stdout)[0]["removed"] == 1
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT arxiv_id, removed_at FROM entries WHERE arxiv_id = '1905.08922'").fetchall()
@@ -117,11 +118,11 @@ def test_deleting_an_entry_marks_it_removed(tmp_path: Path, seed_copy: Path) -> 
 def test_restoring_a_removed_entry_brings_it_back(tmp_path: Path, seed_copy: Path) -> None:
     db = tmp_path / "h.db"
     original = seed_copy.read_text(encoding="utf-8")
-    run_cli("import", str(seed_copy), db=db)
+    invoke("import", str(seed_copy), db=db)
     seed_copy.write_text(original.replace("1. [DARC", "DARC-removed [x"), encoding="utf-8")
-    run_cli("import", str(seed_copy), db=db)
+    invoke("import", str(seed_copy), db=db)
     seed_copy.write_text(original, encoding="utf-8")
-    run_cli("import", str(seed_copy), db=db)
+    invoke("import", str(seed_copy), db=db)
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT removed_at FROM entries WHERE arxiv_id = '1905.08170'").fetchall()
     assert rows == [(None,)]
@@ -129,7 +130,7 @@ def test_restoring_a_removed_entry_brings_it_back(tmp_path: Path, seed_copy: Pat
 
 def test_folder_import_and_default_seeds_folder(tmp_path: Path) -> None:
     db = tmp_path / "h.db"
-    result = run_cli("import", "--json", db=db)  # default: seeds/ under the working directory
+    result = invoke("import", "--json", db=db)  # default: seeds/ under the working directory
     assert result.returncode == 0, result.stderr
     assert [r["name"] for r in json.loads(result.stdout)] == ["model-compression.md"]
 
@@ -143,10 +144,10 @@ def test_folder_import_and_default_seeds_folder(tmp_path: Path) -> None:
     ],
     ids=["missing-file", "folder-without-markdown", "not-utf8"],
 )
-def test_bad_inputs_exit_1_with_one_line_and_leave_db_identical(tmp_path: Path, seed_db: Path, make_input, message: str) -> None:
-    db = seed_db
+def test_bad_inputs_exit_1_with_one_line_and_leave_db_identical(tmp_path: Path, imported_seed_db: Path, make_input, message: str) -> None:
+    db = imported_seed_db
     before = db.read_bytes()
-    result = run_cli("import", str(make_input(tmp_path)), db=db)
+    result = invoke("import", str(make_input(tmp_path)), db=db)
     assert result.returncode == 1
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -167,21 +168,21 @@ def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path) -> None:
 
 def test_db_folder_is_created_on_demand(tmp_path: Path) -> None:
     db = tmp_path / "deep" / "er" / "h.db"
-    assert run_cli("import", str(SEED), db=db).returncode == 0
+    assert invoke("import", str(SEED), db=db).returncode == 0
     assert db.exists()
 
 
 def test_environment_variable_names_the_db(tmp_path: Path) -> None:
     db = tmp_path / "env.db"
-    result = run_cli("import", str(SEED), env={"HARVESTER_DB": str(db)})
+    result = invoke("import", str(SEED), env={"HARVESTER_DB": str(db)})
     assert result.returncode == 0, result.stderr
     assert db.exists()
 
 
 def test_version_and_help() -> None:
-    version = run_cli("--version")
+    version = invoke("--version")
     assert version.returncode == 0 and version.stdout.startswith("harvester ")
-    help_text = run_cli("import", "--help")
+    help_text = invoke("import", "--help")
     assert help_text.returncode == 0 and "--json" in help_text.stdout
 
 
@@ -199,7 +200,7 @@ def _write(path: Path, data: bytes) -> Path:
 
 def test_import_stores_what_the_curator_wrote_field_by_field(tmp_path: Path) -> None:
     db = tmp_path / "h.db"
-    assert run_cli("import", str(SEED), db=db).returncode == 0
+    assert invoke("import", str(SEED), db=db).returncode == 0
     with sqlite3.connect(db) as conn:
         conn.row_factory = sqlite3.Row
         entries = {r["arxiv_id"]: dict(r) for r in conn.execute("SELECT * FROM entries WHERE is_paper = 1")}

@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlite_utils import Database
-from standins.web import LocalWeb, Reply, page, redirect, refused_port, self_signed_certificate
 
 from harvester.ids import parse_arxiv_url
 from harvester.links import (
@@ -32,6 +31,14 @@ from harvester.links import (
 )
 from harvester.schema import MIGRATION_SETS
 from harvester.timeutil import iso
+from tests.standins.web import (
+    LocalWeb,
+    Reply,
+    page,
+    redirect,
+    refused_port,
+    self_signed_certificate,
+)
 
 ROOT = Path(__file__).parent.parent
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -155,12 +162,6 @@ def resolver_for(names: dict[str, str], gone: tuple[str, ...] = (), asked: list[
     return resolve
 
 
-@pytest.fixture
-def web() -> LocalWeb:
-    with LocalWeb() as server:
-        yield server
-
-
 # ---------------------------------------------------------------- verdicts per response
 
 
@@ -236,7 +237,7 @@ def test_429_honours_retry_after_up_to_the_cap(web: LocalWeb, tmp_path: Path) ->
     assert (result.verdict, result.status) == ("ok", 200)
     first, second = [seen.at for seen in web.requests if seen.path == "/busy"]
     # Waited the capped Retry-After (0.3 s), not the backoff (0.01 s) nor the 5 s asked for.
-    assert 0.28 <= second - first < 2.0
+    assert 0.28 <= second - first < 5
 
 
 def test_a_429_that_never_ends_is_blocked(web: LocalWeb, tmp_path: Path) -> None:
@@ -470,10 +471,10 @@ def test_requests_to_one_host_are_spaced_and_limited(web: LocalWeb, tmp_path: Pa
         # two arrivals closer than the client spaced them, never to back-to-back.
         assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.09
     # The two hosts were checked side by side, not one after the other (that would put
-    # b's first request after a's third, at least 0.3 s later).
+    # one host's first request after the other's third).
     a_starts = [s.at for s in web.requests if s.host == "a.test"]
     b_starts = [s.at for s in web.requests if s.host == "b.test"]
-    assert abs(a_starts[0] - b_starts[0]) < 0.25
+    assert b_starts[0] < a_starts[2] and a_starts[0] < b_starts[2]
 
 
 def test_ok_links_are_not_checked_again_within_max_age(web: LocalWeb, tmp_path: Path) -> None:
@@ -584,13 +585,30 @@ def test_dead_and_moved_links_as_findings(web: LocalWeb, tmp_path: Path) -> None
 
 def test_a_killed_run_keeps_the_results_it_finished(web: LocalWeb, tmp_path: Path) -> None:
     web.route("/quick", page("Quick"))
-    web.route("/slow", Reply(delay=3.0))
+    web.route("/slow", Reply(delay=60.0))  # never answers before the cancel
     quick, slow = web.url("/quick"), web.url("/slow")
     db = make_db(tmp_path, [quick, slow])
+    checking: asyncio.Task | None = None
+    fetches_done: list[asyncio.Task] = []
+
+    def clock() -> datetime:
+        # check_links stamps a fetched result from inside that fetch's own task, once it is done.
+        task = asyncio.current_task()
+        if task is not None and task is not checking:
+            fetches_done.append(task)
+        return T0
 
     async def killed() -> None:
-        task = asyncio.create_task(check_links(db, replace(FAST, timeout=5.0), now=lambda: T0))
-        await asyncio.sleep(0.5)
+        nonlocal checking
+        checking = asyncio.create_task(check_links(db, replace(FAST, timeout=100.0), now=clock))
+        for _ in range(3000):  # up to 30 s: a bound for a hang, not a timing
+            if fetches_done and web.hits("/slow"):
+                break
+            await asyncio.sleep(0.01)
+        for _ in range(100):  # the finished fetch reaches the run through a few loop turns, no I/O
+            await asyncio.sleep(0)
+        assert len(fetches_done) == 1 and web.hits("/slow") == 1 and not checking.done()
+        task = checking
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

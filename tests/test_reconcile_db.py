@@ -9,11 +9,16 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
+from test_reconcile_seed import EXPECTED_PROBLEMS, SEED, SEED_PAPERS
 
-from harvester.findings import load_inputs, noted_date_from_text, open_findings, run_reconcile
+from harvester.findings import (
+    load_inputs,
+    noted_date_from_text,
+    open_findings,
+    run_reconcile,
+)
 from harvester.importer import import_list, read_source
 from harvester.schema import MIGRATION_SETS
-from test_reconcile_seed import EXPECTED_PROBLEMS, SEED, SEED_PAPERS
 
 NOW = datetime(2026, 1, 10, 3, 0, tzinfo=timezone.utc)
 
@@ -68,7 +73,7 @@ def seed_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def seed_db(tmp_path: Path, seed_copy: Path) -> Database:
+def seed_database(tmp_path: Path, seed_copy: Path) -> Database:
     db = new_db(tmp_path / "h.db")
     import_file(db, seed_copy)
     load_papers(db)
@@ -79,9 +84,9 @@ def problem_set(rows: list[dict]) -> set[tuple[str, str]]:
     return {(r["kind"], r["arxiv_id"]) for r in rows if r["severity"] != "info"}
 
 
-def test_seed_through_the_database_gives_the_expected_findings(seed_db: Database) -> None:
-    summary = run_reconcile(seed_db, now=NOW)
-    rows = open_findings(seed_db)
+def test_seed_through_the_database_gives_the_expected_findings(seed_database: Database) -> None:
+    summary = run_reconcile(seed_database, now=NOW)
+    rows = open_findings(seed_database)
     assert problem_set(rows) == EXPECTED_PROBLEMS
     assert (summary.open, summary.new, summary.reopened, summary.resolved) == (27, 27, 0, 0)
     assert summary.by_severity == {"info": 5, "warning": 22}
@@ -89,87 +94,87 @@ def test_seed_through_the_database_gives_the_expected_findings(seed_db: Database
     assert {r["first_seen"] for r in rows} == {"2026-01-10T03:00:00Z"}
 
 
-def test_second_run_changes_nothing_but_last_seen(seed_db: Database) -> None:
-    run_reconcile(seed_db, now=NOW)
+def test_second_run_changes_nothing_but_last_seen(seed_database: Database) -> None:
+    run_reconcile(seed_database, now=NOW)
     later = NOW + timedelta(days=1)
-    summary = run_reconcile(seed_db, now=later)
+    summary = run_reconcile(seed_database, now=later)
     assert (summary.new, summary.reopened, summary.resolved, summary.open) == (0, 0, 0, 27)
-    rows = open_findings(seed_db)
+    rows = open_findings(seed_database)
     assert {(r["first_seen"], r["last_seen"]) for r in rows} == {(iso(NOW), iso(later))}
-    assert seed_db["finding_events"].count == 27
+    assert seed_database["finding_events"].count == 27
 
 
 def _set_noted_date(db: Database, arxiv_id: str, text: str) -> None:
     db.execute("UPDATE entries SET noted_date = ? WHERE arxiv_id = ?", [text, arxiv_id])
 
 
-def test_finding_resolved_when_cause_disappears_and_reopened_when_back(seed_db: Database) -> None:
-    run_reconcile(seed_db, now=NOW)
-    key = next(r["key"] for r in open_findings(seed_db) if r["kind"] == "date_mismatch")
+def test_finding_resolved_when_cause_disappears_and_reopened_when_back(seed_database: Database) -> None:
+    run_reconcile(seed_database, now=NOW)
+    key = next(r["key"] for r in open_findings(seed_database) if r["kind"] == "date_mismatch")
 
-    _set_noted_date(seed_db, "1907.00262", "2019-06-29")
-    fixed = run_reconcile(seed_db, now=NOW + timedelta(days=1))
+    _set_noted_date(seed_database, "1907.00262", "2019-06-29")
+    fixed = run_reconcile(seed_database, now=NOW + timedelta(days=1))
     assert (fixed.resolved, fixed.new) == (1, 0)
-    assert key not in {r["key"] for r in open_findings(seed_db)}
-    row = seed_db.execute("SELECT resolved_at FROM findings WHERE key = ?", [key]).fetchone()
+    assert key not in {r["key"] for r in open_findings(seed_database)}
+    row = seed_database.execute("SELECT resolved_at FROM findings WHERE key = ?", [key]).fetchone()
     assert row == ("2026-01-11T03:00:00Z",)
 
-    _set_noted_date(seed_db, "1907.00262", "2019-01-29")
-    back = run_reconcile(seed_db, now=NOW + timedelta(days=2))
+    _set_noted_date(seed_database, "1907.00262", "2019-01-29")
+    back = run_reconcile(seed_database, now=NOW + timedelta(days=2))
     assert (back.reopened, back.new, back.resolved) == (1, 0, 0)
-    reopened = next(r for r in open_findings(seed_db) if r["key"] == key)
+    reopened = next(r for r in open_findings(seed_database) if r["key"] == key)
     assert (reopened["first_seen"], reopened["last_seen"], reopened["resolved_at"]) == (
         "2026-01-10T03:00:00Z",
         "2026-01-12T03:00:00Z",
         None,
     )
-    events = [r[0] for r in seed_db.execute(
+    events = [r[0] for r in seed_database.execute(
         "SELECT e.event FROM finding_events e JOIN findings f ON f.id = e.finding_id "
         "WHERE f.key = ? ORDER BY e.id", [key])]  # fmt: skip
     assert events == ["opened", "resolved", "reopened"]
 
 
-def test_arxiv_side_change_resolves_a_finding(seed_db: Database) -> None:
-    run_reconcile(seed_db, now=NOW)
-    seed_db.execute("UPDATE papers SET comment = 'Accepted at NeurIPS 2019' WHERE arxiv_id = '1910.04641'")
-    summary = run_reconcile(seed_db, now=NOW + timedelta(days=1))
+def test_arxiv_side_change_resolves_a_finding(seed_database: Database) -> None:
+    run_reconcile(seed_database, now=NOW)
+    seed_database.execute("UPDATE papers SET comment = 'Accepted at NeurIPS 2019' WHERE arxiv_id = '1910.04641'")
+    summary = run_reconcile(seed_database, now=NOW + timedelta(days=1))
     assert summary.resolved == 1
-    assert ("venue_mismatch", "1910.04641") not in problem_set(open_findings(seed_db))
+    assert ("venue_mismatch", "1910.04641") not in problem_set(open_findings(seed_database))
 
 
-def test_removed_entries_and_their_findings_are_resolved(seed_db: Database) -> None:
-    run_reconcile(seed_db, now=NOW)
-    seed_db.execute("UPDATE entries SET removed_at = ? WHERE arxiv_id = '1907.00262'", [iso(NOW)])
-    summary = run_reconcile(seed_db, now=NOW + timedelta(days=1))
+def test_removed_entries_and_their_findings_are_resolved(seed_database: Database) -> None:
+    run_reconcile(seed_database, now=NOW)
+    seed_database.execute("UPDATE entries SET removed_at = ? WHERE arxiv_id = '1907.00262'", [iso(NOW)])
+    summary = run_reconcile(seed_database, now=NOW + timedelta(days=1))
     assert summary.resolved == 2  # its date_mismatch and its mirror_link
-    assert all(r["arxiv_id"] != "1907.00262" for r in open_findings(seed_db))
+    assert all(r["arxiv_id"] != "1907.00262" for r in open_findings(seed_database))
 
 
-def test_not_found_from_missing_papers(seed_db: Database) -> None:
-    seed_db.execute("DELETE FROM papers WHERE arxiv_id = '1905.08922'")
-    seed_db["missing_papers"].insert({"arxiv_id": "1905.08922", "first_missing": iso(NOW), "last_checked": iso(NOW)})
-    run_reconcile(seed_db, now=NOW)
-    found = [r for r in open_findings(seed_db) if r["kind"] == "not_found"]
+def test_not_found_from_missing_papers(seed_database: Database) -> None:
+    seed_database.execute("DELETE FROM papers WHERE arxiv_id = '1905.08922'")
+    seed_database["missing_papers"].insert({"arxiv_id": "1905.08922", "first_missing": iso(NOW), "last_checked": iso(NOW)})
+    run_reconcile(seed_database, now=NOW)
+    found = [r for r in open_findings(seed_database) if r["kind"] == "not_found"]
     assert [(r["arxiv_id"], r["severity"], r["line"]) for r in found] == [("1905.08922", "error", 79)]
 
 
-def test_new_version_since_last_run(seed_db: Database) -> None:
-    run_reconcile(seed_db, now=NOW)
+def test_new_version_since_last_run(seed_database: Database) -> None:
+    run_reconcile(seed_database, now=NOW)
     later = NOW + timedelta(days=1)
-    seed_db["paper_versions"].insert(
+    seed_database["paper_versions"].insert(
         {"arxiv_id": "1905.10145", "version": 2, "title": "Learning Low-Rank Approximation for CNNs",
          "submitted": "2019-05-25T10:00:00Z", "comment": None, "seen_at": iso(later)}
     )  # fmt: skip
-    summary = run_reconcile(seed_db, now=later + timedelta(hours=1))
-    news = [r for r in open_findings(seed_db) if r["kind"] == "new_version" and r["arxiv_id"] == "1905.10145"]
+    summary = run_reconcile(seed_database, now=later + timedelta(hours=1))
+    news = [r for r in open_findings(seed_database) if r["kind"] == "new_version" and r["arxiv_id"] == "1905.10145"]
     assert summary.new == 1
     assert [(r["arxiv_value"], r["detail"]) for r in news] == [
         ("v2 (2019-05-25)", "v2 was submitted on 2019-05-25, since the last run")
     ]
 
 
-def test_load_inputs_reads_links_dates_and_versions(seed_db: Database) -> None:
-    data = load_inputs(seed_db)
+def test_load_inputs_reads_links_dates_and_versions(seed_database: Database) -> None:
+    data = load_inputs(seed_database)
     entry = next(e for e in data.entries if e.arxiv_id == "1907.00262")
     assert (entry.noted_date.text, entry.noted_date.month, entry.noted_date.day) == ("2019-01-29", 1, 29)
     assert [(link.role, link.line) for link in entry.links] == [("title", 36), ("paper", 37)]

@@ -4,61 +4,49 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from standins.arxiv import ArxivStandIn, Fault
-from standins.scholar import HuggingFaceStandIn, SemanticScholarStandIn
-from standins.web import LocalWeb, page, redirect
 
-from tests.cli import ROOT, run_cli
+from tests.cli import ROOT, invoke, run_cli
+from tests.standins.arxiv import ArxivStandIn, Fault
+from tests.standins.scholar import HuggingFaceStandIn, SemanticScholarStandIn
+from tests.standins.web import LocalWeb, Reply, page, redirect
+from tests.waiting import wait_until
 
 SEED = ROOT / "seeds" / "model-compression.md"
 HISTORY_TABLES = {"runs", "_sqlite_migrations"}
 # The seed also links to github.com and blogs; the suite must not even ask DNS about them.
+HANG = 100  # seconds: longer than any kill takes to land
 ONLY_LOCAL = ["--allow-private", "--exclude", r"^https?://(?!127\.0\.0\.1[:/]|(\w+\.)?arxiv\.org/)"]
 
 
 @pytest.fixture
-def arxiv() -> Iterator[ArxivStandIn]:
-    with ArxivStandIn() as standin:
-        yield standin
+def tool_site(web: LocalWeb) -> LocalWeb:
+    """The pages tools.md links to: a live one, a permanently moved one, a dead one."""
+    web.route("/tool", page("A tool"))
+    web.route("/old-home", redirect(301, "/new-home"))
+    web.route("/new-home", page("New home"))
+    web.route("/gone", page("Gone", status=404))
+    return web
 
 
 @pytest.fixture
-def scholars() -> Iterator[tuple[SemanticScholarStandIn, HuggingFaceStandIn]]:
-    with SemanticScholarStandIn() as s2, HuggingFaceStandIn() as hf:
-        yield s2, hf
-
-
-@pytest.fixture
-def web() -> Iterator[LocalWeb]:
-    with LocalWeb() as server:
-        server.route("/tool", page("A tool"))
-        server.route("/old-home", redirect(301, "/new-home"))
-        server.route("/new-home", page("New home"))
-        server.route("/gone", page("Gone", status=404))
-        yield server
-
-
-@pytest.fixture
-def lists(tmp_path: Path, web: LocalWeb) -> Path:
+def lists(tmp_path: Path, tool_site: LocalWeb) -> Path:
     """The seed list plus a small list whose links point at the local web."""
     folder = tmp_path / "lists"
     folder.mkdir()
     (folder / "model-compression.md").write_bytes(SEED.read_bytes())
     (folder / "tools.md").write_text(
         "# Tools\n\n"
-        f"1. [And the Bit Goes Down](https://arxiv.org/abs/1907.05686) [code]({web.url('/tool')})\n"
-        f"1. [A moved home page]({web.url('/old-home')})\n"
-        f"1. [A page that is gone]({web.url('/gone')})\n",
+        f"1. [And the Bit Goes Down](https://arxiv.org/abs/1907.05686) [code]({tool_site.url('/tool')})\n"
+        f"1. [A moved home page]({tool_site.url('/old-home')})\n"
+        f"1. [A page that is gone]({tool_site.url('/gone')})\n",
         encoding="utf-8",
     )
     return folder
@@ -78,7 +66,7 @@ def env_for(arxiv: ArxivStandIn, **extra: str) -> dict[str, str]:
 
 
 def refresh(db: Path, lists: Path, arxiv: ArxivStandIn, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli("refresh", str(lists), *ONLY_LOCAL, *args, db=db, env=env_for(arxiv))
+    return invoke("refresh", str(lists), *ONLY_LOCAL, *args, db=db, env=env_for(arxiv))
 
 
 def dump(db: Path, skip: set[str] = HISTORY_TABLES) -> dict[str, list[tuple]]:
@@ -99,7 +87,7 @@ def enrich_env(s2: SemanticScholarStandIn | str, hf: HuggingFaceStandIn | str) -
 
 
 def test_refresh_fills_every_table_and_a_second_run_changes_nothing(
-    tmp_path: Path, lists: Path, arxiv: ArxivStandIn, web: LocalWeb, scholars: tuple
+    tmp_path: Path, lists: Path, arxiv: ArxivStandIn, tool_site: LocalWeb, scholars: tuple
 ) -> None:
     db = tmp_path / "h.db"
     s2, hf = scholars
@@ -112,8 +100,8 @@ def test_refresh_fills_every_table_and_a_second_run_changes_nothing(
     assert {s: v["status"] for s, v in report["steps"].items()} == {
         "import": "ok", "fetch": "ok", "enrich": "ok", "reconcile": "ok", "links": "ok",
     }
-    assert report["changes"]["links_moved"] == [web.url("/old-home")]
-    assert web.url("/gone") in report["changes"]["links_died"]
+    assert report["changes"]["links_moved"] == [tool_site.url("/old-home")]
+    assert tool_site.url("/gone") in report["changes"]["links_died"]
     with sqlite3.connect(db) as conn:
         problems = conn.execute(
             "SELECT f.kind, f.arxiv_id FROM findings f JOIN lists l ON l.id = f.list_id "
@@ -134,13 +122,13 @@ def test_refresh_fills_every_table_and_a_second_run_changes_nothing(
     arxiv.reset_log()
     s2.reset_log()
     hf.reset_log()
-    web_hits = len(web.requests)
+    web_hits = len(tool_site.requests)
     second = run_cli("refresh", str(lists), *ONLY_LOCAL, "--json", db=db, env=env)
     assert second.returncode == 0, second.stderr
     again = json.loads(second.stdout)
     assert again["steps"]["fetch"]["counts"]["requests_made"] == 0
     assert arxiv.requests == [] and s2.requests == [] and hf.requests == []
-    assert len(web.requests) == web_hits
+    assert len(tool_site.requests) == web_hits
     assert dump(db) == {t: rows for t, rows in tables.items() if t not in HISTORY_TABLES}
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*), count(DISTINCT status) FROM runs").fetchone() == (2, 1)
@@ -166,21 +154,21 @@ def test_a_failing_step_does_not_stop_the_others(tmp_path: Path, lists: Path, ar
 
 def test_two_refreshes_at_once_one_runs_the_other_exits_1(tmp_path: Path, lists: Path, arxiv: ArxivStandIn) -> None:
     db = tmp_path / "h.db"
-    assert run_cli("import", str(lists), db=db).returncode == 0
-    arxiv.queue_faults(Fault.hang(3))  # keeps the first refresh busy inside its lock
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")} | env_for(arxiv, HARVESTER_ARXIV_TIMEOUT="10")
+    assert invoke("import", str(lists), db=db).returncode == 0
+    arxiv.queue_faults(Fault.hang(120))  # keeps the first refresh inside its lock until released
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")} | env_for(arxiv, HARVESTER_ARXIV_TIMEOUT="100")
     command = [sys.executable, "-m", "harvester", "--db", str(db), "refresh", str(lists), *ONLY_LOCAL]
     first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 20
-    while not arxiv.requests and time.monotonic() < deadline:
-        time.sleep(0.02)
-    started = time.monotonic()
-    second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    quick = time.monotonic() - started
-    first.communicate(timeout=60)
+    try:
+        arxiv.wait_for_requests(1)
+        second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        # The second ended while the first still held the lock: it did not wait for it.
+        assert first.poll() is None and arxiv.requests[0].ended is None
+    finally:
+        arxiv.release_hangs()
+        first.communicate(timeout=60)
     assert second.returncode == 1
     assert "already running" in second.stderr
-    assert quick < 2.5, "the second refresh must not wait for the first"
     assert first.returncode == 0
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -189,18 +177,35 @@ def test_two_refreshes_at_once_one_runs_the_other_exits_1(tmp_path: Path, lists:
         assert conn.execute("SELECT count(*) - count(DISTINCT key) FROM findings").fetchone() == (0,)
 
 
-def test_refresh_killed_at_random_points_keeps_a_valid_db_and_the_next_run_finishes(tmp_path: Path, lists: Path, arxiv: ArxivStandIn) -> None:
+def test_refresh_killed_at_each_stage_keeps_a_valid_db_and_the_next_run_finishes(
+    tmp_path: Path, lists: Path, arxiv: ArxivStandIn, tool_site: LocalWeb
+) -> None:
     db = tmp_path / "h.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")} | env_for(arxiv, HARVESTER_ARXIV_DELAY="0.3")
+    # The link check of /tool never answers, so no killed run can finish before its kill lands.
+    tool_site.route("/tool", Reply(delay=HANG))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
+    env |= env_for(arxiv, HARVESTER_ARXIV_TIMEOUT=str(HANG), HARVESTER_LINKS_TIMEOUT=str(HANG))
     command = [sys.executable, "-m", "harvester", "--db", str(db), "refresh", str(lists), *ONLY_LOCAL]
-    rng = random.Random(20261126)
-    for _ in range(5):
+    arxiv.queue_faults(Fault.hang(HANG))  # the first run's fetch waits on arXiv
+    # Each waits for a stage of the run just started, given how many runs and /tool checks came before it.
+    kill_points: list[Callable[[int, int], object]] = [
+        lambda _, __: arxiv.wait_for_requests(1),  # fetch, waiting for arXiv's answer
+        lambda _, __: wait_until(lambda: arxiv.wait_for_requests(2)[1].ended, "arXiv's answer"),  # storing it, or later
+        lambda runs, _: wait_until(lambda: step_recorded(db, runs, "fetch"), "the fetch step"),  # enrich, reconcile
+        lambda runs, _: wait_until(lambda: step_recorded(db, runs, "reconcile"), "the reconcile step"),  # links
+        lambda _, checks: wait_until(lambda: tool_site.hits("/tool") > checks, "the link check"),  # mid-check
+    ]
+    for wait_for_stage in kill_points:
+        runs_before, asked_before = run_count(db), tool_site.hits("/tool")
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 2.0))
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        try:
+            wait_for_stage(runs_before, asked_before)
+        finally:
+            process.send_signal(signal.SIGKILL)
+        assert process.wait() == -signal.SIGKILL, "the run ended before the kill"
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    tool_site.route("/tool", page("A tool"))
     final = refresh(db, lists, arxiv, "--json")
     assert final.returncode == 0, final.stderr
     with sqlite3.connect(db) as conn:
@@ -210,8 +215,24 @@ def test_refresh_killed_at_random_points_keeps_a_valid_db_and_the_next_run_finis
         open_kinds = {r[0] for r in conn.execute("SELECT kind FROM findings WHERE resolved_at IS NULL")}
         assert {"title_typo", "title_outdated", "date_mismatch", "mirror_link"} <= open_kinds
         statuses = [r[0] for r in conn.execute("SELECT status FROM runs ORDER BY id")]
-    assert statuses[-1] == "ok" and set(statuses[:-1]) <= {"killed", "running", "ok"}
-    assert {"killed", "running"} & set(statuses), "no kill landed in the middle of a run"
+    assert statuses == ["killed"] * len(kill_points) + ["ok"]
+
+
+def run_count(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM runs").fetchone()[0]
+
+
+def step_recorded(db: Path, runs_before: int, step: str) -> bool:
+    """Whether the run after the first `runs_before` has logged `step` as done."""
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as conn:
+            row = conn.execute("SELECT steps FROM runs ORDER BY id LIMIT 1 OFFSET ?", [runs_before]).fetchone()
+    except sqlite3.OperationalError:  # a writer holds the database
+        return False
+    return row is not None and step in json.loads(row[0] or "{}")
 
 
 def test_enrichment_services_down_leave_the_rest_of_the_refresh_done(
@@ -219,7 +240,7 @@ def test_enrichment_services_down_leave_the_rest_of_the_refresh_done(
 ) -> None:
     db = tmp_path / "h.db"
     s2, hf = scholars
-    assert run_cli("refresh", str(lists), *ONLY_LOCAL, db=db, env=env_for(arxiv, **enrich_env(s2, hf))).returncode == 0
+    assert invoke("refresh", str(lists), *ONLY_LOCAL, db=db, env=env_for(arxiv, **enrich_env(s2, hf))).returncode == 0
     kept = "SELECT arxiv_id, source, status, fetched_at, venue, code_url, raw FROM enrichments ORDER BY 1, 2"
     with sqlite3.connect(db) as conn:
         before = conn.execute(kept).fetchall()
@@ -237,12 +258,12 @@ def test_enrichment_services_down_leave_the_rest_of_the_refresh_done(
         assert conn.execute(kept).fetchall() == before  # every earlier answer kept
 
 
-def test_fix_rewrites_a_permanently_moved_link(tmp_path: Path, lists: Path, arxiv: ArxivStandIn, web: LocalWeb) -> None:
+def test_fix_rewrites_a_permanently_moved_link(tmp_path: Path, lists: Path, arxiv: ArxivStandIn, tool_site: LocalWeb) -> None:
     db = tmp_path / "h.db"
     assert refresh(db, lists, arxiv).returncode in (0, 1)
-    result = run_cli("fix", str(lists / "tools.md"), "--kinds", "moved_link", db=db)
+    result = invoke("fix", str(lists / "tools.md"), "--kinds", "moved_link", db=db)
     assert result.returncode == 0, result.stderr
     removed = [line for line in result.stdout.splitlines() if line.startswith("-") and not line.startswith("---")]
     added = [line for line in result.stdout.splitlines() if line.startswith("+") and not line.startswith("+++")]
-    assert removed == [f"-1. [A moved home page]({web.url('/old-home')})"]
-    assert added == [f"+1. [A moved home page]({web.url('/new-home')})"]
+    assert removed == [f"-1. [A moved home page]({tool_site.url('/old-home')})"]
+    assert added == [f"+1. [A moved home page]({tool_site.url('/new-home')})"]

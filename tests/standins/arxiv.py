@@ -203,7 +203,8 @@ class ArxivStandIn(BackgroundServer):
         self._in_flight = 0
         self.max_concurrent_connections = 0
         self.max_concurrent_requests = 0
-        self._stopping = threading.Event()
+        self._arrived = threading.Condition(self._lock)
+        self._hangs_released = threading.Event()
         self._port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -216,7 +217,7 @@ class ArxivStandIn(BackgroundServer):
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
+        self.release_hangs()
         shut_down(self._server, self._thread)
 
     @property
@@ -286,6 +287,17 @@ class ArxivStandIn(BackgroundServer):
         with self._lock:
             return list(self._log)
 
+    def wait_for_requests(self, count: int, timeout: float = 30.0) -> list[RequestRecord]:
+        """Block until `count` requests have arrived since the last reset (AssertionError after `timeout`)."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self._log) >= count, timeout):
+                raise AssertionError(f"the arXiv stand-in got {len(self._log)} requests, not {count}, in {timeout:g} s")
+            return list(self._log)
+
+    def release_hangs(self) -> None:
+        """Let every hanging request (Fault.hang), now or later, answer at once."""
+        self._hangs_released.set()
+
     def reset_log(self) -> None:
         with self._lock:
             self._log.clear()
@@ -311,6 +323,7 @@ class ArxivStandIn(BackgroundServer):
             self.max_concurrent_requests = max(self.max_concurrent_requests, self._in_flight)
             fault = self._faults.popleft() if self._faults else None
             self._log.append(replace(record, fault=fault.label if fault else None))
+            self._arrived.notify_all()
             return len(self._log) - 1, fault
 
     def _request_ended(self, index: int, status: int | None) -> None:
@@ -320,7 +333,7 @@ class ArxivStandIn(BackgroundServer):
                 self._log[index] = replace(self._log[index], status=status, ended=time.monotonic())
 
     def _wait(self, seconds: float) -> None:
-        self._stopping.wait(seconds)
+        self._hangs_released.wait(seconds)
 
     def _answer(self, params: dict[str, str]) -> _Answer:
         ids = _id_list(params)
