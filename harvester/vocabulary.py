@@ -122,10 +122,11 @@ KINDS: dict[str, Kind] = {
         Kind(
             "venue_mismatch",
             Severity.WARNING,
-            "the noted venue contradicts arXiv's comment or journal ref, or the published venue "
-            "(NIPS = NeurIPS; workshop ≠ main conference; silence is no contradiction)",
+            "the noted venue contradicts arXiv's comment or journal ref, or the published venue by any of "
+            "the names Semantic Scholar or DBLP give it, known to harvester or not (NIPS = NeurIPS; "
+            "workshop ≠ main conference; a noted venue harvester cannot read is never judged)",
             "Change the venue {noted} to {suggestion}",
-            "the venue found",
+            "the venue found, with its year",
         ),
         Kind(
             "mirror_link",
