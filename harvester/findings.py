@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from .data import topic_glossary
 from .enrich.store import found_enrichments
 from .links.verdicts import missing_for_good
 from .readinglist import NotedDate
@@ -210,6 +211,7 @@ def load_inputs(db: Database) -> ReconcileInput:
         papers=_load_papers(db, ids),
         missing_ids=_missing_ids(db),
         last_run=_last_run(db),
+        topics=topic_glossary(),
     )
 
 
@@ -283,15 +285,26 @@ def _load_papers(db: Database, ids: list[str]) -> dict[str, PaperInfo]:
             VersionInfo(row["version"], row["title"], parse_iso(row["submitted"]), parse_iso(row["seen_at"]))
         )
     enrichments = found_enrichments(db, ids)
+    categories = _categories(db, marks, ids)
     papers = {}
     for row in db.query(f"SELECT * FROM papers WHERE arxiv_id IN ({marks})", ids):
         papers[row["arxiv_id"]] = PaperInfo(
             arxiv_id=row["arxiv_id"], title=row["title"], published=parse_iso(row["published"]),
             abstract=row["abstract"] or "", comment=row["comment"], journal_ref=row["journal_ref"],
             withdrawn=bool(row["withdrawn"]), versions=_latest_per_version(versions[row["arxiv_id"]]),
+            categories=categories.get(row["arxiv_id"], ()),
             **_enrichment_evidence(enrichments.get(row["arxiv_id"], [])),
         )  # fmt: skip
     return papers
+
+
+def _categories(db: Database, marks: str, ids: list[str]) -> dict[str, tuple[str, ...]]:
+    """arXiv categories per paper, primary first: evidence for category_suspect."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    sql = f"SELECT arxiv_id, category FROM paper_categories WHERE arxiv_id IN ({marks})"
+    for row in db.query(sql + " ORDER BY is_primary DESC, category", ids):
+        grouped[row["arxiv_id"]].append(row["category"])
+    return {arxiv_id: tuple(found) for arxiv_id, found in grouped.items()}
 
 
 def _enrichment_evidence(rows: list[dict[str, Any]]) -> dict[str, Any]:

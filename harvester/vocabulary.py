@@ -139,10 +139,11 @@ KINDS: dict[str, Kind] = {
         Kind(
             "category_suspect",
             Severity.INFO,
-            "the entry's text fits another section of the list clearly better "
-            "(language-independent TF-IDF, sections of 4+ papers)",
+            "the entry's text fits another section of the list clearly better, or none of the list's topics "
+            "(topic glossary, TF-IDF and arXiv categories of sections pooled across every list; "
+            "or TF-IDF within the list, sections of 4+ papers)",
             "Consider moving it to {suggestion}",
-            "the better section",
+            "the better section, or the list's catch-all section",
         ),
         Kind(
             "code_mismatch",

@@ -29,7 +29,7 @@ def rows(tmp_path: Path) -> list[dict]:
 
 def test_json_has_one_object_per_finding_with_every_field(rows: list[dict]) -> None:
     objects = json.loads(render_findings(rows, "json"))
-    assert len(objects) == len(rows) == 27
+    assert len(objects) == len(rows) == 28  # 27 + category_suspect for 1905.07376
     assert all(set(FIELDS) | {"action"} == set(o) for o in objects)
     date = next(o for o in objects if o["kind"] == "date_mismatch")
     assert {k: date[k] for k in ("line", "section", "arxiv_id", "severity", "noted", "suggestion", "source")} == {
@@ -48,7 +48,7 @@ def test_markdown_groups_by_list_and_section_in_file_order(rows: list[dict]) -> 
         "### 1 综述", "### 2 理论", "### 3 剪枝", "### 5 低秩分解", "### 6 权值量化",
         "### 7 知识蒸馏", "### 8 嵌入式加速", "### 9 其他",
     ]  # fmt: skip
-    assert "**27 findings**: 22 warnings, 5 info" in text
+    assert "**28 findings**: 22 warnings, 6 info" in text
     assert (
         "- line 37 · warning · `date_mismatch` [1907.00262](https://arxiv.org/abs/1907.00262): "
         "Change the date 2019-01-29 to 2019-06-29  \n"

@@ -23,6 +23,8 @@ from .model import (
     NotedLink,
     PaperInfo,
     ReconcileInput,
+    Topic,
+    TopicGlossary,
     VenueEvidence,
     VersionInfo,
     entry_ids,
@@ -38,7 +40,7 @@ def reconcile(data: ReconcileInput) -> list[Finding]:
     for entry in data.entries:
         findings.extend(_entry_findings(entry, data))
     findings.extend(duplicate_findings(data.entries))
-    findings.extend(category_findings(data.entries, data.papers))
+    findings.extend(category_findings(data.entries, data.papers, data.topics))
     return sorted(findings, key=lambda f: (f.list_path, f.line, RECONCILE_KINDS.index(f.kind), f.key))
 
 
@@ -71,7 +73,7 @@ def _entry_findings(entry: EntryInput, data: ReconcileInput) -> Iterator[Finding
 
 __all__ = [
     "DATE_TOLERANCE", "CodeEvidence", "DoiEvidence", "EntryInput", "Finding",
-    "NotedLink", "PaperInfo", "ReconcileInput", "VenueEvidence", "VersionInfo", "canonical_link",
+    "NotedLink", "PaperInfo", "ReconcileInput", "Topic", "TopicGlossary", "VenueEvidence", "VersionInfo", "canonical_link",
     "date_agrees", "edit_distance", "format_like", "is_title_typo", "is_withdrawn", "reconcile", "title_similarity",
     "titles_equal",
 ]  # fmt: skip

@@ -96,10 +96,28 @@ class PaperInfo:
     extra_venues: tuple[VenueEvidence, ...] = ()  # enrichment sources, checked after arXiv's
     official_code: tuple[CodeEvidence, ...] = ()  # enrichment sources, first one first
     published_dois: tuple[DoiEvidence, ...] = ()  # enrichment sources, first one first
+    categories: tuple[str, ...] = ()  # arXiv categories, primary first
 
     def venue_evidence(self) -> tuple[VenueEvidence, ...]:
         own = tuple(VenueEvidence("arxiv", t) for t in (self.comment, self.journal_ref) if t)
         return own + self.extra_venues
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic reading lists file papers under, named in any language."""
+
+    name: str
+    headings: tuple[str, ...]  # words that make a section heading name this topic
+    words: tuple[str, ...]  # words in an entry's text that speak for it
+
+
+@dataclass(frozen=True)
+class TopicGlossary:
+    """What `category_suspect` knows about topics beyond the lists themselves."""
+
+    topics: tuple[Topic, ...] = ()
+    catch_all: tuple[str, ...] = ()  # heading words of a section for whatever fits nowhere else
 
 
 @dataclass(frozen=True)
@@ -110,6 +128,8 @@ class ReconcileInput:
     # enough (the loader applies the grace; a paper's stored metadata stays).
     missing_ids: frozenset[str] = frozenset()
     last_run: datetime | None = None  # the previous reconcile, for new_version
+    # Without a glossary, sections are compared only within each list (see sections.py).
+    topics: TopicGlossary | None = None
 
 
 @dataclass(frozen=True)

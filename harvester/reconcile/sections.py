@@ -1,17 +1,26 @@
-"""Whether an entry fits its section: TF-IDF of the entry's text against every section's."""
+"""Whether an entry fits its section.
+
+Two rules raise `category_suspect`. With a topic glossary, sections whose headings
+name a topic (in any language) are pooled across every list into one profile per
+topic, and an entry that names none of its own topic's words is judged against
+them (glossary words, TF-IDF, arXiv categories). Within each list, an entry is also
+compared with the other sections' papers by TF-IDF alone.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .model import (
     EntryInput,
     Finding,
     PaperInfo,
+    TopicGlossary,
     finding,
 )
 from .titles import STOPWORDS
@@ -47,7 +56,21 @@ class _Corpus:
         return [self.vectors[i] for i in self.sections[section] if i != left_out]
 
 
-def category_findings(entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo]) -> Iterator[Finding]:
+def category_findings(
+    entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo], glossary: TopicGlossary | None = None
+) -> Iterator[Finding]:
+    entries = tuple(entries)
+    judged: set[str] = set()
+    if glossary is not None:
+        for found in topic_findings(entries, papers, glossary):
+            judged.add(found.key)
+            yield found
+    for found in _within_list_findings(entries, papers):
+        if found.key not in judged:
+            yield found
+
+
+def _within_list_findings(entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo]) -> Iterator[Finding]:
     by_list: dict[int, list[tuple[EntryInput, str]]] = defaultdict(list)
     for entry in entries:
         paper = papers.get(entry.arxiv_id or "")
@@ -75,6 +98,7 @@ def _corpus(docs: list[tuple[EntryInput, str]]) -> _Corpus:
     return _Corpus([e for e, _ in docs], _tfidf(counts), dict(sections), surface)
 
 
+@lru_cache(maxsize=65536)
 def _word_stem(word: str) -> str:
     """Crude English stemming, enough to meet "quantization", "quantized" and "quantize"."""
     for suffix in _SUFFIXES:
@@ -115,12 +139,12 @@ def _category_verdict(corpus: _Corpus, index: int) -> Finding | None:
     )  # fmt: skip
 
 
-def _tfidf(docs: list[Counter[str]]) -> list[dict[str, float]]:
+def _tfidf(docs: list[Counter[str]], scale: Callable[[str], float] = lambda _: 1.0) -> list[dict[str, float]]:
     df = Counter(word for doc in docs for word in doc)
     n = len(docs)
     vectors = []
     for doc in docs:
-        vector = {w: (1 + math.log(c)) * math.log((1 + n) / (1 + df[w])) for w, c in doc.items()}
+        vector = {w: scale(w) * (1 + math.log(c)) * math.log((1 + n) / (1 + df[w])) for w, c in doc.items()}
         vectors.append(_unit(vector))
     return vectors
 
@@ -145,3 +169,296 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
 def _shared_words(a: dict[str, float], b: dict[str, float], limit: int = 5) -> list[str]:
     weights = {w: a[w] * b[w] for w in a.keys() & b.keys()}
     return sorted(weights, key=lambda w: (-weights[w], w))[:limit]
+
+
+# --- topics pooled across lists --------------------------------------------------------
+
+# A list's own sections are often too small to say what belongs in them, so sections
+# whose headings name a glossary topic are pooled across every list into one profile
+# per topic. Conservative on purpose: an entry is judged only when its text shows
+# none of its own topic's words (none in the title, fewer than BODY_WORDS_TO_FIT in
+# the abstract and notes) and it is not close to that topic's pooled papers. It is
+# then suspect when another topic of its list has its words and the profiles agree,
+# or, with an abstract to go by, when no topic of the list has its words and none is
+# close. arXiv categories join the profiles as weighted terms: evidence, never a rule.
+TOPIC_FIT_SCORE = 0.15
+TOPIC_MIN_PAPERS = 2
+BODY_WORDS_TO_FIT = 2
+CATEGORY_WEIGHT = 0.5
+_CATEGORY = "cat:"
+_NUMBERING = re.compile(
+    r"^\s*(?:\d+(?:[.．]\d+)*[.．、)）]?\s*|[一二三四五六七八九十]+[、.．)）]\s*"
+    r"|[(（][0-9一二三四五六七八九十]+[)）]\s*|[a-z][.、)]?\s+)",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"<?https?://[^\s)>]*>?")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True)
+class _TopicWords:
+    """One topic's glossary words: Chinese matched inside the text, others stem by stem."""
+
+    cjk: tuple[str, ...]
+    phrases: tuple[tuple[tuple[str, ...], str], ...]  # (stems, the word as written)
+
+    @classmethod
+    def of(cls, words: tuple[str, ...]) -> _TopicWords:
+        cjk = tuple(dict.fromkeys(w for w in words if re.search(r"[\u3400-\u9fff]", w)))
+        # "quantized" and "quantization" share a stem: one phrase, counted once per occurrence.
+        phrases = {tuple(_stems(w)): w for w in reversed(words) if w not in cjk and _stems(w)}
+        return cls(cjk, tuple(reversed(phrases.items())))
+
+    def found(self, text: str, words: tuple[str, ...], stems: tuple[str, ...]) -> list[str]:
+        """Every occurrence, as the text writes it."""
+        hits = [word for word in self.cjk for _ in range(text.count(word))]
+        for phrase, _ in self.phrases:
+            width = len(phrase)
+            starts = [i for i in range(len(stems) - width + 1) if stems[i : i + width] == phrase]
+            hits += [" ".join(words[i : i + width]) for i in starts]
+        return hits
+
+
+@dataclass(frozen=True)
+class _Doc:
+    entry: EntryInput
+    paper: str  # arXiv ID or title: the same paper in other lists stays out of its own profile
+    title: str  # casefolded, as the tokens below
+    body: str  # abstract and the curator's notes, links left out
+    title_words: tuple[str, ...]
+    body_words: tuple[str, ...]
+    title_stems: tuple[str, ...]
+    body_stems: tuple[str, ...]
+    categories: tuple[str, ...]
+    has_abstract: bool
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    title: list[str]
+    body: list[str]
+
+    def fits(self) -> bool:
+        return bool(self.title) or len(self.body) >= BODY_WORDS_TO_FIT
+
+
+@dataclass
+class _Pool:
+    docs: list[_Doc]
+    vectors: list[dict[str, float]]
+    topic_of: list[str | None]  # per doc: its section's topic, "" for a catch-all section
+    words: dict[str, _TopicWords]
+    surface: dict[str, str]
+    members: dict[str, list[int]]  # topic -> its docs in every list
+    sums: dict[str, dict[str, float]] = field(default_factory=dict)  # topic -> sum of its docs' vectors
+    norms: dict[str, float] = field(default_factory=dict)  # topic -> squared length of that sum
+    copies: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (topic, paper) -> its docs there
+    sections: dict[int, dict[str, list[str]]] = field(default_factory=dict)  # list -> topic -> sections
+
+    def __post_init__(self) -> None:
+        for topic, indexes in self.members.items():
+            total: dict[str, float] = defaultdict(float)
+            for i in indexes:
+                for word, value in self.vectors[i].items():
+                    total[word] += value
+                self.copies.setdefault((topic, self.docs[i].paper), []).append(i)
+            self.sums[topic] = dict(total)
+            self.norms[topic] = _cosine(total, total)
+        counts = Counter(
+            (d.entry.list_id, t, d.entry.section) for d, t in zip(self.docs, self.topic_of, strict=True) if t
+        )
+        for (list_id, topic, section), _ in counts.most_common():
+            self.sections.setdefault(list_id, {}).setdefault(topic, []).append(section)
+
+    def similarity(self, index: int, topic: str) -> float | None:
+        """Cosine to the topic's centroid without any copy of the judged paper; None when too few remain.
+
+        Computed from the topic's running sum, so judging an entry costs its own length, not the pool's.
+        """
+        left = self.copies.get((topic, self.docs[index].paper), [])
+        if len(self.members.get(topic, ())) - len(left) < TOPIC_MIN_PAPERS:
+            return None
+        vector, total = self.vectors[index], self.sums[topic]
+        dot, norm = _cosine(vector, total), self.norms[topic]
+        for i in left:
+            dot -= _cosine(vector, self.vectors[i])
+            norm -= 2 * _cosine(self.vectors[i], total)
+        norm += sum(_cosine(self.vectors[i], self.vectors[j]) for i in left for j in left)
+        return dot / math.sqrt(norm) if norm > 1e-12 else 0.0
+
+    def evidence(self, index: int, topic: str) -> _Evidence:
+        doc, words = self.docs[index], self.words[topic]
+        title = words.found(doc.title, doc.title_words, doc.title_stems)
+        return _Evidence(title, words.found(doc.body, doc.body_words, doc.body_stems))
+
+
+def topic_findings(
+    entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo], glossary: TopicGlossary
+) -> Iterator[Finding]:
+    if not glossary.topics:
+        return
+    pool = _pool(entries, papers, glossary)
+    for index, topic in enumerate(pool.topic_of):
+        if topic:
+            found = _topic_verdict(pool, index, topic)
+            if found:
+                yield found
+
+
+def _pool(entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo], glossary: TopicGlossary) -> _Pool:
+    words = {topic.name: _TopicWords.of(topic.words) for topic in glossary.topics}
+    headings = {topic.name: _TopicWords.of(topic.headings) for topic in glossary.topics}
+    catch_all = _TopicWords.of(glossary.catch_all)
+    docs = [doc for entry in entries if (doc := _doc(entry, papers.get(entry.arxiv_id or ""))) is not None]
+    surface: dict[str, str] = {}
+    counts = [_term_counts(doc, surface) for doc in docs]
+    vectors = _tfidf(counts, scale=lambda term: CATEGORY_WEIGHT if term.startswith(_CATEGORY) else 1.0)
+    topic_of = [_heading_topic(doc.entry.section, headings, catch_all) for doc in docs]
+    members: dict[str, list[int]] = defaultdict(list)
+    for index, topic in enumerate(topic_of):
+        if topic:
+            members[topic].append(index)
+    return _Pool(docs, vectors, topic_of, words, surface, dict(members))
+
+
+def _doc(entry: EntryInput, paper: PaperInfo | None) -> _Doc | None:
+    title = (paper.title if paper else entry.noted_title or "").casefold()
+    if not title.strip():
+        return None
+    notes = _URL.sub(" ", entry.raw).casefold()
+    for written in (entry.noted_title, paper.title if paper else None):
+        notes = notes.replace(written.casefold(), " ") if written else notes
+    abstract = (paper.abstract if paper else "").casefold()
+    body = abstract + "\n" + notes
+    return _Doc(
+        entry=entry, paper=entry.arxiv_id or re.sub(r"\W+", " ", title).strip(), title=title, body=body,
+        title_words=tuple(_words(title)), body_words=tuple(_words(body)),
+        title_stems=tuple(_stems(title)), body_stems=tuple(_stems(body)),
+        categories=paper.categories if paper else (), has_abstract=bool(abstract.strip()),
+    )  # fmt: skip
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.casefold())
+
+
+def _stems(text: str) -> list[str]:
+    return [_word_stem(word) for word in _words(text)]
+
+
+def _term_counts(doc: _Doc, surface: dict[str, str]) -> Counter[str]:
+    words = [w for w in re.findall(r"[a-z][a-z0-9]{2,}", doc.title + " " + doc.body) if w not in _ENGLISH_STOP]
+    for word in words:
+        surface.setdefault(_word_stem(word), word)
+    counts = Counter(_word_stem(word) for word in words)
+    counts.update(_CATEGORY + category for category in doc.categories)
+    return counts
+
+
+def _heading_topic(section: str, headings: Mapping[str, _TopicWords], catch_all: _TopicWords) -> str | None:
+    """The one topic the deepest meaningful heading names; "" for a catch-all; None otherwise."""
+    for part in reversed(section.split(" / ")):
+        name = _NUMBERING.sub("", part).casefold()
+        if not _LETTER.search(name):
+            continue  # years and bare numbers ("2019") leave it to the heading above
+        stems = tuple(_stems(name))
+        words = tuple(_words(name))
+        named = {topic for topic, glossary in headings.items() if glossary.found(name, words, stems)}
+        if len(named) == 1:
+            return named.pop()
+        return "" if not named and catch_all.found(name, words, stems) else None
+    return None
+
+
+def _topic_verdict(pool: _Pool, index: int, topic: str) -> Finding | None:
+    doc = pool.docs[index]
+    sections = pool.sections[doc.entry.list_id]
+    evidence = {other: pool.evidence(index, other) for other in sections}
+    if evidence[topic].fits():
+        return None
+    scores = {other: score for other in sections if (score := pool.similarity(index, other)) is not None}
+    if topic not in scores:
+        return None
+    if scores[topic] >= TOPIC_FIT_SCORE:
+        return None
+    named = [o for o in scores if o != topic and evidence[o].fits() and scores[o] > scores[topic]]
+    if named:
+        best = max(named, key=lambda o: (len(evidence[o].title), len(evidence[o].body), scores[o]))
+        return _better_topic(pool, index, topic, best, evidence[best], scores)
+    if doc.has_abstract and not any(e.fits() for e in evidence.values()) and max(scores.values()) < TOPIC_FIT_SCORE:
+        return _no_topic(pool, index, topic, scores)
+    return None
+
+
+def _better_topic(
+    pool: _Pool, index: int, topic: str, best: str, evidence: _Evidence, scores: Mapping[str, float]
+) -> Finding:
+    doc = pool.docs[index]
+    section = _closest_section(pool, index, best)
+    words = list(dict.fromkeys(evidence.title + evidence.body))
+    return finding(
+        doc.entry, "category_suspect", doc.entry.arxiv_id, noted=doc.entry.section, suggestion=section,
+        arxiv_value=", ".join(words), source="arxiv" if doc.has_abstract or doc.categories else "list",
+        detail=f"its text names {best} ({', '.join(words)}) and none of {topic}'s words; closer to the "
+        f"{best} papers of every list ({scores[best]:.2f}) than to the {topic} ones ({scores[topic]:.2f})"
+        + _categories_note(pool, index, topic),
+    )  # fmt: skip
+
+
+def _no_topic(pool: _Pool, index: int, topic: str, scores: Mapping[str, float]) -> Finding:
+    doc = pool.docs[index]
+    closest = max(scores, key=lambda name: scores[name])
+    about = _top_words(pool, index)
+    catch_all = _catch_all_section(pool, doc.entry.list_id)
+    return finding(
+        doc.entry, "category_suspect", doc.entry.arxiv_id, noted=doc.entry.section,
+        suggestion=catch_all or "a section of its own", arxiv_value=", ".join(about), source="arxiv",
+        detail=f"fits none of the list's topics ({', '.join(sorted(scores))}): its title and abstract name none of "
+        f"their words and are far from their papers in every list (closest: {closest} {scores[closest]:.2f}); "
+        f"it is about: {', '.join(about)}" + _categories_note(pool, index, topic),
+    )  # fmt: skip
+
+
+def _closest_section(pool: _Pool, index: int, topic: str) -> str:
+    """Of the list's sections naming `topic`, the one whose papers are nearest the entry."""
+    list_id = pool.docs[index].entry.list_id
+    candidates = pool.sections[list_id][topic]
+    if len(candidates) == 1:
+        return candidates[0]
+
+    def nearness(section: str) -> float:
+        members = [
+            pool.vectors[i]
+            for i, doc in enumerate(pool.docs)
+            if doc.entry.list_id == list_id and doc.entry.section == section and i != index
+        ]
+        return _cosine(pool.vectors[index], _centroid(members))
+
+    return max(candidates, key=nearness)  # max keeps the first (largest) section on ties
+
+
+def _catch_all_section(pool: _Pool, list_id: int) -> str | None:
+    """The list's biggest section for whatever fits nowhere else, if it has one."""
+    sections = Counter(
+        doc.entry.section
+        for doc, topic in zip(pool.docs, pool.topic_of, strict=True)
+        if topic == "" and doc.entry.list_id == list_id
+    )
+    return sections.most_common(1)[0][0] if sections else None
+
+
+def _top_words(pool: _Pool, index: int, limit: int = 5) -> list[str]:
+    vector = {w: v for w, v in pool.vectors[index].items() if not w.startswith(_CATEGORY)}
+    return [pool.surface.get(w, w) for w in sorted(vector, key=lambda w: (-vector[w], w))[:limit]]
+
+
+def _categories_note(pool: _Pool, index: int, topic: str) -> str:
+    doc = pool.docs[index]
+    if not doc.categories:
+        return ""
+    kept = [i for i in pool.members.get(topic, ()) if pool.docs[i].paper != doc.paper]
+    counts = Counter(category for i in kept for category in pool.docs[i].categories)
+    if not counts:
+        return ""
+    shown = ", ".join(f"{name} {count}" for name, count in counts.most_common(4))
+    return f"; arXiv categories {', '.join(doc.categories)}, the {topic} papers': {shown}"
