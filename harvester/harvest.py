@@ -8,7 +8,6 @@ next run (which skips papers fetched within the stale age) does not ask again.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,7 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .arxiv.client import ArxivClient, BatchResult, ClientConfig, make_http_client
-from .arxiv.feed import Paper
+from .arxiv.feed import Paper, says_withdrawn
 from .errors import ArxivUnavailable
 from .timeutil import iso
 
@@ -26,7 +25,6 @@ DEFAULT_STALE_AFTER = timedelta(hours=20)
 # outage, not removals. With a single such paper the two cannot be told apart;
 # it is then counted missing, and the grace before reporting it covers a glitch.
 OUTAGE_MIN_RETURNING = 2
-_WITHDRAWN = re.compile(r"\b(withdrawn|withdraw this paper|has been withdrawn)\b", re.IGNORECASE)
 
 
 class ArxivOutage(ArxivUnavailable):
@@ -291,7 +289,7 @@ def _paper_row(paper: Paper, now: datetime) -> dict[str, Any]:
         "dois": json.dumps(list(paper.dois)),
         "abs_url": paper.abs_url,
         "pdf_url": paper.pdf_url,
-        "withdrawn": int(bool(paper.comment and _WITHDRAWN.search(paper.comment))),
+        "withdrawn": int(says_withdrawn(paper.comment)),
         "now": iso(now),
     }
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from .arxiv.feed import says_withdrawn
+
 # Stamped into every database harvester creates (`PRAGMA application_id`), so that a file
 # is known as ours before anything is written to it. The bytes spell "hrvs".
 APPLICATION_ID = 0x68727673
@@ -183,3 +185,13 @@ def _missing_runs(db: Database) -> None:
     # long as a failing link must (links.verdicts.DeadRule): each run that finds
     # it missing counts. Rows from before this column were seen missing once.
     db.execute("ALTER TABLE missing_papers ADD COLUMN missing_runs INTEGER NOT NULL DEFAULT 1")
+
+
+@core(name="0005_withdrawn_once")
+def _withdrawn_once(db: Database) -> None:
+    # `withdrawn` is now the one place a withdrawal is decided: rows stored before
+    # were judged by a narrower pattern, so judge their comments again.
+    rows = db.execute("SELECT arxiv_id, comment FROM papers WHERE comment IS NOT NULL").fetchall()
+    for arxiv_id, comment in rows:
+        if says_withdrawn(comment):
+            db.execute("UPDATE papers SET withdrawn = 1 WHERE arxiv_id = ?", [arxiv_id])

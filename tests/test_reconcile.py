@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from test_reconcile_seed import day, utc
 
+from harvester.arxiv.feed import says_withdrawn
 from harvester.readinglist import NotedDate
 from harvester.reconcile import (
     EntryInput,
@@ -20,7 +22,6 @@ from harvester.reconcile import (
     reconcile,
 )
 from harvester.venues import find_venues, parse_noted_venue, venues_agree
-from test_reconcile_seed import day, utc
 
 PAPER = PaperInfo(
     arxiv_id="1907.00262",
@@ -179,9 +180,27 @@ def test_a_version_within_the_tolerance_is_not_new() -> None:
 
 
 def test_withdrawn_by_comment() -> None:
-    paper = replace(PAPER, comment="This paper has been withdrawn by the author due to an error")
+    comment = "This paper has been withdrawn by the author due to an error"
+    # Harvest decides it from the comment, once; reconcile reads the flag.
+    paper = replace(PAPER, comment=comment, withdrawn=says_withdrawn(comment))
     finding = only(ENTRY, paper)
     assert (finding.kind, finding.severity) == ("withdrawn", "warning")
+
+
+@pytest.mark.parametrize(
+    ("comment", "withdrawn"),
+    [
+        ("This paper has been withdrawn by the author", True),
+        ("Withdrawn: a mistake in Lemma 2", True),
+        ("we withdraw this paper", True),
+        ("Withdrawal requested by the authors", True),
+        ("10 pages; figures drawn by hand", False),
+        ("withdrawing-room experiments", False),
+        (None, False),
+    ],
+)
+def test_withdrawn_is_decided_from_the_comment_at_harvest(comment: str | None, withdrawn: bool) -> None:
+    assert says_withdrawn(comment) is withdrawn
 
 
 def test_withdrawn_flag_and_an_unrelated_comment() -> None:

@@ -307,3 +307,12 @@ def _unique(items: list[str]) -> tuple[str, ...]:
 
 def _preview(data: bytes) -> str:
     return repr(data[:80].decode("utf-8", "replace"))
+
+
+# "This paper has been withdrawn", "withdrawn by the authors", "withdrawal": arXiv's
+# comment is the only place a withdrawal is written. Decided here, once, at harvest.
+_WITHDRAWN = re.compile(r"\bwithdrawn?\b|\bwithdrawal\b", re.IGNORECASE)
+
+
+def says_withdrawn(comment: str | None) -> bool:
+    return bool(comment and _WITHDRAWN.search(comment))

@@ -19,11 +19,8 @@ from .model import (
 
 # --- withdrawn, venues ---------------------------------------------------------------
 
-_WITHDRAWN = re.compile(r"\bwithdrawn?\b|\bwithdrawal\b", re.IGNORECASE)
-
-
 def is_withdrawn(paper: PaperInfo) -> bool:
-    return paper.withdrawn or bool(paper.comment and _WITHDRAWN.search(paper.comment))
+    return paper.withdrawn  # decided once, at harvest (arxiv.feed.says_withdrawn)
 
 
 def withdrawn_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:

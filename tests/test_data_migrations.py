@@ -1,4 +1,4 @@
-"""One timestamp format everywhere (ISO 8601 UTC with `Z`), including link history written before it."""
+"""Data migrations: rows written by earlier versions are brought to what the code now writes."""
 
 from __future__ import annotations
 
@@ -35,3 +35,15 @@ def test_link_timestamps_written_with_offsets_are_migrated_to_z(tmp_path: Path) 
             "UNION ALL SELECT checked_at, checked_at, checked_at, checked_at FROM link_checks"
         ).fetchall()
     assert stamps and all(Z_STAMP.match(value) for row in stamps for value in row), stamps
+
+
+def test_papers_stored_before_withdrawn_was_decided_once_are_judged_again(tmp_path: Path) -> None:
+    path = build_seed_db(tmp_path / "h.db")
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE papers SET comment = 'Withdrawal requested by the authors', withdrawn = 0 "
+                     "WHERE arxiv_id = '1907.05642'")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0005_withdrawn_once'")
+    open_db(path).close()
+    with sqlite3.connect(path) as conn:
+        flagged = conn.execute("SELECT arxiv_id FROM papers WHERE withdrawn = 1").fetchall()
+    assert flagged == [("1907.05642",)]
