@@ -8,10 +8,9 @@ appended to `finding_events`, so "what changed last night" is a query.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database, Migrations
@@ -270,9 +269,16 @@ def _entry_input(row: dict[str, Any], links: tuple[NotedLink, ...]) -> EntryInpu
         section=row["section"], line=row["line"], end_line=row["end_line"],
         noted_title=row["noted_title"], arxiv_id=row["arxiv_id"],
         arxiv_ids=tuple(json.loads(row["arxiv_ids"] or "[]")),
-        noted_date=noted_date_from_text(row["noted_date"], row["noted_date_precision"]),
+        noted_date=_noted_date(row),
         noted_venue=row["noted_venue"], links=links, raw=row["raw"], entry_id=row["id"],
     )  # fmt: skip
+
+
+def _noted_date(row: dict[str, Any]) -> NotedDate | None:
+    """The date as the parser read it at import (stored in parts, never parsed again)."""
+    if row["noted_date"] is None or row["noted_year"] is None:
+        return None
+    return NotedDate(row["noted_date"], row["noted_date_precision"], row["noted_year"], row["noted_month"], row["noted_day"])
 
 
 def _load_papers(db: Database, ids: list[str]) -> dict[str, PaperInfo]:
@@ -348,34 +354,3 @@ def _latest_per_version(versions: list[VersionInfo]) -> tuple[VersionInfo, ...]:
 def _last_run(db: Database) -> datetime | None:
     row = next(db.query("SELECT max(ran_at) AS ran_at FROM reconcile_runs"), None)
     return parse_iso(row["ran_at"]) if row and row["ran_at"] else None
-
-
-_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
-
-
-def noted_date_from_text(text: str | None, precision: str | None) -> NotedDate | None:
-    """Rebuild a NotedDate from the stored text: numbers in year-month-day order, or month names."""
-    if not text or precision not in ("day", "month", "year"):
-        return None
-    numbers = [int(n) for n in re.findall(r"\d+", text)]
-    years = [n for n in numbers if n >= 1000]
-    if len(years) != 1:
-        return None
-    rest = [n for n in numbers if n < 1000]
-    month_name = re.search(r"[A-Za-z]{3,}", text)
-    if month_name and month_name.group(0)[:3].lower() in _MONTHS:
-        rest = [_MONTHS[month_name.group(0)[:3].lower()]] + rest
-    return _checked(text, precision, years[0], rest)
-
-
-def _checked(text: str, precision: str, year: int, rest: list[int]) -> NotedDate | None:
-    needed = {"year": 0, "month": 1, "day": 2}[precision]
-    if len(rest) < needed:
-        return None
-    month = rest[0] if needed >= 1 else None
-    day = rest[1] if needed == 2 else None
-    try:
-        date(year, month or 1, day or 1)
-    except ValueError:
-        return None
-    return NotedDate(text=text, precision=precision, year=year, month=month, day=day)

@@ -33,7 +33,7 @@ SECTION_SEPARATOR = " / "
 # Columns that describe what the curator wrote; a change in them is an edit.
 CONTENT_COLUMNS = (
     "section", "raw", "is_paper", "noted_title", "arxiv_id", "arxiv_ids", "noted_date",
-    "noted_date_precision", "noted_venue", "rating", "rating_text", "notes",
+    "noted_date_precision", "noted_year", "noted_month", "noted_day", "noted_venue", "rating", "rating_text", "notes",
 )
 LOCATION_COLUMNS = ("position", "line", "end_line")
 LINK_COLUMNS = ("position", "url", "label", "role", "line", "arxiv_id", "arxiv_version", "marker")
@@ -289,6 +289,9 @@ def _entry_row(entry: Entry) -> dict[str, Any]:
         "arxiv_ids": json.dumps(list(entry.arxiv_ids)),
         "noted_date": date.text if date else None,
         "noted_date_precision": date.precision if date else None,
+        "noted_year": date.year if date else None,
+        "noted_month": date.month if date else None,
+        "noted_day": date.day if date else None,
         "noted_venue": entry.noted_venue,
         "rating": entry.rating,
         "rating_text": entry.rating_text,

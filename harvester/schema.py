@@ -7,6 +7,9 @@ own `Migrations` sets in `MIGRATION_SETS` through `register_migrations`.
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from sqlite_utils import Database, Migrations
 
 from .arxiv.feed import says_withdrawn
@@ -195,3 +198,41 @@ def _withdrawn_once(db: Database) -> None:
     for arxiv_id, comment in rows:
         if says_withdrawn(comment):
             db.execute("UPDATE papers SET withdrawn = 1 WHERE arxiv_id = ?", [arxiv_id])
+
+
+@core(name="0006_noted_date_parts")
+def _noted_date_parts(db: Database) -> None:
+    # The parser's reading of a noted date is stored at import, so nothing parses
+    # it again later; rows imported before get it from their stored text once.
+    for column in ("noted_year", "noted_month", "noted_day"):
+        db.execute(f"ALTER TABLE entries ADD COLUMN {column} INTEGER")
+    rows = db.execute("SELECT id, noted_date, noted_date_precision FROM entries WHERE noted_date IS NOT NULL")
+    for entry_id, text, precision in rows.fetchall():
+        parts = _date_parts_from_text(text, precision)
+        if parts is not None:
+            db.execute("UPDATE entries SET noted_year = ?, noted_month = ?, noted_day = ? WHERE id = ?", [*parts, entry_id])
+
+
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+
+
+def _date_parts_from_text(text: str, precision: str | None) -> tuple[int, int | None, int | None] | None:
+    """Year, month, day of a stored date text: numbers in year-month-day order, or a month name."""
+    needed = {"year": 0, "month": 1, "day": 2}.get(precision or "")
+    numbers = [int(n) for n in re.findall(r"\d+", text)]
+    years = [n for n in numbers if n >= 1000]
+    if needed is None or len(years) != 1:
+        return None
+    rest = [n for n in numbers if n < 1000]
+    month_name = re.search(r"[A-Za-z]{3,}", text)
+    if month_name and month_name.group(0)[:3].lower() in _MONTHS:
+        rest = [_MONTHS[month_name.group(0)[:3].lower()], *rest]
+    if len(rest) < needed:
+        return None
+    month = rest[0] if needed >= 1 else None
+    day = rest[1] if needed == 2 else None
+    try:
+        date(years[0], month or 1, day or 1)
+    except ValueError:
+        return None
+    return years[0], month, day

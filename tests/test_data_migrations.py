@@ -47,3 +47,19 @@ def test_papers_stored_before_withdrawn_was_decided_once_are_judged_again(tmp_pa
     with sqlite3.connect(path) as conn:
         flagged = conn.execute("SELECT arxiv_id FROM papers WHERE withdrawn = 1").fetchall()
     assert flagged == [("1907.05642",)]
+
+
+def test_noted_dates_imported_before_their_parts_were_stored_get_them(tmp_path: Path) -> None:
+    path = build_seed_db(tmp_path / "h.db")
+    query = "SELECT id, noted_year, noted_month, noted_day FROM entries WHERE noted_date IS NOT NULL ORDER BY id"
+    with sqlite3.connect(path) as conn:
+        as_imported = conn.execute(query).fetchall()
+        conn.execute("UPDATE entries SET noted_year = NULL, noted_month = NULL, noted_day = NULL")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0006_noted_date_parts'")
+        # As the table was before the migration: without the three columns.
+        for column in ("noted_year", "noted_month", "noted_day"):
+            conn.execute(f"ALTER TABLE entries DROP COLUMN {column}")
+    open_db(path).close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute(query).fetchall() == as_imported
+    assert len(as_imported) > 10 and all(row[1] for row in as_imported)

@@ -13,12 +13,11 @@ from test_reconcile_seed import EXPECTED_PROBLEMS, SEED, SEED_PAPERS
 
 from harvester.findings import (
     load_inputs,
-    noted_date_from_text,
     open_findings,
     run_reconcile,
 )
 from harvester.importer import import_list, read_source
-from harvester.schema import MIGRATION_SETS
+from harvester.schema import MIGRATION_SETS, _date_parts_from_text
 
 NOW = datetime(2026, 1, 10, 3, 0, tzinfo=timezone.utc)
 
@@ -106,7 +105,13 @@ def test_second_run_changes_nothing_but_last_seen(seed_database: Database) -> No
 
 
 def _set_noted_date(db: Database, arxiv_id: str, text: str) -> None:
-    db.execute("UPDATE entries SET noted_date = ? WHERE arxiv_id = ?", [text, arxiv_id])
+    """As an import of the edited list would store it: the text and the parser's reading of it."""
+    year, month, day = (int(part) for part in text.split("-"))
+    db.execute(
+        "UPDATE entries SET noted_date = ?, noted_date_precision = 'day', noted_year = ?, noted_month = ?, noted_day = ? "
+        "WHERE arxiv_id = ?",
+        [text, year, month, day, arxiv_id],
+    )
 
 
 def test_finding_resolved_when_cause_disappears_and_reopened_when_back(seed_database: Database) -> None:
@@ -194,6 +199,7 @@ def test_load_inputs_reads_links_dates_and_versions(seed_database: Database) -> 
         ("soon", "day", None),
     ],
 )
-def test_noted_date_from_text(text: str, precision: str, expected: tuple | None) -> None:
-    found = noted_date_from_text(text, precision)
-    assert (found and (found.year, found.month, found.day)) == expected
+def test_dates_imported_before_their_parts_were_stored_are_read_from_their_text(
+    text: str, precision: str, expected: tuple | None
+) -> None:
+    assert _date_parts_from_text(text, precision) == expected
