@@ -20,11 +20,11 @@ from harvester.refresh import RefreshOptions, run_refresh
 from harvester.store import open_db
 from harvester.timeutil import utc_now
 from tests import test_refresh as shared
-from tests.cli import ROOT, run_cli
+from tests.cli import ROOT, invoke, run_cli
 from tests.test_refresh import ONLY_LOCAL, dump, env_for, refresh
 
-# The nightly-job fixtures: the local arXiv, the local web, the seed list and a small list.
-arxiv, web, lists = shared.arxiv, shared.web, shared.lists
+# The nightly-job fixtures (arxiv and web come from conftest): the seed list and a small list.
+lists, tool_site = shared.lists, shared.tool_site
 
 DEEP_EMPHASIS = "*" * 100_000 + "x" + "*" * 100_000
 # A list whose parsing raises something no one planned for. The parser now survives
@@ -230,7 +230,8 @@ def test_a_refresh_refused_by_a_writer_holding_the_database_is_noted_and_shown(
     writer = sqlite3.connect(db, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # another program writing, not a refresh: no lock file involved
     try:
-        result = refresh(db, lists, arxiv)  # waits out sqlite's busy timeout, then gives up
+        # Waits out the busy timeout (shortened here), then gives up.
+        result = invoke("refresh", str(lists), *ONLY_LOCAL, db=db, env=env_for(arxiv, HARVESTER_BUSY_TIMEOUT="1"))
     finally:
         writer.execute("ROLLBACK")
         writer.close()
