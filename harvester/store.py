@@ -20,7 +20,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_SECONDS = 30
 
 # Modules that declare tables of their own; importing them registers their migrations.
-TABLE_OWNERS = ("harvester.links.history", "harvester.findings", "harvester.enrich.store")
+TABLE_OWNERS = ("harvester.links.history", "harvester.findings", "harvester.enrich.store", "harvester.acceptances")
 
 FTS_CONFIG: dict[str, list[str]] = {
     "entries": ["noted_title", "notes"],
