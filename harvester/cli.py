@@ -670,6 +670,8 @@ def refresh(
     )
     report = run_refresh(options, progress=lambda text: stderr.print(text, highlight=False))
     if settings.db.exists():
+        from .store import open_db
+
         _mirror(open_db(settings.db), accepted)
     if as_json:
         typer.echo(dumps(report))

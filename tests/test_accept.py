@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harvester.store import open_db
 from harvester.acceptances import Acceptance, AcceptFileError, parse, read_file, render, toml_string
 from tests.cli import ROOT, run_cli
 from tests.seeddb import build_seed_db
@@ -236,3 +237,17 @@ def test_accept_file_option_and_environment(db: Path, tmp_path: Path) -> None:
     assert TYPO_KEY in report_keys(db, tmp_path)  # the default file knows nothing of it
     hidden = run_cli("report", "--format", "json", db=db, env={"HARVESTER_ACCEPT_FILE": str(chosen)})
     assert TYPO_KEY not in {row["key"] for row in json.loads(hidden.stdout)}
+
+
+def test_refresh_reads_the_file_beside_the_lists_into_the_database(db: Path, lists: Path) -> None:
+    accepted(db, ROOT, TYPO_KEY, "why")
+    run_cli("query", "DELETE FROM acceptances", db=db)  # refused (read-only): the mirror stays
+    with open_db(db) as database:
+        database.execute("DELETE FROM acceptances")
+        database.conn.commit()
+    result = run_cli("refresh", str(lists), "--no-links", "--no-enrich", db=db,
+                     env={"HARVESTER_ARXIV_URL": "http://127.0.0.1:9/api/query", "HARVESTER_ARXIV_ATTEMPTS": "1",
+                          "HARVESTER_ARXIV_TIMEOUT": "2"})  # fmt: skip
+    assert "NameError" not in result.stderr and "unexpected" not in result.stderr, result.stderr
+    rows = json.loads(harvester("query", "SELECT key FROM acceptances", "--format", "json", db=db).stdout)
+    assert rows == [{"key": TYPO_KEY}]
