@@ -58,6 +58,7 @@ class Settings:
     arxiv_timeout: float = 60.0
     arxiv_attempts: int = 6
     arxiv_backoff: float = 3.0
+    accept_file: Path | None = None
 
     def client_config(self, batch_size: int = 500) -> Any:
         import httpx
@@ -168,6 +169,10 @@ def main(
             help="First retry wait in seconds; doubles.",
         ),
     ] = 3.0,
+    accept_file: Annotated[
+        Path | None,
+        typer.Option("--accept-file", envvar="HARVESTER_ACCEPT_FILE", help="Accepted findings (default: harvester-accept.toml beside the lists)."),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request and retry on stderr.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit.")
@@ -188,6 +193,7 @@ def main(
         arxiv_timeout=arxiv_timeout,
         arxiv_attempts=arxiv_attempts,
         arxiv_backoff=arxiv_backoff,
+        accept_file=accept_file,
     )
 
 
@@ -221,8 +227,10 @@ def import_command(
     settings: Settings = ctx.obj
     # Read and parse every file first: a bad input must leave the database untouched.
     sources = [read_source(path) for path in discover(paths or [Path("seeds")])]
+    accepted = _accepted(settings, [source.path for source in sources])
     db = open_db(settings.db)
     results = import_lists(db, sources, utc_now())
+    _mirror(db, accepted)
     ensure_db_shape(db)
     if as_json:
         _print_json([r.as_dict() for r in results])
@@ -416,13 +424,16 @@ def reconcile(
 ) -> None:
     """Compare the lists' notes with the stored metadata (no network) and update the findings."""
     from .findings import open_findings, run_reconcile
+    from .report import without_accepted
     from .store import ensure_db_shape, open_db
 
     settings: Settings = ctx.obj
+    accepted = _accepted(settings)
     db = open_db(settings.db)
     summary = run_reconcile(db, now=utc_now())
+    _mirror(db, accepted)
     ensure_db_shape(db)
-    findings = open_findings(db)
+    findings = without_accepted(open_findings(db), accepted)
     if as_json:
         _print_json({"summary": summary.as_dict(), "findings": findings})
     else:
@@ -456,8 +467,10 @@ def report(
     if fmt not in REPORT_FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(REPORT_FORMATS)}", param_hint="--format")
     settings: Settings = ctx.obj
+    accepted = _accepted(settings)
     db = Database(open_readonly(settings.db))
-    findings = report_rows(db, include_info=include_info)
+    findings = report_rows(db, include_info=include_info, accepted=accepted)
+    _say_hidden(len(report_rows(db, include_info=include_info)) - len(findings))
     if fmt == "table":
         if findings:
             print_findings_table(findings, stdout)
@@ -673,6 +686,7 @@ def refresh(
 
     settings: Settings = ctx.obj
     stale = _duration(stale_after, "--stale-after")
+    accepted = _accepted(settings, _refreshed_lists(paths or [Path("seeds")]))
     options = RefreshOptions(
         db_path=settings.db,
         paths=tuple(paths or [Path("seeds")]),
@@ -680,6 +694,7 @@ def refresh(
         stale_after=stale,
         links=None if no_links else _link_config(allow_private, exclude=exclude),
         enrich=None if no_enrich else _enrich_config(),
+        accepted=accepted,
     )
     report = run_refresh(options, progress=lambda text: print_plain(stderr, text))
     if as_json:
@@ -709,7 +724,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
     settings: Settings = ctx.obj
     _require_db(settings.db)
-    state = collect_status(settings.db)
+    state = collect_status(settings.db, accepted=_accepted(settings))
     if as_json:
         _print_json(state)
         return
@@ -719,3 +734,122 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
         stdout.print(_table("Refreshes that could not start", ["at", "reason"], [[r.get("at"), r.get("reason")] for r in state["refused"]]))
     stdout.print(_table("Database", ["what", "count"], [[k, v] for k, v in state["counts"].items()]))
     stdout.print(_table("Needs attention", ["what", "count"], [[k, v] for k, v in state["attention"].items()]))
+
+
+def _refreshed_lists(paths: list[Path]) -> list[Path]:
+    from .errors import InputError
+    from .importer import discover
+
+    try:
+        return discover(paths)
+    except InputError:
+        return []  # refresh reports a missing list itself, as its import step failing
+
+
+# --- accept, unaccept -------------------------------------------------------------------
+
+
+def _accepted(settings: Settings, list_paths: list[Path] | None = None) -> Any:
+    """The acceptance file's contents, read (and checked) before anything is written."""
+    from .acceptances import load, locate
+
+    lists = list_paths if list_paths is not None else _imported_lists(settings.db)
+    return load(locate(settings.accept_file, lists, Path.cwd()))
+
+
+def _imported_lists(db_path: Path) -> list[Path]:
+    import sqlite3
+
+    from .store import open_readonly
+
+    if not db_path.exists():
+        return []
+    try:
+        return [Path(row[0]) for row in open_readonly(db_path).execute("SELECT path FROM lists").fetchall()]
+    except sqlite3.OperationalError:  # no list imported yet
+        return []
+
+
+def _mirror(db: Any, accepted: Any) -> None:
+    from .acceptances import mirror
+
+    mirror(db, accepted)
+
+
+def _say_hidden(count: int) -> None:
+    if count:
+        plural = "s" if count != 1 else ""
+        stderr.print(f"{count} accepted finding{plural} hidden (`harvester accept --list` shows them)", highlight=False)
+
+
+def _all_open_rows(settings: Settings) -> list[dict[str, Any]]:
+    from .report import report_rows
+    from .store import open_db
+
+    return report_rows(open_db(settings.db)) if settings.db.exists() else []
+
+
+@app.command()
+@reports_errors
+def accept(
+    ctx: typer.Context,
+    key: Annotated[str | None, typer.Argument(help="The finding's key, as `report --format json` or markdown shows it.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the finding is accepted on purpose.")] = None,
+    list_them: Annotated[bool, typer.Option("--list", help="List the acceptances and whether each still applies.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Accept a finding on purpose: `report` hides it until the values it is about change."""
+    from .acceptances import AcceptanceSet, checked_reason, mirror, write_file
+    from .acceptances import accept as with_accepted
+    from .store import open_db
+    from .timeutil import iso
+
+    settings: Settings = ctx.obj
+    accepted = _accepted(settings)
+    if list_them:
+        _print_acceptances(accepted, _all_open_rows(settings), as_json)
+        return
+    if key is None:
+        raise typer.BadParameter("give a finding's key, or --list", param_hint="KEY")
+    if reason is None:
+        raise typer.BadParameter("say why the finding is accepted", param_hint="--reason")
+    why = checked_reason(reason)
+    _require_db(settings.db)
+    finding = next((row for row in _all_open_rows(settings) if row["key"] == key), None)
+    if finding is None:
+        raise HarvesterError(f"no open finding has the key {key!r} (`harvester report --format json` shows the keys)")
+    updated = AcceptanceSet(accepted.path, with_accepted(accepted, finding, why, iso(utc_now())))
+    write_file(updated.path, updated.acceptances)
+    mirror(open_db(settings.db), updated)
+    stdout.print(f"accepted {key} in {updated.path}", highlight=False)
+
+
+@app.command()
+@reports_errors
+def unaccept(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The key of an accepted finding (`harvester accept --list`).")],
+) -> None:
+    """Take back an acceptance: the finding is reported again."""
+    from .acceptances import AcceptanceSet, mirror, unaccept as without_key, write_file
+    from .store import open_db
+
+    settings: Settings = ctx.obj
+    accepted = _accepted(settings)
+    updated = AcceptanceSet(accepted.path, without_key(accepted, key))
+    write_file(updated.path, updated.acceptances)
+    if settings.db.exists():
+        mirror(open_db(settings.db), updated)
+    stdout.print(f"unaccepted {key} in {updated.path}", highlight=False)
+
+
+def _print_acceptances(accepted: Any, findings: list[dict[str, Any]], as_json: bool) -> None:
+    rows = [{**a.as_dict(), "state": accepted.state_of(a, findings)} for a in accepted.acceptances]
+    if as_json:
+        _print_json({"file": str(accepted.path), "acceptances": rows})
+        return
+    stdout.print(_table(
+        f"{len(rows)} acceptances in {accepted.path}",
+        ["key", "list", "kind", "state", "accepted", "reason"],
+        [[r["key"], r["list"], r["kind"], r["state"], r["accepted_at"], r["reason"]] for r in rows],
+    ))

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .acceptances import AcceptanceSet, mirror
 from .arxiv.client import ClientConfig
 from .enrich import enrich
 from .errors import DatabaseError
@@ -53,6 +54,7 @@ class RefreshOptions:
     stale_after: timedelta = DEFAULT_STALE_AFTER
     links: Any = None  # links.LinkCheckConfig; None skips the link check
     enrich: Any = None  # enrich.EnrichConfig; None skips enrichment
+    accepted: AcceptanceSet | None = None  # the acceptance file, mirrored into the database under the lock
 
 
 @dataclass
@@ -127,6 +129,8 @@ async def _run_steps(
         progress(f"{name} ...")
         steps[name] = await _guarded(step, db, options, now, steps, progress)
         record_step(db, run_id, name, steps[name].as_dict())
+    if options.accepted is not None:
+        mirror(db, options.accepted)
     ensure_db_shape(db)
     status = _overall(steps)
     report = RefreshReport(run_id, status, steps, _changes(steps, before, _link_verdicts(db)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping
 from itertools import groupby
 from typing import Any
@@ -20,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlite_utils import Database
 
+from .acceptances import AcceptanceSet
 from .findings import open_findings
 from .links import problem_findings
 from .vocabulary import KINDS, Severity, severity_rank
@@ -35,10 +37,20 @@ FIELDS = (
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def report_rows(db: Database, *, include_info: bool = True) -> list[dict[str, Any]]:
-    """What `report` shows: open findings and the links to act on, in one shape."""
-    rows = open_findings(db) + problem_findings(db)
+def report_rows(
+    db: Database, *, include_info: bool = True, accepted: AcceptanceSet | None = None
+) -> list[dict[str, Any]]:
+    """What `report` shows: open findings and the links to act on, in one shape.
+
+    Findings a curator accepted (while their values stay the same) are left out, so
+    every format and `--fail-on` agree.
+    """
+    rows = without_accepted(open_findings(db) + problem_findings(db), accepted)
     return [row for row in rows if include_info or row["severity"] != Severity.INFO]
+
+
+def without_accepted(rows: list[dict[str, Any]], accepted: AcceptanceSet | None) -> list[dict[str, Any]]:
+    return rows if accepted is None else [row for row in rows if not accepted.silences(row)]
 
 
 def fails_on(rows: Iterable[Mapping[str, Any]], level: Severity | None) -> bool:
@@ -141,7 +153,17 @@ def _counts_line(rows: list[dict[str, Any]]) -> str:
 def _markdown_item(row: dict[str, Any]) -> str:
     arxiv = f" [{row['arxiv_id']}](https://arxiv.org/abs/{row['arxiv_id']})" if row.get("arxiv_id") else ""
     head = f"- line {row.get('line')} · {row.get('severity')} · `{row.get('kind')}`{arxiv}: "
-    return head + _md_escape(action_text(row)) + f"  \n  {_md_escape(str(row.get('detail') or ''))}"
+    detail = _md_escape(str(row.get("detail") or ""))
+    key = f" · key {_code_span(str(row['key']))}" if row.get("key") else ""
+    return head + _md_escape(action_text(row)) + f"  \n  {detail}{key}"
+
+
+def _code_span(text: str) -> str:
+    """`text` as inline code, copyable as is: fenced by more backticks than it holds in a row."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _md_escape(text: str) -> str:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from .acceptances import AcceptanceSet
 from .harvest import DEFAULT_STALE_AFTER
 from .runlog import read_refused
 from .store import open_readonly
@@ -24,9 +25,12 @@ _COUNTS = {
 }
 
 
-def collect_status(db_path: Path, stale_after: timedelta = DEFAULT_STALE_AFTER) -> dict[str, Any]:
+def collect_status(
+    db_path: Path, stale_after: timedelta = DEFAULT_STALE_AFTER, accepted: AcceptanceSet | None = None
+) -> dict[str, Any]:
     connection = open_readonly(db_path)
     cutoff = iso(utc_now() - stale_after)
+    acceptance = _acceptance_counts(connection, accepted or AcceptanceSet(Path("-")))
     attention = {
         "papers never fetched": _scalar(
             connection,
@@ -36,8 +40,9 @@ def collect_status(db_path: Path, stale_after: timedelta = DEFAULT_STALE_AFTER) 
         ),
         "papers stale": _scalar(connection, "SELECT count(*) FROM papers WHERE last_fetched < ?", [cutoff]),
         "papers missing on arXiv": _scalar(connection, "SELECT count(*) FROM missing_papers"),
-        "findings (errors)": _scalar(connection, "SELECT count(*) FROM findings WHERE resolved_at IS NULL AND severity = 'error'"),
-        "findings (warnings)": _scalar(connection, "SELECT count(*) FROM findings WHERE resolved_at IS NULL AND severity = 'warning'"),
+        "findings (errors)": _minus(_scalar(connection, _OPEN_OF_SEVERITY, ["error"]), acceptance["error"]),
+        "findings (warnings)": _minus(_scalar(connection, _OPEN_OF_SEVERITY, ["warning"]), acceptance["warning"]),
+        "acceptances no longer applying": acceptance["stale"],
         "links dead": _scalar(connection, "SELECT count(*) FROM links WHERE verdict = 'dead'"),
         "links moved": _scalar(connection, "SELECT count(*) FROM links WHERE verdict = 'moved'"),
         "links unreachable": _scalar(connection, "SELECT count(*) FROM links WHERE verdict = 'unreachable'"),
@@ -46,9 +51,42 @@ def collect_status(db_path: Path, stale_after: timedelta = DEFAULT_STALE_AFTER) 
         "database": str(db_path),
         "runs": _runs(connection),
         "refused": read_refused(db_path),  # refreshes that could not start, newest first
-        "counts": {name: _scalar(connection, sql) for name, sql in _COUNTS.items()},
+        "counts": {name: _scalar(connection, sql) for name, sql in _COUNTS.items()}
+        | {"accepted findings": acceptance["accepted"]},
         "attention": attention,
     }
+
+
+_OPEN_OF_SEVERITY = "SELECT count(*) FROM findings WHERE resolved_at IS NULL AND severity = ?"
+
+
+def _acceptance_counts(connection: sqlite3.Connection, accepted: AcceptanceSet) -> dict[str, int]:
+    """Open findings hidden by an acceptance (all, and by severity), and acceptances that no longer apply."""
+    findings = _open_findings(connection)
+    hidden = accepted.accepted_rows(findings)
+    states = [accepted.state_of(a, findings) for a in accepted.acceptances]
+    return {
+        "accepted": len(hidden),
+        "error": sum(1 for row in hidden if row["severity"] == "error"),
+        "warning": sum(1 for row in hidden if row["severity"] == "warning"),
+        "stale": sum(1 for state in states if state != "applies"),
+    }
+
+
+def _open_findings(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+    try:
+        cursor = connection.execute(
+            "SELECT f.key, l.path AS list_path, f.kind, f.severity, f.noted, f.arxiv_value, f.suggestion "
+            "FROM findings f JOIN lists l ON l.id = f.list_id WHERE f.resolved_at IS NULL"
+        )
+    except sqlite3.OperationalError:  # not reconciled yet
+        return []
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def _minus(count: int | None, hidden: int) -> int | None:
+    return None if count is None else count - hidden
 
 
 def _scalar(connection: sqlite3.Connection, sql: str, params: list[Any] | None = None) -> int | None:
