@@ -53,7 +53,7 @@ def harvester(*args: str, db: Path, cwd: Path | None = None) -> subprocess.Compl
 
 
 def reconciled(db: Path, cwd: Path) -> None:
-    result = harvester("reconcile", "--offline", db=db, cwd=cwd)
+    result = harvester("reconcile", db=db, cwd=cwd)
     assert result.returncode == 0, result.stderr
 
 
@@ -93,13 +93,13 @@ def test_accepted_finding_is_hidden_everywhere_and_comes_back_when_its_values_ch
     assert harvester("report", "--fail-on", "warning", db=db, cwd=tmp_path).returncode == 3
     accepted(db, tmp_path, OTHER_KEY)
     assert harvester("report", "--fail-on", "warning", db=db, cwd=tmp_path).returncode == 0
-    assert harvester("reconcile", "--offline", "--fail-on", "warning", db=db, cwd=tmp_path).returncode == 0
+    assert harvester("reconcile", "--fail-on", "warning", db=db, cwd=tmp_path).returncode == 0
     assert harvester("report", "--fail-on", "info", db=db, cwd=tmp_path).returncode == 3
 
     # The note is edited to another typo: a different disagreement, reported again.
     write_list(lists, "Trained Rank Prunning for Efficient Deep Neural Networks")
     assert harvester("import", str(lists), db=db, cwd=tmp_path).returncode == 0
-    assert harvester("reconcile", "--offline", "--fail-on", "warning", db=db, cwd=tmp_path).returncode == 3
+    assert harvester("reconcile", "--fail-on", "warning", db=db, cwd=tmp_path).returncode == 3
     assert TYPO_KEY in report_keys(db, tmp_path)
     assert harvester("report", "--fail-on", "warning", db=db, cwd=tmp_path).returncode == 3
     listed = json.loads(harvester("accept", "--list", "--json", db=db, cwd=tmp_path).stdout)
@@ -167,7 +167,7 @@ def test_every_command_refuses_a_malformed_file_before_writing(db: Path, lists: 
     file = lists / "harvester-accept.toml"
     file.write_bytes(b'[[accept]]\nkey = "\xff"\n')
     for command in (
-        ["unaccept", "1:x"], ["accept", "--list"], ["report"], ["reconcile", "--offline"],
+        ["unaccept", "1:x"], ["accept", "--list"], ["report"], ["reconcile"],
         ["import", str(lists)], ["status"], ["refresh", str(lists), "--no-links", "--no-enrich"],
     ):  # fmt: skip
         assert_refused(db, file, "not UTF-8", *command)
