@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install refresh test bench clean
+.PHONY: install refresh test check bench clean
 
 install: $(STAMP)
 
@@ -20,7 +20,13 @@ $(STAMP): pyproject.toml
 refresh: $(STAMP)
 	$(BIN)/harvester refresh
 
-test: $(STAMP)
+# The formatter, the linter and strict typing first: they take seconds and fail fast.
+check: $(STAMP)
+	$(BIN)/ruff format --check harvester tests benchmarks
+	$(BIN)/ruff check harvester tests benchmarks
+	$(BIN)/mypy
+
+test: check
 	$(BIN)/python -m pytest -n auto --dist worksteal
 
 bench: $(STAMP)

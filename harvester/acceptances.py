@@ -23,7 +23,7 @@ import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +115,8 @@ def _text(value: Any, name: str, where: str) -> str:
     if isinstance(value, str):
         return value
     if name == "accepted_at" and isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if name == "accepted_at" and isinstance(value, date):
         return value.isoformat()
     raise AcceptFileError(f"{where}: {name!r} must be a string, not {type(value).__name__}")
@@ -263,12 +263,17 @@ def load(path: Path) -> AcceptanceSet:
 
 def accept(current: AcceptanceSet, finding: Mapping[str, Any], reason: str, now: str) -> tuple[Acceptance, ...]:
     """The file's acceptances with `finding` accepted for `reason` (replacing an earlier one)."""
-    values = dict(zip(FINGERPRINT, fingerprint(finding)))
+    values = dict(zip(FINGERPRINT, fingerprint(finding), strict=True))
     made = Acceptance(
-        key=str(finding["key"]), list=list_label(finding["list_path"], current.path), reason=reason,
-        accepted_at=now, kind=str(values["kind"]), noted=values["noted"], arxiv_value=values["arxiv_value"],
+        key=str(finding["key"]),
+        list=list_label(finding["list_path"], current.path),
+        reason=reason,
+        accepted_at=now,
+        kind=str(values["kind"]),
+        noted=values["noted"],
+        arxiv_value=values["arxiv_value"],
         suggestion=values["suggestion"],
-    )  # fmt: skip
+    )
     kept = [a for a in current.acceptances if a.key != made.key and not same_finding(a, finding, current.path)]
     return tuple(sorted([*kept, made], key=lambda a: a.key))
 
@@ -322,5 +327,5 @@ def mirror(db: Database, accepted: AcceptanceSet) -> bool:
     with db.atomic():
         db.execute("DELETE FROM acceptances")
         if wanted:
-            db["acceptances"].insert_all(wanted)
+            db.table("acceptances").insert_all(wanted)
     return True

@@ -141,7 +141,9 @@ def main(
     arxiv_delay: Annotated[
         float,
         typer.Option(
-            "--arxiv-delay", envvar="HARVESTER_ARXIV_DELAY", callback=_checked(settings_check.delay),
+            "--arxiv-delay",
+            envvar="HARVESTER_ARXIV_DELAY",
+            callback=_checked(settings_check.delay),
             help="Seconds between arXiv requests (arXiv asks 3).",
         ),
     ] = 3.0,
@@ -151,27 +153,37 @@ def main(
     arxiv_timeout: Annotated[
         float,
         typer.Option(
-            "--arxiv-timeout", envvar="HARVESTER_ARXIV_TIMEOUT", callback=_checked(settings_check.timeout),
+            "--arxiv-timeout",
+            envvar="HARVESTER_ARXIV_TIMEOUT",
+            callback=_checked(settings_check.timeout),
             help="Seconds to wait for arXiv.",
         ),
     ] = 60.0,
     arxiv_attempts: Annotated[
         int,
         typer.Option(
-            "--arxiv-attempts", envvar="HARVESTER_ARXIV_ATTEMPTS", callback=_checked(settings_check.count),
+            "--arxiv-attempts",
+            envvar="HARVESTER_ARXIV_ATTEMPTS",
+            callback=_checked(settings_check.count),
             help="Tries per arXiv request.",
         ),
     ] = 6,
     arxiv_backoff: Annotated[
         float,
         typer.Option(
-            "--arxiv-backoff", envvar="HARVESTER_ARXIV_BACKOFF", callback=_checked(settings_check.delay),
+            "--arxiv-backoff",
+            envvar="HARVESTER_ARXIV_BACKOFF",
+            callback=_checked(settings_check.delay),
             help="First retry wait in seconds; doubles.",
         ),
     ] = 3.0,
     accept_file: Annotated[
         Path | None,
-        typer.Option("--accept-file", envvar="HARVESTER_ACCEPT_FILE", help="Accepted findings (default: harvester-accept.toml beside the lists)."),
+        typer.Option(
+            "--accept-file",
+            envvar="HARVESTER_ACCEPT_FILE",
+            help="Accepted findings (default: harvester-accept.toml beside the lists).",
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request and retry on stderr.")] = False,
     version: Annotated[
@@ -239,7 +251,10 @@ def import_command(
         _table(
             "Imported",
             ["list", "status", "entries", "papers", "sections", "added", "updated", "removed"],
-            [[r.name, r.status, r.entries, r.paper_entries, r.sections, r.added, r.updated, r.removed] for r in results],
+            [
+                [r.name, r.status, r.entries, r.paper_entries, r.sections, r.added, r.updated, r.removed]
+                for r in results
+            ],
         )
     )
 
@@ -329,7 +344,7 @@ def _report_harvest(summary: dict[str, Any], as_json: bool) -> None:
 @reports_errors
 def search(
     ctx: typer.Context,
-    terms: Annotated[list[str], typer.Argument(help="Words or \"quoted phrases\"; all must match.")],
+    terms: Annotated[list[str], typer.Argument(help='Words or "quoted phrases"; all must match.')],
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many hits.")] = 20,
     as_json: JsonOption = False,
 ) -> None:
@@ -349,7 +364,10 @@ def search(
         _table(
             f"{len(hits)} hits",
             ["list", "section", "line", "arXiv", "title", "match"],
-            [[h["list"], h["section"], h["line"], h["arxiv_id"], h["title"] or h["noted_title"], h["snippet"]] for h in hits],
+            [
+                [h["list"], h["section"], h["line"], h["arxiv_id"], h["title"] or h["noted_title"], h["snippet"]]
+                for h in hits
+            ],
         )
     )
 
@@ -459,9 +477,9 @@ def report(
     fail_on: FailOnSeverity = None,
 ) -> None:
     """Open findings and link problems, grouped by list and section, with line numbers."""
-    from .report import print_findings_table, render_findings, report_rows
     from sqlite_utils import Database
 
+    from .report import print_findings_table, render_findings, report_rows
     from .store import open_readonly
 
     if fmt not in REPORT_FORMATS:
@@ -565,7 +583,9 @@ def _exclude_patterns(patterns: list[str]) -> tuple[str, ...]:
         try:
             re.compile(pattern)
         except re.error as error:
-            raise typer.BadParameter(f"not a regular expression: {pattern!r} ({error})", param_hint="--exclude") from None
+            raise typer.BadParameter(
+                f"not a regular expression: {pattern!r} ({error})", param_hint="--exclude"
+            ) from None
     return tuple(patterns)
 
 
@@ -579,10 +599,16 @@ AllowPrivate = Annotated[
 def links(
     ctx: typer.Context,
     all_links: Annotated[bool, typer.Option("--all", help="Check links still ok within --max-age too.")] = False,
-    max_age: Annotated[str, typer.Option("--max-age", help="An ok link younger than this is not checked again.")] = "20h",
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Skip URLs matching this regular expression.")] = None,
+    max_age: Annotated[
+        str, typer.Option("--max-age", help="An ok link younger than this is not checked again.")
+    ] = "20h",
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Skip URLs matching this regular expression.")
+    ] = None,
     allow_private: AllowPrivate = False,
-    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 3 when such links exist: dead or moved (moved includes dead).")] = None,
+    fail_on: Annotated[
+        str | None, typer.Option("--fail-on", help="Exit 3 when such links exist: dead or moved (moved includes dead).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check every link in the lists; record verdicts and their history."""
@@ -598,15 +624,27 @@ def links(
     ensure_db_shape(db)
     rows = [_link_row(result) for result in report.results]
     if as_json:
-        _print_json({"network_down": report.network_down, "checked": report.checked, "not_due": report.not_due,
-                     "requests": report.requests_made, "counts": report.counts(), "links": rows})
+        _print_json(
+            {
+                "network_down": report.network_down,
+                "checked": report.checked,
+                "not_due": report.not_due,
+                "requests": report.requests_made,
+                "counts": report.counts(),
+                "links": rows,
+            }
+        )
     else:
-        stdout.print(_table(
-            f"{report.checked} links checked ({report.not_due} still fresh), {report.requests_made} requests",
-            ["verdict", "status", "url", "final url / suggestion", "used at"],
-            [[r["verdict"], r["status"], r["url"], r["suggestion"] or r["final_url"] or r["error"], r["used_at"]]
-             for r in rows],
-        ))
+        stdout.print(
+            _table(
+                f"{report.checked} links checked ({report.not_due} still fresh), {report.requests_made} requests",
+                ["verdict", "status", "url", "final url / suggestion", "used at"],
+                [
+                    [r["verdict"], r["status"], r["url"], r["suggestion"] or r["final_url"] or r["error"], r["used_at"]]
+                    for r in rows
+                ],
+            )
+        )
     if report.network_down:
         print_error(stderr, "network down: no link could be reached; no failure was counted against any link")
         raise typer.Exit(EXIT_FAILED)
@@ -637,9 +675,12 @@ def _link_row(result: Any) -> dict[str, Any]:
 def enrich(
     ctx: typer.Context,
     source: Annotated[
-        list[str] | None, typer.Option("--source", help="Only this source: semantic_scholar or huggingface (repeatable).")
+        list[str] | None,
+        typer.Option("--source", help="Only this source: semantic_scholar or huggingface (repeatable)."),
     ] = None,
-    all_papers: Annotated[bool, typer.Option("--all", help="Ask again even when the last answer is younger than the age.")] = False,
+    all_papers: Annotated[
+        bool, typer.Option("--all", help="Ask again even when the last answer is younger than the age.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Published venue, DOI, citations and official code from Semantic Scholar and Hugging Face."""
@@ -648,7 +689,9 @@ def enrich(
 
     for name in source or []:
         if name not in SOURCES:
-            raise typer.BadParameter(f"unknown source {name!r}; choose from {', '.join(SOURCES)}", param_hint="--source")
+            raise typer.BadParameter(
+                f"unknown source {name!r}; choose from {', '.join(SOURCES)}", param_hint="--source"
+            )
     settings: Settings = ctx.obj
     config = EnrichConfig.from_env(os.environ)
     db = open_db(settings.db)
@@ -658,9 +701,17 @@ def enrich(
     if as_json:
         _print_json(result)
     else:
-        rows = [[name, s["due"], s["found"], s["not_found"], s["failed"], s["requests_made"], s["error"]]
-                for name, s in result["sources"].items()]
-        stdout.print(_table(f"enrichment {result['status']}", ["source", "due", "found", "not found", "failed", "requests", "error"], rows))
+        rows = [
+            [name, s["due"], s["found"], s["not_found"], s["failed"], s["requests_made"], s["error"]]
+            for name, s in result["sources"].items()
+        ]
+        stdout.print(
+            _table(
+                f"enrichment {result['status']}",
+                ["source", "due", "found", "not found", "failed", "requests", "error"],
+                rows,
+            )
+        )
     if summary.partial:
         print_warning(stderr, f"{summary.error}; earlier answers are kept", label="partial")
         raise typer.Exit(EXIT_FAILED)
@@ -677,7 +728,9 @@ def refresh(
     stale_after: Annotated[str, typer.Option("--stale-after", help="Refetch papers older than this.")] = "20h",
     no_links: Annotated[bool, typer.Option("--no-links", help="Skip the link check.")] = False,
     no_enrich: Annotated[bool, typer.Option("--no-enrich", help="Skip Semantic Scholar and Hugging Face.")] = False,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Do not check links matching this regular expression.")] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Do not check links matching this regular expression.")
+    ] = None,
     allow_private: AllowPrivate = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -728,10 +781,21 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         _print_json(state)
         return
-    stdout.print(_table("Last runs", ["run", "started", "ended", "status", "errors"],
-                        [[r["id"], r["started_at"], r["ended_at"], r["status"], "; ".join(r["errors"])] for r in state["runs"]]))
+    stdout.print(
+        _table(
+            "Last runs",
+            ["run", "started", "ended", "status", "errors"],
+            [[r["id"], r["started_at"], r["ended_at"], r["status"], "; ".join(r["errors"])] for r in state["runs"]],
+        )
+    )
     if state["refused"]:
-        stdout.print(_table("Refreshes that could not start", ["at", "reason"], [[r.get("at"), r.get("reason")] for r in state["refused"]]))
+        stdout.print(
+            _table(
+                "Refreshes that could not start",
+                ["at", "reason"],
+                [[r.get("at"), r.get("reason")] for r in state["refused"]],
+            )
+        )
     stdout.print(_table("Database", ["what", "count"], [[k, v] for k, v in state["counts"].items()]))
     stdout.print(_table("Needs attention", ["what", "count"], [[k, v] for k, v in state["attention"].items()]))
 
@@ -793,9 +857,13 @@ def _all_open_rows(settings: Settings) -> list[dict[str, Any]]:
 @reports_errors
 def accept(
     ctx: typer.Context,
-    key: Annotated[str | None, typer.Argument(help="The finding's key, as `report --format json` or markdown shows it.")] = None,
+    key: Annotated[
+        str | None, typer.Argument(help="The finding's key, as `report --format json` or markdown shows it.")
+    ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why the finding is accepted on purpose.")] = None,
-    list_them: Annotated[bool, typer.Option("--list", help="List the acceptances and whether each still applies.")] = False,
+    list_them: Annotated[
+        bool, typer.Option("--list", help="List the acceptances and whether each still applies.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Accept a finding on purpose: `report` hides it until the values it is about change."""
@@ -831,7 +899,8 @@ def unaccept(
     key: Annotated[str, typer.Argument(help="The key of an accepted finding (`harvester accept --list`).")],
 ) -> None:
     """Take back an acceptance: the finding is reported again."""
-    from .acceptances import AcceptanceSet, mirror, unaccept as without_key, write_file
+    from .acceptances import AcceptanceSet, mirror, write_file
+    from .acceptances import unaccept as without_key
     from .store import open_db
 
     settings: Settings = ctx.obj
@@ -848,8 +917,10 @@ def _print_acceptances(accepted: Any, findings: list[dict[str, Any]], as_json: b
     if as_json:
         _print_json({"file": str(accepted.path), "acceptances": rows})
         return
-    stdout.print(_table(
-        f"{len(rows)} acceptances in {accepted.path}",
-        ["key", "list", "kind", "state", "accepted", "reason"],
-        [[r["key"], r["list"], r["kind"], r["state"], r["accepted_at"], r["reason"]] for r in rows],
-    ))
+    stdout.print(
+        _table(
+            f"{len(rows)} acceptances in {accepted.path}",
+            ["key", "list", "kind", "state", "accepted", "reason"],
+            [[r["key"], r["list"], r["kind"], r["state"], r["accepted_at"], r["reason"]] for r in rows],
+        )
+    )

@@ -22,10 +22,7 @@ def repo_key(url: str) -> str:
     parts = urlsplit(text if "//" in text else "//" + text)
     host = (parts.hostname or "").casefold().removeprefix("www.")
     segments = [s for s in parts.path.split("/") if s]
-    if host in _TWO_SEGMENT_HOSTS:
-        segments = segments[:2]
-    else:
-        segments = _until_view(segments)
+    segments = segments[:2] if host in _TWO_SEGMENT_HOSTS else _until_view(segments)
     if segments:
         segments[-1] = segments[-1].removesuffix(".git")
     return "/".join([host, *segments]).casefold()

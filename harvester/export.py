@@ -49,7 +49,7 @@ ORDER BY l.name, e.position
 def rows(connection: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:
     cursor = connection.execute(sql)
     columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def export(connection: sqlite3.Connection, fmt: str) -> str:
@@ -69,8 +69,18 @@ def export(connection: sqlite3.Connection, fmt: str) -> str:
 
 # --- BibTeX -------------------------------------------------------------------------
 
-_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%",
-                   "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 _STOPWORDS = {"a", "an", "the", "on", "of", "for", "in", "and", "to", "with", "via", "towards", "is"}
 
 
@@ -130,8 +140,24 @@ def _bibtex_record(paper: dict[str, Any], key: str) -> str:
 
 # --- CSV and markdown ---------------------------------------------------------------
 
-_CSV_COLUMNS = ["list", "section", "line", "arxiv_id", "noted_title", "arxiv_title", "noted_date", "published",
-                "updated", "version", "noted_venue", "comment", "journal_ref", "doi", "code", "notes"]
+_CSV_COLUMNS = [
+    "list",
+    "section",
+    "line",
+    "arxiv_id",
+    "noted_title",
+    "arxiv_title",
+    "noted_date",
+    "published",
+    "updated",
+    "version",
+    "noted_venue",
+    "comment",
+    "journal_ref",
+    "doi",
+    "code",
+    "notes",
+]
 
 
 def render_csv(entries: list[dict[str, Any]]) -> str:

@@ -32,15 +32,27 @@ from .reconcile import (
     reconcile,
 )
 from .schema import register_migrations
+from .store import insert_row
 from .timeutil import iso, parse_iso, utc_now
 
 migrations = register_migrations(Migrations("findings"))
 
 # Columns a run may change on a finding that stays open.
 FINDING_COLUMNS = (
-    "list_id", "entry_id", "entry_key", "line", "section", "arxiv_id", "kind", "severity",
-    "noted", "arxiv_value", "suggestion", "source", "detail",
-)  # fmt: skip
+    "list_id",
+    "entry_id",
+    "entry_key",
+    "line",
+    "section",
+    "arxiv_id",
+    "kind",
+    "severity",
+    "noted",
+    "arxiv_value",
+    "suggestion",
+    "source",
+    "detail",
+)
 
 
 @migrations(name="0001_findings")
@@ -109,10 +121,9 @@ def run_reconcile(db: Database, *, now: datetime | None = None) -> ReconcileSumm
     with db.atomic():
         new, reopened, resolved = store_findings(db, found, moment)
         summary = _summary(found, new, reopened, resolved)
-        db["reconcile_runs"].insert(
-            {"ran_at": iso(moment), "open": summary.open, "new": new, "reopened": reopened,
-             "resolved": resolved}
-        )  # fmt: skip
+        db.table("reconcile_runs").insert(
+            {"ran_at": iso(moment), "open": summary.open, "new": new, "reopened": reopened, "resolved": resolved}
+        )
     return summary
 
 
@@ -157,7 +168,7 @@ def store_findings(db: Database, found: list[Finding], now: datetime) -> tuple[i
     current = {f.key for f in found}
     vanished = [r for key, r in stored.items() if key not in current and r["resolved_at"] is None]
     for row in vanished:
-        db["findings"].update(row["id"], {"resolved_at": stamp})
+        db.table("findings").update(row["id"], {"resolved_at": stamp})
         _event(db, row["id"], stamp, "resolved", row["suggestion"], row["detail"])
     return new, reopened, len(vanished)
 
@@ -167,14 +178,13 @@ def _values(finding: Finding) -> dict[str, Any]:
 
 
 def _insert(db: Database, finding: Finding, stamp: str) -> None:
-    row = {"key": finding.key, **_values(finding), "first_seen": stamp, "last_seen": stamp,
-           "resolved_at": None}  # fmt: skip
-    finding_id = db["findings"].insert(row).last_pk
-    _event(db, int(finding_id), stamp, "opened", finding.suggestion, finding.detail)
+    row = {"key": finding.key, **_values(finding), "first_seen": stamp, "last_seen": stamp, "resolved_at": None}
+    finding_id = insert_row(db, "findings", row)
+    _event(db, finding_id, stamp, "opened", finding.suggestion, finding.detail)
 
 
 def _update(db: Database, row: dict[str, Any], finding: Finding, stamp: str, event: str | None) -> None:
-    db["findings"].update(row["id"], {**_values(finding), "last_seen": stamp, "resolved_at": None})
+    db.table("findings").update(row["id"], {**_values(finding), "last_seen": stamp, "resolved_at": None})
     if event:
         _event(db, row["id"], stamp, event, finding.suggestion, finding.detail)
 
@@ -185,17 +195,20 @@ def _changed(row: dict[str, Any], finding: Finding) -> bool:
 
 
 def _event(db: Database, finding_id: int, stamp: str, event: str, suggestion: str | None, detail: str) -> None:
-    db["finding_events"].insert(
+    db.table("finding_events").insert(
         {"finding_id": finding_id, "at": stamp, "event": event, "suggestion": suggestion, "detail": detail}
     )
 
 
 def _summary(found: list[Finding], new: int, reopened: int, resolved: int) -> ReconcileSummary:
     return ReconcileSummary(
-        open=len(found), new=new, reopened=reopened, resolved=resolved,
+        open=len(found),
+        new=new,
+        reopened=reopened,
+        resolved=resolved,
         by_kind=dict(sorted(Counter(f.kind for f in found).items())),
         by_severity=dict(sorted(Counter(f.severity for f in found).items())),
-    )  # fmt: skip
+    )
 
 
 # --- loading -------------------------------------------------------------------------
@@ -255,30 +268,45 @@ def _load_links(db: Database) -> dict[int, tuple[NotedLink, ...]]:
     for row in db.query("SELECT * FROM entry_links ORDER BY entry_id, position"):
         grouped[row["entry_id"]].append(
             NotedLink(
-                url=row["url"], role=row["role"], line=row["line"], position=row["position"],
-                label=row["label"], arxiv_id=row["arxiv_id"], arxiv_version=row["arxiv_version"],
+                url=row["url"],
+                role=row["role"],
+                line=row["line"],
+                position=row["position"],
+                label=row["label"],
+                arxiv_id=row["arxiv_id"],
+                arxiv_version=row["arxiv_version"],
                 marker=row.get("marker"),
-            )  # fmt: skip
+            )
         )
     return {entry_id: tuple(links) for entry_id, links in grouped.items()}
 
 
 def _entry_input(row: dict[str, Any], links: tuple[NotedLink, ...]) -> EntryInput:
     return EntryInput(
-        list_id=row["list_id"], list_path=row["list_path"], entry_key=row["entry_key"],
-        section=row["section"], line=row["line"], end_line=row["end_line"],
-        noted_title=row["noted_title"], arxiv_id=row["arxiv_id"],
+        list_id=row["list_id"],
+        list_path=row["list_path"],
+        entry_key=row["entry_key"],
+        section=row["section"],
+        line=row["line"],
+        end_line=row["end_line"],
+        noted_title=row["noted_title"],
+        arxiv_id=row["arxiv_id"],
         arxiv_ids=tuple(json.loads(row["arxiv_ids"] or "[]")),
         noted_date=_noted_date(row),
-        noted_venue=row["noted_venue"], links=links, raw=row["raw"], entry_id=row["id"],
-    )  # fmt: skip
+        noted_venue=row["noted_venue"],
+        links=links,
+        raw=row["raw"],
+        entry_id=row["id"],
+    )
 
 
 def _noted_date(row: dict[str, Any]) -> NotedDate | None:
     """The date as the parser read it at import (stored in parts, never parsed again)."""
     if row["noted_date"] is None or row["noted_year"] is None:
         return None
-    return NotedDate(row["noted_date"], row["noted_date_precision"], row["noted_year"], row["noted_month"], row["noted_day"])
+    return NotedDate(
+        row["noted_date"], row["noted_date_precision"], row["noted_year"], row["noted_month"], row["noted_day"]
+    )
 
 
 def _load_papers(db: Database, ids: list[str]) -> dict[str, PaperInfo]:
@@ -295,12 +323,17 @@ def _load_papers(db: Database, ids: list[str]) -> dict[str, PaperInfo]:
     papers = {}
     for row in db.query(f"SELECT * FROM papers WHERE arxiv_id IN ({marks})", ids):
         papers[row["arxiv_id"]] = PaperInfo(
-            arxiv_id=row["arxiv_id"], title=row["title"], published=parse_iso(row["published"]),
-            abstract=row["abstract"] or "", comment=row["comment"], journal_ref=row["journal_ref"],
-            withdrawn=bool(row["withdrawn"]), versions=_latest_per_version(versions[row["arxiv_id"]]),
+            arxiv_id=row["arxiv_id"],
+            title=row["title"],
+            published=parse_iso(row["published"]),
+            abstract=row["abstract"] or "",
+            comment=row["comment"],
+            journal_ref=row["journal_ref"],
+            withdrawn=bool(row["withdrawn"]),
+            versions=_latest_per_version(versions[row["arxiv_id"]]),
             categories=categories.get(row["arxiv_id"], ()),
             **_enrichment_evidence(enrichments.get(row["arxiv_id"], [])),
-        )  # fmt: skip
+        )
     return papers
 
 

@@ -136,7 +136,10 @@ def plan_fixes(db: Database, path: Path | None = None, kinds: set[str] | None = 
 
 
 def write_fixes(
-    db: Database, plans: list[FixPlan], now: datetime, on_written: Callable[[FixPlan, Path], None] = lambda *_: None
+    db: Database,
+    plans: list[FixPlan],
+    now: datetime,
+    on_written: Callable[[FixPlan, Path | None], None] = lambda *_: None,
 ) -> None:
     """Apply every plan with edits (atomically, keeping a backup), re-import those lists, reconcile once.
 
@@ -281,9 +284,14 @@ class _Source:
         byte_start = len(self.text[:start].encode("utf-8"))
         byte_end = byte_start + len(self.text[start:end].encode("utf-8"))
         return Edit(
-            byte_start, byte_end, self.data[byte_start:byte_end], new.encode("utf-8"),
-            finding["kind"], finding["key"], finding["line"],
-        )  # fmt: skip
+            byte_start,
+            byte_end,
+            self.data[byte_start:byte_end],
+            new.encode("utf-8"),
+            finding["kind"],
+            finding["key"],
+            finding["line"],
+        )
 
 
 def _entry_region(source: _Source, finding: dict[str, Any]) -> tuple[int, int]:
@@ -466,7 +474,9 @@ def _our_temp_files(path: Path) -> list[Path]:
         entries = list(os.scandir(path.parent))
     except OSError:
         return []
-    return [Path(entry.path) for entry in entries if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)]
+    return [
+        Path(entry.path) for entry in entries if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+    ]
 
 
 @contextmanager

@@ -63,7 +63,7 @@ class HarvestSummary:
 
 def listed_ids(db: Database) -> list[str]:
     """Every arXiv ID named by an entry still in a list, in first-listed order."""
-    if not db["entries"].exists():
+    if not db.table("entries").exists():
         return []
     seen: dict[str, None] = {}
     for row in db.query("SELECT arxiv_ids FROM entries WHERE removed_at IS NULL ORDER BY list_id, position"):
@@ -220,11 +220,10 @@ def versions_to_fetch(db: Database) -> list[str]:
                OR e.noted_date IS NOT NULL)
         """
     )
-    wanted = []
+    wanted: list[str] = []
     for row in rows:
         have = {
-            r["version"]
-            for r in db.query("SELECT version FROM paper_versions WHERE arxiv_id = ?", [row["arxiv_id"]])
+            r["version"] for r in db.query("SELECT version FROM paper_versions WHERE arxiv_id = ?", [row["arxiv_id"]])
         }
         wanted.extend(f"{row['arxiv_id']}v{v}" for v in range(1, row["version"]) if v not in have)
     return wanted
@@ -259,7 +258,9 @@ def _save_paper(db: Database, paper: Paper, now: datetime, summary: HarvestSumma
     if previous is not None and paper.version < previous[0]:
         # An older version than we already hold (a lagging mirror): history only.
         _record_version(db, paper, now)
-        conn.execute("UPDATE papers SET last_fetched = ?, missing_since = NULL WHERE arxiv_id = ?", [iso(now), paper.arxiv_id])
+        conn.execute(
+            "UPDATE papers SET last_fetched = ?, missing_since = NULL WHERE arxiv_id = ?", [iso(now), paper.arxiv_id]
+        )
         conn.execute("DELETE FROM missing_papers WHERE arxiv_id = ?", [paper.arxiv_id])
         return
     conn.execute(_UPSERT_PAPER, _paper_row(paper, now))

@@ -196,9 +196,7 @@ def _validated_new_style(text: str, match: re.Match[str]) -> ArxivId:
         raise InvalidArxivId(f"{text!r}: new-style identifiers start in April 2007 (0704)")
     expected_digits = 4 if year <= 14 else 5
     if len(number) != expected_digits:
-        raise InvalidArxivId(
-            f"{text!r}: identifiers from 20{year:02d} have {expected_digits} digits after the dot"
-        )
+        raise InvalidArxivId(f"{text!r}: identifiers from 20{year:02d} have {expected_digits} digits after the dot")
     return ArxivId(f"{yymm}.{number}", _version(text, match))
 
 

@@ -25,6 +25,7 @@ from sqlite_utils import Database
 
 from .errors import InputError
 from .readinglist import Entry, ReadingList, parse_reading_list
+from .store import insert_row
 from .timeutil import iso
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
@@ -32,8 +33,21 @@ SECTION_SEPARATOR = " / "
 
 # Columns that describe what the curator wrote; a change in them is an edit.
 CONTENT_COLUMNS = (
-    "section", "raw", "is_paper", "noted_title", "arxiv_id", "arxiv_ids", "noted_date",
-    "noted_date_precision", "noted_year", "noted_month", "noted_day", "noted_venue", "rating", "rating_text", "notes",
+    "section",
+    "raw",
+    "is_paper",
+    "noted_title",
+    "arxiv_id",
+    "arxiv_ids",
+    "noted_date",
+    "noted_date_precision",
+    "noted_year",
+    "noted_month",
+    "noted_day",
+    "noted_venue",
+    "rating",
+    "rating_text",
+    "notes",
 )
 LOCATION_COLUMNS = ("position", "line", "end_line")
 LINK_COLUMNS = ("position", "url", "label", "role", "line", "arxiv_id", "arxiv_version", "marker")
@@ -71,9 +85,7 @@ def discover(paths: Sequence[Path]) -> list[Path]:
         if not path.exists():
             raise InputError(f"{path}: no such file or directory")
         if path.is_dir():
-            in_folder = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MARKDOWN_SUFFIXES
-            )
+            in_folder = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MARKDOWN_SUFFIXES)
             if not in_folder:
                 raise InputError(f"{path}: no markdown files (*.md) in this directory")
             found.extend(in_folder)
@@ -87,8 +99,13 @@ def discover(paths: Sequence[Path]) -> list[Path]:
 
 def _file_kind(path: Path) -> str:
     mode = path.stat().st_mode
-    for test, kind in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory")):
+    for test, kind in (
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a directory"),
+    ):
         if test(mode):
             return kind
     return "not a plain file"
@@ -183,7 +200,7 @@ def _normalized(text: str) -> str:
 
 
 def _list_row(db: Database, path: Path) -> dict[str, Any] | None:
-    if not db["lists"].exists():
+    if not db.table("lists").exists():
         return None
     rows = list(db.query("SELECT * FROM lists WHERE path = ?", [str(path)]))
     return rows[0] if rows else None
@@ -211,9 +228,9 @@ def _save_list_row(db: Database, source: SourceList, existing: dict[str, Any] | 
         "imported_at": iso(now),
     }
     if existing:
-        db["lists"].update(existing["id"], row)
+        db.table("lists").update(existing["id"], row)
         return int(existing["id"])
-    return int(db["lists"].insert(row).last_pk)
+    return insert_row(db, "lists", row)
 
 
 def _sync_sections(db: Database, list_id: int, parsed: ReadingList, now: datetime) -> None:
@@ -236,33 +253,32 @@ def _sync_sections(db: Database, list_id: int, parsed: ReadingList, now: datetim
         }
         if path in old:
             if any(old[path][k] != v for k, v in row.items()):
-                db["sections"].update(old[path]["id"], row)
+                db.table("sections").update(old[path]["id"], row)
         else:
-            db["sections"].insert(row)
+            db.table("sections").insert(row)
     for path, row in old.items():
         if path not in current and row["removed_at"] is None:
-            db["sections"].update(row["id"], {"removed_at": iso(now)})
+            db.table("sections").update(int(str(row["id"])), {"removed_at": iso(now)})
 
 
 def _sync_entries(db: Database, list_id: int, parsed: ReadingList, now: datetime) -> tuple[int, int, int]:
     old = {r["entry_key"]: r for r in db.query("SELECT * FROM entries WHERE list_id = ?", [list_id])}
     added = updated = 0
     keys = entry_keys(parsed.entries)
-    for key, entry in zip(keys, parsed.entries):
+    for key, entry in zip(keys, parsed.entries, strict=True):
         row = _entry_row(entry)
         previous = old.get(key)
         if previous is None:
-            entry_id = db["entries"].insert(
-                {"list_id": list_id, "entry_key": key, **row, "first_seen": iso(now), "updated_at": iso(now), "removed_at": None}
-            ).last_pk
-            _replace_links(db, int(entry_id), entry)
+            new_row = {"list_id": list_id, "entry_key": key, **row, "first_seen": iso(now), "updated_at": iso(now)}
+            entry_id = insert_row(db, "entries", new_row | {"removed_at": None})
+            _replace_links(db, entry_id, entry)
             added += 1
             continue
         edited = any(previous[c] != row[c] for c in CONTENT_COLUMNS) or previous["removed_at"] is not None
         moved = any(previous[c] != row[c] for c in LOCATION_COLUMNS)
         if edited or moved:
             changes = dict(row, removed_at=None, **({"updated_at": iso(now)} if edited else {}))
-            db["entries"].update(previous["id"], changes)
+            db.table("entries").update(previous["id"], changes)
         if edited:
             updated += 1
         if _links_differ(db, previous["id"], entry):
@@ -270,7 +286,7 @@ def _sync_entries(db: Database, list_id: int, parsed: ReadingList, now: datetime
     removed = 0
     for key, previous in old.items():
         if key not in keys and previous["removed_at"] is None:
-            db["entries"].update(previous["id"], {"removed_at": iso(now)})
+            db.table("entries").update(previous["id"], {"removed_at": iso(now)})
             removed += 1
     return added, updated, removed
 
@@ -325,4 +341,4 @@ def _replace_links(db: Database, entry_id: int, entry: Entry) -> None:
     db.execute("DELETE FROM entry_links WHERE entry_id = ?", [entry_id])
     rows = [{"entry_id": entry_id, **row} for row in _link_rows(entry)]
     if rows:
-        db["entry_links"].insert_all(rows)
+        db.table("entry_links").insert_all(rows)

@@ -14,7 +14,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -99,14 +99,14 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:  # HTTP dates are GMT
-        moment = moment.replace(tzinfo=timezone.utc)
-    current = now or datetime.now(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    current = now or datetime.now(UTC)
     return max(0.0, (moment - current).total_seconds())
 
 
 def backoff(attempt: int, base: float, ceiling: float) -> float:
     """Exponential backoff with jitter, so many clients do not retry in step."""
-    exponential = base * 2 ** (attempt - 1)
+    exponential = base * 2.0 ** (attempt - 1)
     return min(ceiling, exponential + random.uniform(0, base))
 
 
@@ -146,8 +146,12 @@ def polite_retrying(
         sleep = state.next_action.sleep if state.next_action else 0.0
         log.warning(
             "%s request failed (%s); attempt %d of %d, retrying in %.1f s",
-            service, describe_failure(failure), state.attempt_number, attempts, sleep,
-        )  # fmt: skip
+            service,
+            describe_failure(failure),
+            state.attempt_number,
+            attempts,
+            sleep,
+        )
 
     return AsyncRetrying(
         stop=stop_after_attempt(attempts),

@@ -24,7 +24,7 @@ class QueryResult:
     rows: list[tuple[Any, ...]]
 
     def as_dicts(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row)) for row in self.rows]
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
 # Authorizer actions a read-only query needs; anything else is refused.
@@ -33,13 +33,38 @@ _ALLOWED_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_R
 # installs) raw C pointers; load_extension runs native code.
 _DENIED_FUNCTIONS = {"fts3_tokenizer", "load_extension"}
 # Pragmas that only read, whatever their argument (a table, an index, a row limit)...
-_READING_PRAGMAS = {"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list",
-                    "integrity_check", "quick_check", "foreign_key_check", "table_list", "freelist_count",
-                    "collation_list", "database_list", "function_list", "module_list", "pragma_list",
-                    "compile_options", "data_version"}
+_READING_PRAGMAS = {
+    "table_info",
+    "table_xinfo",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+    "integrity_check",
+    "quick_check",
+    "foreign_key_check",
+    "table_list",
+    "freelist_count",
+    "collation_list",
+    "database_list",
+    "function_list",
+    "module_list",
+    "pragma_list",
+    "compile_options",
+    "data_version",
+}
 # ...and those that read a setting when called without a value (with one they would change it).
-_SETTING_PRAGMAS = {"user_version", "schema_version", "application_id", "page_count", "page_size", "journal_mode",
-                    "encoding", "auto_vacuum", "foreign_keys"}
+_SETTING_PRAGMAS = {
+    "user_version",
+    "schema_version",
+    "application_id",
+    "page_count",
+    "page_size",
+    "journal_mode",
+    "encoding",
+    "auto_vacuum",
+    "foreign_keys",
+}
 
 
 def _authorize(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:

@@ -152,7 +152,12 @@ def _steps(options: RefreshOptions) -> list[tuple[str, StepFunction]]:
 
 
 async def _guarded(
-    step: StepFunction, db: Database, options: RefreshOptions, now: datetime, done: dict[str, StepResult], progress: Progress
+    step: StepFunction,
+    db: Database,
+    options: RefreshOptions,
+    now: datetime,
+    done: dict[str, StepResult],
+    progress: Progress,
 ) -> StepResult:
     try:
         return await step(db, options, now, done, progress)
@@ -177,7 +182,9 @@ def _overall(steps: dict[str, StepResult]) -> str:
 # --- the steps --------------------------------------------------------------------------
 
 
-async def _import_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
+async def _import_step(
+    db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], _progress: Progress
+) -> StepResult:
     result = StepResult()
     errors = []
     counts = {"lists": 0, "changed": 0, "added": 0, "updated": 0, "removed": 0}
@@ -204,7 +211,9 @@ def _list_error(path: Path, error: Exception) -> str:
     return message if str(path) in message else f"{path}: {message}"
 
 
-async def _fetch_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, progress: Progress) -> StepResult:
+async def _fetch_step(
+    db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], progress: Progress
+) -> StepResult:
     ids = stale_ids(db, listed_ids(db), now, options.stale_after)
     summary = await harvest_with(db, options.arxiv, ids, now, progress)
     counts = summary.as_dict()
@@ -217,14 +226,20 @@ async def _fetch_step(db: Database, options: RefreshOptions, now: datetime, _don
     return StepResult(counts=counts)
 
 
-async def _enrich_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
+async def _enrich_step(
+    db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], _progress: Progress
+) -> StepResult:
     summary = await enrich(db, options.enrich, now=now)
     counts = summary.as_dict()
     partial = bool(counts.get("partial"))
-    return StepResult(status="partial" if partial else "ok", counts=counts, error=counts.get("error") if partial else None)
+    return StepResult(
+        status="partial" if partial else "ok", counts=counts, error=counts.get("error") if partial else None
+    )
 
 
-async def _reconcile_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
+async def _reconcile_step(
+    db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], _progress: Progress
+) -> StepResult:
     if not _inputs_changed(db):
         return StepResult(status="skipped", counts={"reason": "nothing changed since the last reconcile"})
     return StepResult(counts=run_reconcile(db, now=now).as_dict())
@@ -247,17 +262,23 @@ def _inputs_changed(db: Database) -> bool:
         "SELECT 1 FROM paper_versions WHERE seen_at > :last",
         "SELECT 1 FROM missing_papers WHERE last_checked > :last",
     ]
-    if db["enrichments"].exists():
+    if db.table("enrichments").exists():
         probes.append("SELECT 1 FROM enrichments WHERE fetched_at > :last")
     return any(db.execute(sql + " LIMIT 1", {"last": last}).fetchone() for sql in probes)
 
 
-async def _links_step(db: Database, options: RefreshOptions, now: datetime, _done: dict, _progress: Progress) -> StepResult:
+async def _links_step(
+    db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], _progress: Progress
+) -> StepResult:
     config = replace(options.links, fresh_verdicts=tuple(v.value for v in Verdict if v is not Verdict.SKIPPED))
     report = await check_links(db, config)
     counts = {"checked": report.checked, "not_due": report.not_due, "requests": report.requests_made, **report.counts()}
     if report.network_down:
-        return StepResult(status="failed", counts=counts, error="network down: no link could be reached; no failure was counted against any link")
+        return StepResult(
+            status="failed",
+            counts=counts,
+            error="network down: no link could be reached; no failure was counted against any link",
+        )
     return StepResult(counts=counts)
 
 
@@ -265,7 +286,7 @@ async def _links_step(db: Database, options: RefreshOptions, now: datetime, _don
 
 
 def _link_verdicts(db: Database) -> dict[str, str]:
-    if not db["links"].exists():
+    if not db.table("links").exists():
         return {}
     return {row["url"]: row["verdict"] for row in db.query("SELECT url, verdict FROM links")}
 
@@ -302,8 +323,14 @@ def summary_lines(report: RefreshReport) -> list[str]:
     lines += [f"    died: {url}" for url in c["links_died"]]
     lines += [f"    moved: {url}" for url in c["links_moved"]]
     for name, step in report.steps.items():
-        detail = ", ".join(f"{k} {v}" for k, v in step.counts.items() if isinstance(v, int | float) and not isinstance(v, bool))
-        lines.append(f"  step {name}: {step.status}" + (f" ({detail})" if detail else "") + (f" - {step.error}" if step.error else ""))
+        detail = ", ".join(
+            f"{k} {v}" for k, v in step.counts.items() if isinstance(v, int | float) and not isinstance(v, bool)
+        )
+        lines.append(
+            f"  step {name}: {step.status}"
+            + (f" ({detail})" if detail else "")
+            + (f" - {step.error}" if step.error else "")
+        )
     return lines
 
 

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
 from rich.console import Console
 from rich.table import Table
@@ -24,17 +24,32 @@ from sqlite_utils import Database
 from .acceptances import AcceptanceSet
 from .findings import open_findings
 from .links import problem_findings
-from .vocabulary import KINDS, Severity, severity_rank
-
 from .output import cell
+from .vocabulary import KINDS, Severity, severity_rank
 
 FORMATS = ("table", "markdown", "json")
 FIELDS = (
-    "key", "list_id", "list_path", "list_name", "section", "line", "entry_id", "entry_key",
-    "arxiv_id", "kind", "severity", "noted", "arxiv_value", "suggestion", "source", "detail",
-    "first_seen", "last_seen", "resolved_at",
-)  # fmt: skip
-_SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+    "key",
+    "list_id",
+    "list_path",
+    "list_name",
+    "section",
+    "line",
+    "entry_id",
+    "entry_key",
+    "arxiv_id",
+    "kind",
+    "severity",
+    "noted",
+    "arxiv_value",
+    "suggestion",
+    "source",
+    "detail",
+    "first_seen",
+    "last_seen",
+    "resolved_at",
+)
+_SEVERITY_STYLE: dict[str, str] = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 def report_rows(
@@ -75,7 +90,7 @@ def render_findings(findings: Iterable[Mapping[str, Any] | Any], fmt: str) -> st
 def as_row(finding: Mapping[str, Any] | Any) -> dict[str, Any]:
     if dataclasses.is_dataclass(finding) and not isinstance(finding, type):
         return dataclasses.asdict(finding)
-    return dict(finding)
+    return dict(cast(Mapping[str, Any], finding))
 
 
 def action_text(finding: Mapping[str, Any]) -> str:
@@ -127,9 +142,14 @@ def _list_path(row: Mapping[str, Any]) -> str:
 def _ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(
         rows,
-        key=lambda r: (_list_path(r), r.get("line") or 0, severity_rank(r.get("severity")),
-                       r.get("kind") or "", r.get("key") or ""),
-    )  # fmt: skip
+        key=lambda r: (
+            _list_path(r),
+            r.get("line") or 0,
+            severity_rank(r.get("severity")),
+            r.get("kind") or "",
+            r.get("key") or "",
+        ),
+    )
 
 
 def _by_list(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:

@@ -27,6 +27,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from .errors import HarvesterError
+from .store import insert_row
 from .timeutil import iso, utc_now
 
 _REFUSED_KEPT = 200  # lines of `<db>.refused` kept when it is trimmed
@@ -40,7 +41,7 @@ class AlreadyRunning(HarvesterError):
 def exclusive_lock(db_path: Path) -> Iterator[None]:
     lock_path = _beside(db_path, ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_path, "a+")
+    handle = open(lock_path, "a+")  # noqa: SIM115 - held open while the lock is held
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -156,17 +157,17 @@ def describe_crash(error: BaseException | None) -> str:
 def start_run(db: Database, command: str, now: datetime) -> int:
     # Rows left 'running' by a killed process are closed as such: we hold the lock now.
     db.execute("UPDATE runs SET status = 'killed' WHERE status = 'running'")
-    return int(db["runs"].insert({"command": command, "started_at": iso(now), "status": "running"}).last_pk)
+    return insert_row(db, "runs", {"command": command, "started_at": iso(now), "status": "running"})
 
 
 def record_step(db: Database, run_id: int, step: str, result: dict[str, Any]) -> None:
     row = db.execute("SELECT steps FROM runs WHERE id = ?", [run_id]).fetchone()
     steps = json.loads(row[0]) if row else {}
     steps[step] = result
-    db["runs"].update(run_id, {"steps": json.dumps(steps, ensure_ascii=False, default=str)})
+    db.table("runs").update(run_id, {"steps": json.dumps(steps, ensure_ascii=False, default=str)})
 
 
 def finish_run(db: Database, run_id: int, status: str, errors: list[str], now: datetime) -> None:
-    db["runs"].update(
+    db.table("runs").update(
         run_id, {"status": status, "ended_at": iso(now), "errors": json.dumps(errors, ensure_ascii=False)}
     )

@@ -210,7 +210,9 @@ def _noted_date_parts(db: Database) -> None:
     for entry_id, text, precision in rows.fetchall():
         parts = _date_parts_from_text(text, precision)
         if parts is not None:
-            db.execute("UPDATE entries SET noted_year = ?, noted_month = ?, noted_day = ? WHERE id = ?", [*parts, entry_id])
+            db.execute(
+                "UPDATE entries SET noted_year = ?, noted_month = ?, noted_day = ? WHERE id = ?", [*parts, entry_id]
+            )
 
 
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}

@@ -82,7 +82,7 @@ def _open_findings(connection: sqlite3.Connection) -> list[dict[str, Any]]:
     except sqlite3.OperationalError:  # not reconciled yet
         return []
     columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _minus(count: int | None, hidden: int) -> int | None:
@@ -91,18 +91,21 @@ def _minus(count: int | None, hidden: int) -> int | None:
 
 def _scalar(connection: sqlite3.Connection, sql: str, params: list[Any] | None = None) -> int | None:
     try:
-        return connection.execute(sql, params or []).fetchone()[0]
+        row = connection.execute(sql, params or []).fetchone()
     except sqlite3.OperationalError:  # a table a later step creates
         return None
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def _runs(connection: sqlite3.Connection, limit: int = 5) -> list[dict[str, Any]]:
     try:
-        cursor = connection.execute("SELECT id, started_at, ended_at, status, steps, errors FROM runs ORDER BY id DESC LIMIT ?", [limit])
+        cursor = connection.execute(
+            "SELECT id, started_at, ended_at, status, steps, errors FROM runs ORDER BY id DESC LIMIT ?", [limit]
+        )
     except sqlite3.OperationalError:
         return []
     columns = [d[0] for d in cursor.description]
-    runs = [dict(zip(columns, row)) for row in cursor.fetchall()]
+    runs = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     for run in runs:
         run["steps"] = json.loads(run["steps"])
         run["errors"] = json.loads(run["errors"])

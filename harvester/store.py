@@ -318,11 +318,19 @@ def _needs_migrating(db: Database) -> bool:
     return not stamped or any(migrations.pending(db) for migrations in MIGRATION_SETS)
 
 
+def insert_row(db: Database, table: str, row: dict[str, Any]) -> int:
+    """Insert one row into a table with an integer key; that key."""
+    key = db.table(table).insert(row).last_pk
+    if not isinstance(key, int):
+        raise DatabaseError(f"inserting into {table} gave no row id")
+    return key
+
+
 def ensure_db_shape(db: Database) -> None:
     """Idempotent: full-text indexes and views, applied at the end of every write command."""
     for table, columns in FTS_CONFIG.items():
-        if db[table].exists() and not db[table].detect_fts():
-            db[table].enable_fts(columns, create_triggers=True, tokenize="porter")
+        if db.table(table).exists() and not db.table(table).detect_fts():
+            db.table(table).enable_fts(columns, create_triggers=True, tokenize="porter")
     existing = set(db.view_names())
     tables = set(db.table_names())
     for name, (needs, sql) in VIEWS.items():

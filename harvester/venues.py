@@ -67,14 +67,13 @@ _ALIASES: dict[str, str] = {
 }
 # A trailing "W" is the usual short form of a workshop track: CVPRW, ICCVW.
 _VENUE = re.compile(
-    "|".join(
-        rf"(?P<v{i}>\b(?:{pattern})(?P<w{i}>w)?(?=\b|\d|'|-|_))"
-        for i, pattern in enumerate(_ALIASES.values())
-    ),
+    "|".join(rf"(?P<v{i}>\b(?:{pattern})(?P<w{i}>w)?(?=\b|\d|'|-|_))" for i, pattern in enumerate(_ALIASES.values())),
     re.IGNORECASE,
 )
 _CANONICAL = list(_ALIASES)
-_YEAR_AFTER = re.compile(r"^[\s\-–'’(),:a-z0-9]{0,24}?(?<!\d)(?P<year>(?:19|20)\d{2}|'\d{2}|(?<=[a-z])\d{2})(?!\d)", re.IGNORECASE)
+_YEAR_AFTER = re.compile(
+    r"^[\s\-–'’(),:a-z0-9]{0,24}?(?<!\d)(?P<year>(?:19|20)\d{2}|'\d{2}|(?<=[a-z])\d{2})(?!\d)", re.IGNORECASE
+)
 _YEAR_BEFORE = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d{2})(?!\d)[\s\w]{0,20}$")
 _WORKSHOP = re.compile(r"\bworkshops?\b|\bwksp\b", re.IGNORECASE)
 _PLANNED = re.compile(r"submitted\s+to|submission\s+to|in\s+submission|under\s+review", re.IGNORECASE)
@@ -168,9 +167,12 @@ def venue_identity(names: Sequence[str], dblp_key: str | None, year: int | None)
         return None
     known = tuple(from_names) + ((dblp,) if dblp and dblp.name in _ALIASES else ())
     return VenueIdentity(
-        names=names, known=known, workshop=_identity_workshop(names, dblp),
-        short_name=_short_name(names, dblp), year=_identity_year(from_names, dblp, year),
-    )  # fmt: skip
+        names=names,
+        known=known,
+        workshop=_identity_workshop(names, dblp),
+        short_name=_short_name(names, dblp),
+        year=_identity_year(from_names, dblp, year),
+    )
 
 
 def identity_agrees(noted: Venue, identity: VenueIdentity) -> bool | None:

@@ -48,7 +48,7 @@ SELECT l.name AS list, f.section, f.line, f.arxiv_id, f.kind, f.severity,
 FROM findings f
 JOIN lists l ON l.id = f.list_id
 WHERE f.resolved_at IS NULL
-ORDER BY {sql_severity_rank('f.severity')}, l.name, f.line
+ORDER BY {sql_severity_rank("f.severity")}, l.name, f.line
 """,
     ),
     "link_problems": (

@@ -29,7 +29,7 @@ class Severity(StrEnum):
 def severity_rank(value: str | None) -> int:
     """Rank of a severity as stored (text); unknown values sort last."""
     try:
-        return Severity(value).rank
+        return Severity(value or "").rank
     except ValueError:
         return len(Severity)
 

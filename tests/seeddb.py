@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harvester.arxiv.client import BatchResult
@@ -15,7 +15,7 @@ from tests.cli import ROOT
 
 SEED = ROOT / "seeds" / "model-compression.md"
 FIXTURE = ROOT / "tests" / "fixtures" / "arxiv" / "seed_papers.json"
-NOW = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
 def fixture_papers(all_versions: bool = False) -> list[Paper]:
@@ -59,7 +59,12 @@ def build_seed_db(path: Path, with_versions: bool = True, listing: Path = SEED) 
     db = open_db(path)
     import_lists(db, [read_source(listing)], NOW)
     latest = fixture_papers()
-    save_batch(db, BatchResult(requested=tuple(p.arxiv_id for p in latest), papers=tuple(latest), missing=(), invalid=()), NOW, HarvestSummary())
+    save_batch(
+        db,
+        BatchResult(requested=tuple(p.arxiv_id for p in latest), papers=tuple(latest), missing=(), invalid=()),
+        NOW,
+        HarvestSummary(),
+    )
     if with_versions:
         save_versions(db, fixture_papers(all_versions=True), NOW)
     ensure_db_shape(db)

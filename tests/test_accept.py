@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harvester.store import open_db
 from harvester.acceptances import Acceptance, AcceptFileError, parse, read_file, render, toml_string
+from harvester.store import open_db
 from tests.cli import ROOT, run_cli
 from tests.seeddb import build_seed_db
 
@@ -127,10 +127,17 @@ def test_writer_escapes_every_string_tomllib_reads_back() -> None:
     hostile = 'q"b\\s\x00\x1f\x7f\n\r\x08\x0c\ttab \u2028 中文 \U0001f600 """'
     assert tomllib.loads(f"v = {toml_string(hostile)}")["v"] == hostile
     made = [
-        Acceptance(key="1:text:abc:duplicate_entry", list="../a b.md", reason=hostile, accepted_at="2026-01-01T00:00:00Z",
-                   kind="duplicate_entry"),
-        Acceptance(key="0:a", list="x.md", reason="r", accepted_at="t", kind="k", noted="", arxiv_value="v", suggestion="s"),
-    ]  # fmt: skip
+        Acceptance(
+            key="1:text:abc:duplicate_entry",
+            list="../a b.md",
+            reason=hostile,
+            accepted_at="2026-01-01T00:00:00Z",
+            kind="duplicate_entry",
+        ),
+        Acceptance(
+            key="0:a", list="x.md", reason="r", accepted_at="t", kind="k", noted="", arxiv_value="v", suggestion="s"
+        ),
+    ]
     text = render(made)
     assert parse(text.encode(), Path("f.toml")) == sorted(made, key=lambda a: a.key)
     assert render(parse(text.encode(), Path("f.toml"))) == text
@@ -139,12 +146,15 @@ def test_writer_escapes_every_string_tomllib_reads_back() -> None:
 MALFORMED = [
     ('[[accept]]\nkey = "1:x"\nreason = \n', "line 3"),
     ('[[accept]]\nkey = "1:x"\nlist = "a.md"\nreason = "r"\naccepted_at = "t"\n', "missing field 'kind'"),
-    ('[[accept]]\nkey = "1:x"\nlist = "a.md"\nreason = "r"\naccepted_at = "t"\nkind = "k"\ncolour = "red"\n', "unknown field 'colour'"),
+    (
+        '[[accept]]\nkey = "1:x"\nlist = "a.md"\nreason = "r"\naccepted_at = "t"\nkind = "k"\ncolour = "red"\n',
+        "unknown field 'colour'",
+    ),
     ('[[accept]]\nkey = 3\nlist = "a.md"\nreason = "r"\naccepted_at = "t"\nkind = "k"\n', "'key' must be a string"),
     ("accept = 1\n", "array of tables"),
     ('title = "x"\n', "unknown top-level key"),
     ('[[accept]]\nkey = "1:x"\nlist = "a.md"\nreason = "  "\naccepted_at = "t"\nkind = "k"\n', "'reason' is empty"),
-]  # fmt: skip
+]
 
 
 def assert_refused(db: Path, file: Path, problem: str, *command: str) -> None:
@@ -157,7 +167,9 @@ def assert_refused(db: Path, file: Path, problem: str, *command: str) -> None:
 
 
 @pytest.mark.parametrize(("content", "problem"), MALFORMED)
-def test_malformed_file_is_one_error_naming_it_and_changes_nothing(db: Path, lists: Path, content: str, problem: str) -> None:
+def test_malformed_file_is_one_error_naming_it_and_changes_nothing(
+    db: Path, lists: Path, content: str, problem: str
+) -> None:
     file = lists / "harvester-accept.toml"
     file.write_text(content, encoding="utf-8")
     assert_refused(db, file, problem, "accept", TYPO_KEY, "--reason", "r")
@@ -167,9 +179,14 @@ def test_every_command_refuses_a_malformed_file_before_writing(db: Path, lists: 
     file = lists / "harvester-accept.toml"
     file.write_bytes(b'[[accept]]\nkey = "\xff"\n')
     for command in (
-        ["unaccept", "1:x"], ["accept", "--list"], ["report"], ["reconcile"],
-        ["import", str(lists)], ["status"], ["refresh", str(lists), "--no-links", "--no-enrich"],
-    ):  # fmt: skip
+        ["unaccept", "1:x"],
+        ["accept", "--list"],
+        ["report"],
+        ["reconcile"],
+        ["import", str(lists)],
+        ["status"],
+        ["refresh", str(lists), "--no-links", "--no-enrich"],
+    ):
         assert_refused(db, file, "not UTF-8", *command)
 
 
@@ -209,7 +226,11 @@ def test_status_list_and_unknown_keys(db: Path, lists: Path, tmp_path: Path) -> 
 
 def test_database_mirrors_the_file(db: Path, tmp_path: Path) -> None:
     accepted(db, tmp_path, TYPO_KEY, "why")
-    rows = json.loads(harvester("query", "SELECT key, list, reason, noted FROM acceptances", "--format", "json", db=db, cwd=tmp_path).stdout)
+    rows = json.loads(
+        harvester(
+            "query", "SELECT key, list, reason, noted FROM acceptances", "--format", "json", db=db, cwd=tmp_path
+        ).stdout
+    )
     assert rows == [{"key": TYPO_KEY, "list": "pruning.md", "reason": "why", "noted": FIRST_TYPO}]
 
 
@@ -245,9 +266,18 @@ def test_refresh_reads_the_file_beside_the_lists_into_the_database(db: Path, lis
     with open_db(db) as database:
         database.execute("DELETE FROM acceptances")
         database.conn.commit()
-    result = run_cli("refresh", str(lists), "--no-links", "--no-enrich", db=db,
-                     env={"HARVESTER_ARXIV_URL": "http://127.0.0.1:9/api/query", "HARVESTER_ARXIV_ATTEMPTS": "1",
-                          "HARVESTER_ARXIV_TIMEOUT": "2"})  # fmt: skip
+    result = run_cli(
+        "refresh",
+        str(lists),
+        "--no-links",
+        "--no-enrich",
+        db=db,
+        env={
+            "HARVESTER_ARXIV_URL": "http://127.0.0.1:9/api/query",
+            "HARVESTER_ARXIV_ATTEMPTS": "1",
+            "HARVESTER_ARXIV_TIMEOUT": "2",
+        },
+    )
     assert "NameError" not in result.stderr and "unexpected" not in result.stderr, result.stderr
     rows = json.loads(harvester("query", "SELECT key FROM acceptances", "--format", "json", db=db).stdout)
     assert rows == [{"key": TYPO_KEY}]

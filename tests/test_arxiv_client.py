@@ -7,7 +7,8 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import TypeVar
 
@@ -86,14 +87,19 @@ def test_papers_carry_the_seed_metadata(arxiv: ArxivStandIn) -> None:
     papers = {p.arxiv_id: p for p in result.papers}
     epitome = papers["1907.05642"]
     assert epitome.version == 3
-    assert epitome.published == datetime(2019, 7, 12, 9, 38, 52, tzinfo=timezone.utc)
-    assert epitome.updated == datetime(2020, 2, 17, 12, 0, tzinfo=timezone.utc)
+    assert epitome.published == datetime(2019, 7, 12, 9, 38, 52, tzinfo=UTC)
+    assert epitome.updated == datetime(2020, 2, 17, 12, 0, tzinfo=UTC)
     assert [a.name for a in epitome.authors] == [
-        "Daquan Zhou", "Xiaojie Jin", "Qibin Hou", "Kaixin Wang", "Jianchao Yang", "Jiashi Feng",
-    ]  # fmt: skip
+        "Daquan Zhou",
+        "Xiaojie Jin",
+        "Qibin Hou",
+        "Kaixin Wang",
+        "Jianchao Yang",
+        "Jiashi Feng",
+    ]
     assert epitome.categories == ("cs.CV",)
     # Submitted 2019-05-06 yet numbered 1906: the ID's YYMM is not the date.
-    assert papers["1906.08859"].published == datetime(2019, 5, 6, 12, 11, 5, tzinfo=timezone.utc)
+    assert papers["1906.08859"].published == datetime(2019, 5, 6, 12, 11, 5, tzinfo=UTC)
 
 
 FAULTS = {
@@ -208,7 +214,7 @@ def test_limiter_spaces_request_starts_and_keeps_one_connection(arxiv: ArxivStan
     assert len(starts) == 5
     # Measured by the server, so allow for scheduling noise on a busy machine;
     # without the limiter the four would arrive within a few milliseconds.
-    assert all(later - earlier >= delay - 0.05 for earlier, later in zip(starts[1:], starts[2:]))
+    assert all(later - earlier >= delay - 0.05 for earlier, later in pairwise(starts[1:]))
     assert arxiv.max_concurrent_requests == 1
     assert arxiv.max_concurrent_connections == 1
     assert {r.connection for r in arxiv.requests} == {arxiv.requests[0].connection}
@@ -299,8 +305,8 @@ def test_fetch_versions_returns_each_version_as_it_was(arxiv: ArxivStandIn) -> N
         ("1907.05642", 2, "Neural Epitome Search for Architecture-Agnostic Network Compression"),
         ("1510.00149", 1, LATEST_TITLE["1510.00149"]),
     ]
-    assert papers[0].updated == datetime(2019, 7, 12, 9, 38, 52, tzinfo=timezone.utc)
-    assert papers[1].updated == datetime(2019, 9, 26, 12, 0, tzinfo=timezone.utc)
+    assert papers[0].updated == datetime(2019, 7, 12, 9, 38, 52, tzinfo=UTC)
+    assert papers[1].updated == datetime(2019, 9, 26, 12, 0, tzinfo=UTC)
     assert len(arxiv.requests) == 1
 
 
@@ -315,8 +321,8 @@ def test_a_new_version_on_arxiv_is_what_the_next_fetch_sees(arxiv: ArxivStandIn)
     result, _ = run(fast_config(arxiv), lambda c: c.fetch_batch(["1907.05642"]))
     (paper,) = result.papers
     assert (paper.version, paper.title) == (4, "Neural Epitome Search, Revised")
-    assert paper.updated == datetime(2021, 3, 1, 10, 0, tzinfo=timezone.utc)
-    assert paper.published == datetime(2019, 7, 12, 9, 38, 52, tzinfo=timezone.utc)
+    assert paper.updated == datetime(2021, 3, 1, 10, 0, tzinfo=UTC)
+    assert paper.published == datetime(2019, 7, 12, 9, 38, 52, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -333,7 +339,7 @@ def test_a_new_version_on_arxiv_is_what_the_next_fetch_sees(arxiv: ArxivStandIn)
     ],
 )
 def test_retry_after_parsing(header: str | None, seconds: float | None) -> None:
-    now = datetime(2015, 10, 21, 7, 27, 0, tzinfo=timezone.utc)
+    now = datetime(2015, 10, 21, 7, 27, 0, tzinfo=UTC)
     assert parse_retry_after(header, now=now) == seconds
 
 

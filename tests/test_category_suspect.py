@@ -57,8 +57,11 @@ def test_seed_database_flags_the_lossless_compression_paper_and_nothing_else(tmp
     found = reconcile(data)
     [suspect] = suspects(found)
     assert (suspect.arxiv_id, suspect.noted, suspect.suggestion, suspect.severity) == (
-        MISFILED, "6 权值量化", "9 其他", "info",
-    )  # fmt: skip
+        MISFILED,
+        "6 权值量化",
+        "9 其他",
+        "info",
+    )
     assert "fits none of the list's topics" in suspect.detail
     assert "lossless" in suspect.arxiv_value and "lossless" in suspect.detail
     assert "cs.LG" in suspect.detail  # the categories are shown as evidence
@@ -99,29 +102,38 @@ def test_at_most_two_percent_of_entries_are_suspect_across_the_shared_lists(tmp_
 
 GLOSSARY = topic_glossary()
 PRUNING = [
-    ("Magnitude pruning of convolution filters",
-     "We prune filters with small magnitude and retrain the sparse network."),
-    ("Structured channel pruning at initialization",
-     "Channels are pruned before training, leaving a sparse model."),
-    ("Pruned residual networks keep their accuracy",
-     "Removing most weights by pruning costs little accuracy on residual networks."),
-]  # fmt: skip
+    (
+        "Magnitude pruning of convolution filters",
+        "We prune filters with small magnitude and retrain the sparse network.",
+    ),
+    ("Structured channel pruning at initialization", "Channels are pruned before training, leaving a sparse model."),
+    (
+        "Pruned residual networks keep their accuracy",
+        "Removing most weights by pruning costs little accuracy on residual networks.",
+    ),
+]
 QUANTIZATION = [
-    ("Quantized activations for integer inference",
-     "Activations and weights are quantized to integers for fast inference."),
-    ("Low-bit weight quantization with learned steps",
-     "Quantization steps are learned so that low-bit weights lose little accuracy."),
-    ("Ternary weights for tiny accelerators",
-     "Weights take ternary values, which a tiny accelerator stores in two bits."),
-]  # fmt: skip
+    (
+        "Quantized activations for integer inference",
+        "Activations and weights are quantized to integers for fast inference.",
+    ),
+    (
+        "Low-bit weight quantization with learned steps",
+        "Quantization steps are learned so that low-bit weights lose little accuracy.",
+    ),
+    (
+        "Ternary weights for tiny accelerators",
+        "Weights take ternary values, which a tiny accelerator stores in two bits.",
+    ),
+]
 DISTILLATION = [
-    ("Distillation from an ensemble of teachers",
-     "A student network learns from the soft outputs of several teachers."),
-    ("Feature distillation for small detectors",
-     "The student mimics the teacher's feature maps during distillation."),
-    ("Self-distillation without a teacher",
-     "The network distills its own deeper layers into its shallow ones."),
-]  # fmt: skip
+    (
+        "Distillation from an ensemble of teachers",
+        "A student network learns from the soft outputs of several teachers.",
+    ),
+    ("Feature distillation for small detectors", "The student mimics the teacher's feature maps during distillation."),
+    ("Self-distillation without a teacher", "The network distills its own deeper layers into its shallow ones."),
+]
 MOVED = (
     "Pruning filters by their sparse gradients",
     "We prune the filters whose gradients are sparse; the pruned network keeps its accuracy.",
@@ -135,16 +147,31 @@ class ListBuilder:
         self.entries: list[EntryInput] = []
         self.papers: dict[str, PaperInfo] = {}
 
-    def add(self, section: str, title: str, abstract: str = "", categories: tuple[str, ...] = ("cs.LG",),
-            arxiv_id: str | None = None, note: str = "") -> str:  # fmt: skip
+    def add(
+        self,
+        section: str,
+        title: str,
+        abstract: str = "",
+        categories: tuple[str, ...] = ("cs.LG",),
+        arxiv_id: str | None = None,
+        note: str = "",
+    ) -> str:
         number = len(self.entries) + 1
         arxiv_id = arxiv_id or f"2101.{self.list_id:02d}{number:03d}"
         line = number * 3
         raw = f"1. [{title}](https://arxiv.org/abs/{arxiv_id})" + (f"\n{note}" if note else "")
         entry = EntryInput(
-            list_id=self.list_id, list_path=self.path, entry_key=f"arxiv:{arxiv_id}", section=section,
-            line=line, end_line=line + 1, noted_title=title, arxiv_id=arxiv_id, arxiv_ids=(arxiv_id,), raw=raw,
-        )  # fmt: skip
+            list_id=self.list_id,
+            list_path=self.path,
+            entry_key=f"arxiv:{arxiv_id}",
+            section=section,
+            line=line,
+            end_line=line + 1,
+            noted_title=title,
+            arxiv_id=arxiv_id,
+            arxiv_ids=(arxiv_id,),
+            raw=raw,
+        )
         self.entries.append(entry)
         if abstract:
             self.papers[arxiv_id] = PaperInfo(arxiv_id, title, PUBLISHED, abstract=abstract, categories=categories)
@@ -198,9 +225,10 @@ def test_an_entry_whose_words_name_another_section_is_suspect() -> None:
 def test_one_stray_word_of_its_own_topic_is_not_enough() -> None:
     builder = ListBuilder().sorted_list()
     stray = builder.add(
-        "二、量化", "Pruning filters by their sparse gradients",
+        "二、量化",
+        "Pruning filters by their sparse gradients",
         "We prune sparse filters and quantize nothing; the pruned network keeps its accuracy.",
-    )  # fmt: skip
+    )
     assert [f.arxiv_id for f in judge(builder)] == [stray]
 
 
@@ -208,10 +236,12 @@ def test_one_stray_word_of_its_own_topic_is_not_enough() -> None:
     ("title", "abstract"),
     [
         ("Quantized filters by their sparse gradients", "We prune the filters whose gradients are sparse."),
-        ("Filters by their sparse gradients", "We quantize and prune the filters whose gradients are sparse; "
-         "pruned filters are quantized again."),
+        (
+            "Filters by their sparse gradients",
+            "We quantize and prune the filters whose gradients are sparse; pruned filters are quantized again.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_its_own_topic_in_the_title_or_twice_in_the_abstract_settles_it(title: str, abstract: str) -> None:
     builder = ListBuilder().sorted_list()
     builder.add("二、量化", title, abstract)
@@ -222,10 +252,11 @@ def test_a_paper_of_no_topic_of_the_list_is_suspect_and_goes_to_the_catch_all() 
     builder = ListBuilder().sorted_list()
     builder.add("九、其他", "Graph kernels for molecules", "Molecules are compared with graph kernels.")
     stranger = builder.add(
-        "二、量化", "Arithmetic coding with learned image priors",
+        "二、量化",
+        "Arithmetic coding with learned image priors",
         "A learned prior over images drives an arithmetic coder, storing photographs without loss.",
         categories=("cs.IT", "eess.IV"),
-    )  # fmt: skip
+    )
     [finding] = judge(builder)
     assert (finding.arxiv_id, finding.suggestion) == (stranger, "九、其他")
     assert "fits none of the list's topics" in finding.detail
@@ -240,8 +271,12 @@ def test_without_an_abstract_no_topic_is_no_evidence() -> None:
 
 def test_categories_are_evidence_not_a_rule() -> None:
     builder = ListBuilder().sorted_list()
-    builder.add("二、量化", "Quantized channels for wireless links", "Symbols are quantized before coding.",
-                categories=("cs.IT", "eess.SP"))  # fmt: skip
+    builder.add(
+        "二、量化",
+        "Quantized channels for wireless links",
+        "Symbols are quantized before coding.",
+        categories=("cs.IT", "eess.SP"),
+    )
     assert judge(builder) == []
 
 

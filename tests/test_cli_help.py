@@ -13,9 +13,26 @@ COMMANDS = sorted(command.name or command.callback.__name__ for command in app.r
 
 
 def test_the_command_list_is_what_the_readme_documents() -> None:
-    assert COMMANDS == sorted(
-        ["import", "fetch", "enrich", "reconcile", "report", "fix", "links", "refresh", "status", "search", "query", "export",
-         "accept", "unaccept"]
+    assert (
+        sorted(
+            [
+                "import",
+                "fetch",
+                "enrich",
+                "reconcile",
+                "report",
+                "fix",
+                "links",
+                "refresh",
+                "status",
+                "search",
+                "query",
+                "export",
+                "accept",
+                "unaccept",
+            ]
+        )
+        == COMMANDS
     )
 
 

@@ -31,12 +31,16 @@ def test_invoke_shows_the_commands_log_lines_on_stderr(tmp_path: Path) -> None:
     listing.write_text("# L\n\n1. [Gone](http://127.0.0.1:9/a)\n", encoding="utf-8")
     db = tmp_path / "h.db"
     assert invoke("import", str(listing), db=db).returncode == 0
-    result = invoke("links", "--allow-private", db=db, env={"HARVESTER_LINKS_BACKOFF": "0.01", "HARVESTER_LINKS_DELAY": "0"})
+    result = invoke(
+        "links", "--allow-private", db=db, env={"HARVESTER_LINKS_BACKOFF": "0.01", "HARVESTER_LINKS_DELAY": "0"}
+    )
     assert result.returncode == 1
     assert "WARNING harvester" in result.stderr and "network down" in result.stderr
 
 
-def test_invoke_ignores_the_callers_harvester_settings(tmp_path: Path, seed_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invoke_ignores_the_callers_harvester_settings(
+    tmp_path: Path, seed_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HARVESTER_DB", str(tmp_path / "elsewhere.db"))
     result = invoke("status", "--json")
     assert result.returncode == 1 and "db/harvester.db" in result.stderr

@@ -28,7 +28,9 @@ FAST_LINKS = {"HARVESTER_LINKS_DELAY": "0", "HARVESTER_LINKS_BACKOFF": "0.01", "
 
 def web_db(tmp_path: Path, urls: list[str]) -> Path:
     listing = tmp_path / "web.md"
-    listing.write_text("# Links\n\n" + "".join(f"1. [Page {i}]({url})\n" for i, url in enumerate(urls)), encoding="utf-8")
+    listing.write_text(
+        "# Links\n\n" + "".join(f"1. [Page {i}]({url})\n" for i, url in enumerate(urls)), encoding="utf-8"
+    )
     db = tmp_path / "web.db"
     assert invoke("import", str(listing), db=db).returncode == 0
     return db
@@ -77,7 +79,17 @@ def test_reconcile_and_report_fail_on(seed_db: Path) -> None:
     report = run_cli("report", "--format", "json", "--fail-on", "warning", db=seed_db)
     assert report.returncode == 3
     rows = json.loads(report.stdout)
-    assert {"kind", "severity", "line", "noted", "arxiv_value", "suggestion", "first_seen", "last_seen", "resolved_at"} <= set(rows[0])
+    assert {
+        "kind",
+        "severity",
+        "line",
+        "noted",
+        "arxiv_value",
+        "suggestion",
+        "first_seen",
+        "last_seen",
+        "resolved_at",
+    } <= set(rows[0])
     markdown = invoke("report", "--format", "markdown", db=seed_db)
     assert markdown.returncode == 0 and "## " in markdown.stdout and "title_typo" in markdown.stdout
     table = invoke("report", db=seed_db)
@@ -103,7 +115,12 @@ def test_status_without_a_database_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_enrich_command_against_the_stand_ins(seed_db: Path) -> None:
     with SemanticScholarStandIn() as s2, HuggingFaceStandIn() as hf:
-        env = {"HARVESTER_S2_URL": s2.url, "HARVESTER_HF_URL": hf.url, "HARVESTER_S2_DELAY": "0", "HARVESTER_HF_DELAY": "0"}
+        env = {
+            "HARVESTER_S2_URL": s2.url,
+            "HARVESTER_HF_URL": hf.url,
+            "HARVESTER_S2_DELAY": "0",
+            "HARVESTER_HF_DELAY": "0",
+        }
         result = run_cli("enrich", "--json", db=seed_db, env=env)
         assert result.returncode == 0, result.stderr
         summary = json.loads(result.stdout)

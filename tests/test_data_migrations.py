@@ -19,11 +19,26 @@ def test_link_timestamps_written_with_offsets_are_migrated_to_z(tmp_path: Path) 
     ensure_link_tables(db)
     # As the first links migration's code wrote them.
     db.execute("DELETE FROM _sqlite_migrations WHERE migration_set = 'links' AND name = '0002_z_timestamps'")
-    db.table("links").insert({"url": "https://example.org/", "verdict": "dead", "first_checked_at": "2026-03-01T09:00:00+00:00",
-                              "last_checked_at": "2026-03-03T09:00:00+00:00", "verdict_since": "2026-03-03T09:00:00+00:00",
-                              "first_failed_at": "2026-03-01T09:00:00+00:00"})
-    db.table("link_checks").insert({"url": "https://example.org/", "checked_at": "2026-03-03T09:00:00+00:00",
-                                    "verdict": "dead", "elapsed_ms": 1, "requests": 1, "counted": 1})
+    db.table("links").insert(
+        {
+            "url": "https://example.org/",
+            "verdict": "dead",
+            "first_checked_at": "2026-03-01T09:00:00+00:00",
+            "last_checked_at": "2026-03-03T09:00:00+00:00",
+            "verdict_since": "2026-03-03T09:00:00+00:00",
+            "first_failed_at": "2026-03-01T09:00:00+00:00",
+        }
+    )
+    db.table("link_checks").insert(
+        {
+            "url": "https://example.org/",
+            "checked_at": "2026-03-03T09:00:00+00:00",
+            "verdict": "dead",
+            "elapsed_ms": 1,
+            "requests": 1,
+            "counted": 1,
+        }
+    )
     db.conn.commit()
     db.close()
 
@@ -40,8 +55,10 @@ def test_link_timestamps_written_with_offsets_are_migrated_to_z(tmp_path: Path) 
 def test_papers_stored_before_withdrawn_was_decided_once_are_judged_again(tmp_path: Path) -> None:
     path = build_seed_db(tmp_path / "h.db")
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE papers SET comment = 'Withdrawal requested by the authors', withdrawn = 0 "
-                     "WHERE arxiv_id = '1907.05642'")
+        conn.execute(
+            "UPDATE papers SET comment = 'Withdrawal requested by the authors', withdrawn = 0 "
+            "WHERE arxiv_id = '1907.05642'"
+        )
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0005_withdrawn_once'")
     open_db(path).close()
     with sqlite3.connect(path) as conn:

@@ -38,9 +38,22 @@ def datasette(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _serve(db: Path) -> Iterator[str]:
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "datasette", "serve", str(db), "--metadata", str(ROOT / "db" / "metadata.yml"),
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            "serve",
+            str(db),
+            "--metadata",
+            str(ROOT / "db" / "metadata.yml"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -70,7 +83,12 @@ def test_reading_list_view_through_the_json_api(datasette: str) -> None:
 
 def test_full_text_search_through_datasette(datasette: str) -> None:
     rows = _get(f"{datasette}/harvester/papers.json?_search=distillation&_shape=array")
-    assert {r["arxiv_id"] for r in rows} == {"1905.07072", "1907.05640", "1910.04641", "1907.05642"}  # the last in its abstract
+    assert {r["arxiv_id"] for r in rows} == {
+        "1905.07072",
+        "1907.05640",
+        "1910.04641",
+        "1907.05642",
+    }  # the last in its abstract
 
 
 def test_metadata_and_canned_queries_are_served(datasette: str) -> None:
@@ -89,11 +107,18 @@ def test_datasette_reads_while_a_refresh_writes(tmp_path: Path) -> None:
         with ArxivStandIn() as arxiv:
             arxiv.queue_faults(Fault.hang(100))  # the refresh sits inside its lock, mid-run, until released
             env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
-            env |= {"HARVESTER_ARXIV_URL": arxiv.url, "HARVESTER_ARXIV_DELAY": "0", "HARVESTER_ARXIV_TIMEOUT": "100",
-                    "HARVESTER_ENRICH_SOURCES": ""}
+            env |= {
+                "HARVESTER_ARXIV_URL": arxiv.url,
+                "HARVESTER_ARXIV_DELAY": "0",
+                "HARVESTER_ARXIV_TIMEOUT": "100",
+                "HARVESTER_ENRICH_SOURCES": "",
+            }
             refresh = subprocess.Popen(
                 [sys.executable, "-m", "harvester", "--db", str(db), "refresh", "--no-links"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             try:
                 arxiv.wait_for_requests(1)

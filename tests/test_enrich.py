@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import httpx
@@ -18,10 +19,23 @@ from tests.standins.web import refused_port
 
 S2, HF = "semantic_scholar", "huggingface"
 HF_DELAY = 0.1
-FAST = {"max_attempts": 2, "backoff_base": 0.01, "backoff_max": 0.02, "max_retry_after": 0.05,
-        "timeout": httpx.Timeout(5.0)}  # fmt: skip
-HF_FOUND = ["1510.00149", "1905.07376", "1905.10324", "1907.00274", "1907.05642", "1907.05686", "1910.04576",
-            "2006.09679"]  # fmt: skip
+FAST = {
+    "max_attempts": 2,
+    "backoff_base": 0.01,
+    "backoff_max": 0.02,
+    "max_retry_after": 0.05,
+    "timeout": httpx.Timeout(5.0),
+}
+HF_FOUND = [
+    "1510.00149",
+    "1905.07376",
+    "1905.10324",
+    "1907.00274",
+    "1907.05642",
+    "1907.05686",
+    "1910.04576",
+    "2006.09679",
+]
 
 
 @pytest.fixture
@@ -53,7 +67,7 @@ def test_seed_costs_one_batch_and_one_page_request_per_paper_spaced_by_the_rate(
     starts = [r.started for r in hf.requests]
     # Seen by the server, so scheduling noise can bring two arrivals closer than the
     # client spaced them; without the limiter they would arrive back to back.
-    assert min(b - a for a, b in zip(starts, starts[1:])) >= HF_DELAY * 0.5
+    assert min(b - a for a, b in pairwise(starts)) >= HF_DELAY * 0.5
     counts = summary.as_dict()["sources"]
     assert (counts[S2]["found"], counts[S2]["not_found"], counts[S2]["requests_made"]) == (18, 1, 1)
     assert (counts[HF]["found"], counts[HF]["not_found"], counts[HF]["requests_made"]) == (8, 11, 19)
@@ -80,12 +94,20 @@ def test_all_asks_again_within_the_age(db, s2, hf) -> None:
 def test_stored_fields_per_source_and_never_arxivs_doi(db, s2, hf) -> None:
     run_enrich(db, make_config(s2.url, hf.url), now=NOW)
     icip = rows(db, S2)["1910.04641"]
-    assert {k: icip[k] for k in ("status", "venue", "journal", "year", "doi", "citation_count", "code_url",
-                                 "fetched_at", "last_error")} == {
-        "status": "found", "venue": "IEEE International Conference on Image Processing",
-        "journal": "2019 IEEE International Conference on Image Processing (ICIP)", "year": 2019, "doi": None,
-        "citation_count": 23, "code_url": None, "fetched_at": "2026-11-20T03:00:00Z", "last_error": None,
-    }  # fmt: skip
+    assert {
+        k: icip[k]
+        for k in ("status", "venue", "journal", "year", "doi", "citation_count", "code_url", "fetched_at", "last_error")
+    } == {
+        "status": "found",
+        "venue": "IEEE International Conference on Image Processing",
+        "journal": "2019 IEEE International Conference on Image Processing (ICIP)",
+        "year": 2019,
+        "doi": None,
+        "citation_count": 23,
+        "code_url": None,
+        "fetched_at": "2026-11-20T03:00:00Z",
+        "last_error": None,
+    }
     preprint = rows(db, S2)["1905.10324"]
     assert (preprint["venue"], preprint["journal"], preprint["doi"]) == (None, None, None)
     assert '"DOI": "10.48550/arXiv.1905.10324"' in preprint["raw"]
@@ -149,8 +171,11 @@ def test_a_failed_answer_never_overwrites_a_good_one(db, s2, hf) -> None:
     assert (summary.status, summary.sources[0].failed) == ("partial", 19)
     icip = rows(db, S2)["1910.04641"]
     assert (icip["status"], icip["venue"], icip["fetched_at"], icip["checked_at"]) == (
-        "found", "IEEE International Conference on Image Processing", "2026-11-20T03:00:00Z", "2026-11-28T03:00:00Z",
-    )  # fmt: skip
+        "found",
+        "IEEE International Conference on Image Processing",
+        "2026-11-20T03:00:00Z",
+        "2026-11-28T03:00:00Z",
+    )
     assert icip["last_error"].startswith("2026-11-28T03:00:00Z: HTTP 400")
     # The failure makes the paper due again at once; the next good answer clears the error.
     run_enrich(db, config, sources=[S2], now=later + timedelta(hours=1))
@@ -184,11 +209,17 @@ def test_unknown_source_is_partial_and_the_others_still_run(db, s2, hf) -> None:
 
 
 def test_config_from_env() -> None:
-    config = EnrichConfig.from_env({
-        "HARVESTER_S2_URL": "http://127.0.0.1:9/s2", "HARVESTER_HF_URL": "http://127.0.0.1:9/hf",
-        "SEMANTIC_SCHOLAR_API_KEY": "k", "HF_TOKEN": "t", "HARVESTER_HF_DELAY": "2.5",
-        "HARVESTER_ENRICH_MAX_AGE": "3d", "HARVESTER_CONTACT": "me@example.org",
-    })  # fmt: skip
+    config = EnrichConfig.from_env(
+        {
+            "HARVESTER_S2_URL": "http://127.0.0.1:9/s2",
+            "HARVESTER_HF_URL": "http://127.0.0.1:9/hf",
+            "SEMANTIC_SCHOLAR_API_KEY": "k",
+            "HF_TOKEN": "t",
+            "HARVESTER_HF_DELAY": "2.5",
+            "HARVESTER_ENRICH_MAX_AGE": "3d",
+            "HARVESTER_CONTACT": "me@example.org",
+        }
+    )
     assert config.sources == (S2, HF)
     assert (config.settings_for(S2).base_url, config.settings_for(S2).api_key) == ("http://127.0.0.1:9/s2", "k")
     assert (config.settings_for(HF).base_url, config.settings_for(HF).delay) == ("http://127.0.0.1:9/hf", 2.5)
@@ -196,7 +227,9 @@ def test_config_from_env() -> None:
     assert "'k'" not in repr(config)
     defaults = EnrichConfig.from_env({})
     assert (defaults.settings_for(S2).base_url, defaults.settings_for(HF).base_url) == (
-        "https://api.semanticscholar.org", "https://huggingface.co")
+        "https://api.semanticscholar.org",
+        "https://huggingface.co",
+    )
     assert defaults.max_age == timedelta(days=7)
     assert EnrichConfig.from_env({"HARVESTER_ENRICH_SOURCES": "huggingface"}).sources == (HF,)
     assert EnrichConfig.from_env({"HARVESTER_ENRICH_SOURCES": ""}).sources == ()

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
+from test_enrich import make_config
+from test_reconcile import ENTRY, PAPER
 
 from harvester.coderepos import repo_key
 from harvester.enrich import run_enrich
@@ -18,8 +20,6 @@ from harvester.importer import import_lists, read_source
 from harvester.reconcile import CodeEvidence, DoiEvidence, NotedLink, ReconcileInput, reconcile
 from harvester.report import action_text
 from harvester.store import open_db
-from test_enrich import make_config
-from test_reconcile import ENTRY, PAPER
 from tests.seeddb import NOW, build_seed_db
 from tests.standins.scholar import HuggingFaceStandIn, SemanticScholarStandIn
 
@@ -55,10 +55,12 @@ def test_a_published_venue_contradicting_the_note_names_its_source_when_arxiv_is
     assert list(venues) == ["1910.04641"]  # NIPS vs NeurIPS, workshop vs workshop, ICLR oral vs ICLR agree
     icip = venues["1910.04641"]
     assert {k: icip[k] for k in ("source", "noted", "arxiv_value", "suggestion", "severity")} == {
-        "source": "semantic_scholar", "noted": "NIPS 2019",
-        "arxiv_value": "IEEE International Conference on Image Processing", "suggestion": "ICIP 2019",
+        "source": "semantic_scholar",
+        "noted": "NIPS 2019",
+        "arxiv_value": "IEEE International Conference on Image Processing",
+        "suggestion": "ICIP 2019",
         "severity": "warning",
-    }  # fmt: skip
+    }
     assert "semantic_scholar says 'ICIP 2019'" in icip["detail"]  # the source's year completes the suggestion
 
 
@@ -113,7 +115,7 @@ def test_code_links_against_the_official_repository(enriched, tmp_path: Path) ->
     assert [(r["kind"], r["arxiv_id"], r["line"], r["noted"], r["suggestion"], r["source"]) for r in in_list] == [
         ("code_mismatch", "2006.09679", 4, "https://github.com/someone/int8-qat", OFFICIAL, "huggingface"),
         ("code_missing", "1905.07376", 9, None, "https://github.com/jornpeters/integer_discrete_flows", "huggingface"),
-    ]  # fmt: skip
+    ]
     assert in_list[0]["severity"] == "warning"
     assert action_text(in_list[0]) == (
         f"Replace the code link https://github.com/someone/int8-qat with the official repository {OFFICIAL}"
@@ -137,9 +139,13 @@ def test_code_findings_pure() -> None:
 
 
 def test_repo_key_normalizes_github_urls() -> None:
-    same = ["https://github.com/ClovaAI/StatAssist-GradBoost", "http://www.github.com/clovaai/statassist-gradboost.git",
-            "https://github.com/clovaai/StatAssist-GradBoost/", "https://github.com/clovaai/StatAssist-GradBoost/tree/main/src",
-            "github.com/clovaai/StatAssist-GradBoost"]  # fmt: skip
+    same = [
+        "https://github.com/ClovaAI/StatAssist-GradBoost",
+        "http://www.github.com/clovaai/statassist-gradboost.git",
+        "https://github.com/clovaai/StatAssist-GradBoost/",
+        "https://github.com/clovaai/StatAssist-GradBoost/tree/main/src",
+        "github.com/clovaai/StatAssist-GradBoost",
+    ]
     assert {repo_key(u) for u in same} == {"github.com/clovaai/statassist-gradboost"}
     assert repo_key("https://github.com/clovaai/StatAssist") != repo_key(OFFICIAL)
     assert repo_key("https://gitlab.com/group/sub/project/-/tree/main") == "gitlab.com/group/sub/project"
@@ -155,9 +161,11 @@ def test_published_doi_is_suggested_once_and_arxivs_never(enriched) -> None:
     dois = findings_of(db, "published_doi")
     assert list(dois) == ["1910.04641"]  # the seed's other papers carry only 10.48550 DOIs
     assert {k: dois["1910.04641"][k] for k in ("severity", "source", "arxiv_value", "suggestion")} == {
-        "severity": "info", "source": "semantic_scholar", "arxiv_value": "10.5555/stand-in.0001",
+        "severity": "info",
+        "source": "semantic_scholar",
+        "arxiv_value": "10.5555/stand-in.0001",
         "suggestion": "https://doi.org/10.5555/stand-in.0001",
-    }  # fmt: skip
+    }
     expected = "Add the published version's DOI: https://doi.org/10.5555/stand-in.0001"
     assert action_text(dois["1910.04641"]) == expected
 
@@ -175,12 +183,24 @@ def test_a_doi_the_entry_already_gives_is_not_suggested() -> None:
 
 
 def test_semantic_scholar_answers_parse_in_request_order() -> None:
-    item = {"venue": "", "publicationVenue": {"name": "International Conference on Machine Learning"},
-            "journal": {"name": "CoRR"}, "year": 2020, "citationCount": 7,
-            "externalIds": {"DOI": "10.48550/arXiv.2001.00001", "DBLP": "conf/icml/Example20"}}  # fmt: skip
+    item = {
+        "venue": "",
+        "publicationVenue": {"name": "International Conference on Machine Learning"},
+        "journal": {"name": "CoRR"},
+        "year": 2020,
+        "citationCount": 7,
+        "externalIds": {"DOI": "10.48550/arXiv.2001.00001", "DBLP": "conf/icml/Example20"},
+    }
     first, second = parse_batch(["2001.00001", "2001.00002"], [item, None])
     assert (first.status, first.venue, first.journal, first.doi, first.dblp_key, first.citation_count, first.year) == (
-        "found", "International Conference on Machine Learning", None, None, "conf/icml/Example20", 7, 2020)
+        "found",
+        "International Conference on Machine Learning",
+        None,
+        None,
+        "conf/icml/Example20",
+        7,
+        2020,
+    )
     assert (second.arxiv_id, second.status) == ("2001.00002", "not_found")
     with pytest.raises(ValueError):
         parse_batch(["2001.00001", "2001.00002"], [item])
@@ -189,8 +209,10 @@ def test_semantic_scholar_answers_parse_in_request_order() -> None:
 
 def test_hugging_face_answers() -> None:
     assert interpret("2006.09679", 404, b'{"error": "Paper not found"}').status == "not_found"
-    assert (interpret("2006.09679", 200, b'{"id": "2006.09679", "githubRepo": " %s "}' % OFFICIAL.encode()).code_url
-            == OFFICIAL)  # fmt: skip
+    assert (
+        interpret("2006.09679", 200, b'{"id": "2006.09679", "githubRepo": " %s "}' % OFFICIAL.encode()).code_url
+        == OFFICIAL
+    )
     assert interpret("2006.09679", 200, b'{"id": "2006.09679"}').code_url is None
     broken = interpret("2006.09679", 200, b"<html>")
     assert (broken.status, broken.error is not None) == ("failed", True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ def by_id(feed: Feed) -> dict[str, Paper]:
 
 
 def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 @pytest.mark.parametrize("record", INDEX, ids=[r["file"] for r in INDEX])
@@ -42,7 +42,7 @@ def test_every_recorded_response_parses_to_one_record_per_entry(record: dict) ->
     assert len(feed.papers) + len(feed.errors) == len(entries)
     assert (len(feed.errors) > 0) == (record["status_code"] == 400)
     for paper in feed.papers:
-        assert paper.published.tzinfo == timezone.utc and paper.updated.tzinfo == timezone.utc
+        assert paper.published.tzinfo == UTC and paper.updated.tzinfo == UTC
         assert paper.published <= paper.updated
         assert paper.title and paper.title == " ".join(paper.title.split())
         assert f"abs/{paper.arxiv_id}v{paper.version}" in paper.raw_xml
@@ -158,7 +158,9 @@ class TestLegacyDialect:
             "Report on a Boston University Conference December 7-8, 2012 on 'How Can the History "
             "and Philosophy of Science Contribute to Contemporary U.S. Science Teaching?'"
         )
-        assert paper.abstract.startswith("This is an editorial report on the outcomes of an international conference sponsored")
+        assert paper.abstract.startswith(
+            "This is an editorial report on the outcomes of an international conference sponsored"
+        )
         assert "\n" not in paper.abstract and "  " not in paper.abstract
         assert paper.comment == "Conference funded by NSF grant REESE-1205273. 31 pages"
         assert paper.journal_ref == "Science & Education, September 2014, 23(9): 1853-1873"

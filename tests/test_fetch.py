@@ -8,7 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -61,9 +61,17 @@ def test_seed_papers_fetched_in_one_request_with_every_field(db: Path, arxiv: Ar
             (record["id"],),
         )
         assert paper == (
-            latest["version"], latest["title"], record["abstract"], record["versions"][0]["submitted"],
-            latest["submitted"], record["primary_category"], record["comment"], record["journal_ref"],
-            record["doi"], 1, None,
+            latest["version"],
+            latest["title"],
+            record["abstract"],
+            record["versions"][0]["submitted"],
+            latest["submitted"],
+            record["primary_category"],
+            record["comment"],
+            record["journal_ref"],
+            record["doi"],
+            1,
+            None,
         ), record["id"]
         authors = rows(
             db,
@@ -73,12 +81,17 @@ def test_seed_papers_fetched_in_one_request_with_every_field(db: Path, arxiv: Ar
         )
         assert [a for a, _ in authors] == [a["name"] for a in record["authors"]]
         categories = rows(
-            db, "SELECT category, is_primary FROM paper_categories WHERE arxiv_id = ? ORDER BY is_primary DESC, category",
+            db,
+            "SELECT category, is_primary FROM paper_categories WHERE arxiv_id = ? ORDER BY is_primary DESC, category",
             (record["id"],),
         )
         assert {c for c, _ in categories} == set(record["categories"] or []) | {record["primary_category"]} - {None}
-        assert [c for c, primary in categories if primary] == ([record["primary_category"]] if record["primary_category"] else [])
-        versions = rows(db, "SELECT version, title FROM paper_versions WHERE arxiv_id = ? ORDER BY version", (record["id"],))
+        assert [c for c, primary in categories if primary] == (
+            [record["primary_category"]] if record["primary_category"] else []
+        )
+        versions = rows(
+            db, "SELECT version, title FROM paper_versions WHERE arxiv_id = ? ORDER BY version", (record["id"],)
+        )
         # The latest, plus the earlier versions reconciliation needs, each with its own title.
         assert versions[-1] == (latest["version"], latest["title"])
         assert set(versions) <= {(v["version"], v["title"]) for v in record["versions"]}
@@ -153,8 +166,11 @@ def test_faults_mid_run_end_with_every_paper_once(db: Path, arxiv: ArxivStandIn)
 
 def test_next_day_records_a_new_version(db: Path, arxiv: ArxivStandIn) -> None:
     assert fetch(db, arxiv).returncode == 0
-    arxiv.add_version("1907.00262", title="Dissecting Pruned Neural Networks, Revisited",
-                      submitted=datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc))
+    arxiv.add_version(
+        "1907.00262",
+        title="Dissecting Pruned Neural Networks, Revisited",
+        submitted=datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
+    )
     # "The next day": everything fetched more than 0 seconds ago is stale.
     result = fetch(db, arxiv, "--stale-after", "0s")
     assert result.returncode == 0, result.stderr
@@ -163,7 +179,8 @@ def test_next_day_records_a_new_version(db: Path, arxiv: ArxivStandIn) -> None:
         (2, "Dissecting Pruned Neural Networks, Revisited", "2026-11-21T09:00:00Z")
     ]
     assert rows(db, "SELECT version, title FROM paper_versions WHERE arxiv_id = '1907.00262' ORDER BY version") == [
-        (1, "Dissecting Pruned Neural Networks"), (2, "Dissecting Pruned Neural Networks, Revisited")
+        (1, "Dissecting Pruned Neural Networks"),
+        (2, "Dissecting Pruned Neural Networks, Revisited"),
     ]
 
 
@@ -174,7 +191,10 @@ def test_killed_run_keeps_finished_batches_and_resume_skips_them(db: Path, arxiv
     arxiv.queue_faults(Fault.omit_ids(), Fault.omit_ids(), Fault.hang(100))
     process = subprocess.Popen(
         [sys.executable, "-m", "harvester", "--db", str(db), "fetch", "--batch-size", "4"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         arxiv.wait_for_requests(3)  # the third batch hangs: two are answered, and the run is not over

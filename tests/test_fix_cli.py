@@ -25,7 +25,11 @@ def setup(tmp_path: Path) -> tuple[Path, Path]:
 
 def open_kinds(db: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(db) as conn:
-        return sorted(conn.execute("SELECT kind, arxiv_id FROM findings WHERE resolved_at IS NULL AND severity != 'info'").fetchall())
+        return sorted(
+            conn.execute(
+                "SELECT kind, arxiv_id FROM findings WHERE resolved_at IS NULL AND severity != 'info'"
+            ).fetchall()
+        )
 
 
 def test_fix_prints_a_diff_and_writes_nothing_by_default(setup: tuple[Path, Path]) -> None:
@@ -33,8 +37,14 @@ def test_fix_prints_a_diff_and_writes_nothing_by_default(setup: tuple[Path, Path
     before = listing.read_bytes()
     result = invoke("fix", db=db)
     assert result.returncode == 0, result.stderr
-    assert "-1. [Traned Rank Pruning for Efficient Deep Neural Networks](http://cn.arxiv.org/abs/1910.04576)" in result.stdout
-    assert "+1. [Trained Rank Pruning for Efficient Deep Neural Networks](https://arxiv.org/abs/1910.04576)" in result.stdout
+    assert (
+        "-1. [Traned Rank Pruning for Efficient Deep Neural Networks](http://cn.arxiv.org/abs/1910.04576)"
+        in result.stdout
+    )
+    assert (
+        "+1. [Trained Rank Pruning for Efficient Deep Neural Networks](https://arxiv.org/abs/1910.04576)"
+        in result.stdout
+    )
     assert listing.read_bytes() == before
 
 

@@ -45,13 +45,17 @@ async def run_harvest(db_path: Path, url: str) -> object:
 
 
 @pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
-def test_each_fault_ends_with_every_paper_stored_once_and_correctly(tmp_path: Path, arxiv: ArxivStandIn, fault: Fault) -> None:
+def test_each_fault_ends_with_every_paper_stored_once_and_correctly(
+    tmp_path: Path, arxiv: ArxivStandIn, fault: Fault
+) -> None:
     db = tmp_path / "h.db"
     arxiv.queue_faults(fault)
     summary = asyncio.run(run_harvest(db, arxiv.url))
     assert (summary.fetched, summary.failed, summary.missing) == (19, None, [])
     with sqlite3.connect(db) as conn:
         assert sorted(conn.execute("SELECT arxiv_id, title FROM papers").fetchall()) == CURRENT_TITLES
-        assert conn.execute("SELECT count(*) - count(DISTINCT arxiv_id || '/' || position) FROM paper_authors").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) - count(DISTINCT arxiv_id || '/' || position) FROM paper_authors"
+        ).fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM paper_versions").fetchone() == (19,)
     assert arxiv.pending_faults == 0

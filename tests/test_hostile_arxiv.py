@@ -7,7 +7,7 @@ import json
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -111,7 +111,10 @@ def test_ids_never_held_may_all_be_missing(db: Path, arxiv: ArxivStandIn) -> Non
     result = fetch(db, arxiv, "--ids", "2101.99998,2101.99999")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["missing"] == ["2101.99998", "2101.99999"]
-    assert rows(db, "SELECT arxiv_id, missing_runs FROM missing_papers ORDER BY 1") == [("2101.99998", 1), ("2101.99999", 1)]
+    assert rows(db, "SELECT arxiv_id, missing_runs FROM missing_papers ORDER BY 1") == [
+        ("2101.99998", 1),
+        ("2101.99999", 1),
+    ]
 
 
 def test_held_papers_that_are_already_missing_do_not_make_an_outage(db: Path, arxiv: ArxivStandIn) -> None:
@@ -124,7 +127,10 @@ def test_held_papers_that_are_already_missing_do_not_make_an_outage(db: Path, ar
     _next_second()  # runs are told apart by their time, stored to the second
     result = fetch(db, arxiv, "--ids", f"{REMOVED},1907.05686")
     assert result.returncode == 0, result.stderr
-    assert rows(db, "SELECT arxiv_id, missing_runs FROM missing_papers ORDER BY 1") == [("1905.08922", 2), ("1907.05686", 2)]
+    assert rows(db, "SELECT arxiv_id, missing_runs FROM missing_papers ORDER BY 1") == [
+        ("1905.08922", 2),
+        ("1907.05686", 2),
+    ]
 
 
 def _next_second() -> None:
@@ -149,7 +155,7 @@ def test_one_vanished_paper_is_recorded_but_not_reported_on_the_first_run(db: Pa
     assert not [f for f in reconcile_cli(db, arxiv) if f["kind"] == "not_found"]
 
 
-DAY1 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+DAY1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def harvest_at(db_path: Path, arxiv: ArxivStandIn, now: datetime) -> HarvestSummary:
@@ -190,10 +196,16 @@ def test_a_vanished_paper_is_reported_after_three_runs_over_two_days_and_forgive
     assert link_verdict_at(db, url, day2) == "dead"
     assert not_found_at(db, day2) == [REMOVED]
 
-    arxiv.add_paper({
-        "id": REMOVED, "authors": [{"name": "A. Author"}], "abstract": "Back.", "primary_category": "cs.LG",
-        "categories": ["cs.LG"], "versions": [{"version": 1, "submitted": "2019-05-22T00:00:00Z", "title": "Back"}],
-    })  # fmt: skip
+    arxiv.add_paper(
+        {
+            "id": REMOVED,
+            "authors": [{"name": "A. Author"}],
+            "abstract": "Back.",
+            "primary_category": "cs.LG",
+            "categories": ["cs.LG"],
+            "versions": [{"version": 1, "submitted": "2019-05-22T00:00:00Z", "title": "Back"}],
+        }
+    )
     day3 = day2 + timedelta(days=1)
     assert harvest_at(db, arxiv, day3).missing == []
     assert rows(db, "SELECT * FROM missing_papers") == []
@@ -221,7 +233,7 @@ T = DAY1
         (3, T, T + timedelta(hours=5), False),  # three runs, one day
         (2, T, T + timedelta(days=1), False),  # two days, two runs
         (3, T, T + timedelta(days=1), True),
-        (3, datetime(2026, 3, 2, 23, 59, tzinfo=timezone.utc), datetime(2026, 3, 3, 0, 1, tzinfo=timezone.utc), True),
+        (3, datetime(2026, 3, 2, 23, 59, tzinfo=UTC), datetime(2026, 3, 3, 0, 1, tzinfo=UTC), True),
         (7, T, T + timedelta(days=9), True),
     ],
 )
@@ -265,10 +277,16 @@ def test_a_feed_that_stays_blank_fails_the_fetch_and_keeps_the_stored_papers(
     before = stored(db)
     arxiv.queue_faults(fault, fault)
     result = run_cli(
-        "fetch", "--all", db=db,
-        env={"HARVESTER_ARXIV_URL": arxiv.url, "HARVESTER_ARXIV_DELAY": "0", "HARVESTER_ARXIV_BACKOFF": "0.01",
-             "HARVESTER_ARXIV_ATTEMPTS": "2"},
-    )  # fmt: skip
+        "fetch",
+        "--all",
+        db=db,
+        env={
+            "HARVESTER_ARXIV_URL": arxiv.url,
+            "HARVESTER_ARXIV_DELAY": "0",
+            "HARVESTER_ARXIV_BACKOFF": "0.01",
+            "HARVESTER_ARXIV_ATTEMPTS": "2",
+        },
+    )
     assert_clean_failure(result)
     assert "error:" in result.stderr and "http://arxiv.org/abs/" in result.stderr
     assert stored(db) == before
@@ -280,8 +298,10 @@ def test_blanking_a_field_in_a_feed_is_confined_to_entries() -> None:
     from standins.arxiv import blank_entry_elements
 
     body = b"<feed><title>q</title><id>f</id><entry><id>e</id><title>t</title></entry></feed>"
-    assert blank_entry_elements(body, ("title", "id"), keep_empty=False) == b"<feed><title>q</title><id>f</id><entry></entry></feed>"
+    assert (
+        blank_entry_elements(body, ("title", "id"), keep_empty=False)
+        == b"<feed><title>q</title><id>f</id><entry></entry></feed>"
+    )
     assert blank_entry_elements(body, ("title",), keep_empty=True) == (
         b"<feed><title>q</title><id>f</id><entry><id>e</id><title></title></entry></feed>"
     )
-

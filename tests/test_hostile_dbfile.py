@@ -58,7 +58,9 @@ def test_another_applications_database_is_refused_and_left_byte_identical(
 ) -> None:
     db = foreign_db(tmp_path / "other.db", journal_mode)
     before, files_before = sha256(db), sorted(os.listdir(tmp_path))
-    result = run_cli(*command, db=db, env={"HARVESTER_ARXIV_URL": "http://127.0.0.1:9/api/query", "HARVESTER_ARXIV_ATTEMPTS": "1"})
+    result = run_cli(
+        *command, db=db, env={"HARVESTER_ARXIV_URL": "http://127.0.0.1:9/api/query", "HARVESTER_ARXIV_ATTEMPTS": "1"}
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -72,7 +74,9 @@ def test_a_database_stamped_by_another_application_is_refused(tmp_path: Path) ->
     db = tmp_path / "stamped.db"
     connection = sqlite3.connect(db)
     connection.execute("PRAGMA application_id = 1234")
-    connection.execute("CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set TEXT, name TEXT, applied_at TEXT)")
+    connection.execute(
+        "CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set TEXT, name TEXT, applied_at TEXT)"
+    )
     connection.commit()
     connection.close()
     before = sha256(db)
@@ -115,7 +119,9 @@ def test_a_database_from_before_the_application_id_is_recognised_and_stamped(tmp
         assert connection.execute("PRAGMA application_id").fetchone() == (APPLICATION_ID,)
 
 
-def test_a_migration_failing_halfway_leaves_no_half_applied_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_migration_failing_halfway_leaves_no_half_applied_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broken = Migrations("broken")
 
     @broken(name="0001_first")
@@ -134,7 +140,9 @@ def test_a_migration_failing_halfway_leaves_no_half_applied_set(tmp_path: Path, 
         store.open_db(db_path)
     with sqlite3.connect(db_path) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        recorded = connection.execute("SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'broken'").fetchone()
+        recorded = connection.execute(
+            "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'broken'"
+        ).fetchone()
     assert "first_half" not in tables and "second_half" not in tables
     assert recorded == (0,)
 
@@ -208,7 +216,9 @@ def test_a_transaction_that_reads_then_writes_keeps_the_write_lock(empty_harvest
     ours.close()
 
 
-def test_a_write_that_cannot_get_the_lock_raises_database_busy(empty_harvester_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_write_that_cannot_get_the_lock_raises_database_busy(
+    empty_harvester_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HARVESTER_BUSY_TIMEOUT", "0")
     holder = sqlite3.connect(empty_harvester_db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
@@ -244,7 +254,9 @@ def run_cli_on_read_only_copy(source: Path, mount_point: Path, *args: str) -> su
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_") and k not in ("COLUMNS", "LINES")}
     command = ["unshare", "-m", "sh", "-c", MOUNT_READ_ONLY, "sh", str(source), str(mount_point)]
     command += [sys.executable, "-m", "harvester", "--db", str(mount_point / "h.db"), *args]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
+    return subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -304,7 +316,9 @@ def test_read_only_open_falls_back_to_an_immutable_read_when_the_folder_is_not_w
         connection.execute("DELETE FROM papers")
 
 
-def test_a_normal_read_failure_on_a_writable_folder_is_still_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_normal_read_failure_on_a_writable_folder_is_still_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = build_seed_db(tmp_path / "h.db")
 
     def failing_connect(database: str, *args: object, **kwargs: object) -> sqlite3.Connection:
@@ -313,7 +327,6 @@ def test_a_normal_read_failure_on_a_writable_folder_is_still_reported(tmp_path: 
     monkeypatch.setattr(sqlite3, "connect", failing_connect)
     with pytest.raises(DatabaseError, match="cannot read database"):
         store.open_readonly(db)
-
 
 
 def test_a_read_only_folder_with_commits_still_in_the_wal_is_refused_not_read_stale(

@@ -55,13 +55,20 @@ def dbs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     hostile = build_seed_db(folder / "hostile.db")
     with sqlite3.connect(hostile) as conn:
         conn.execute("UPDATE papers SET title = ? WHERE arxiv_id = '1510.00149'", [TITLE])
-        conn.execute("UPDATE entries SET notes = ?, noted_venue = ?, section = ? WHERE arxiv_id = '1510.00149'",
-                     [NOTE, VENUE, SECTION])
+        conn.execute(
+            "UPDATE entries SET notes = ?, noted_venue = ?, section = ? WHERE arxiv_id = '1510.00149'",
+            [NOTE, VENUE, SECTION],
+        )
         conn.execute("UPDATE lists SET title = ?", [LIST_TITLE])
         entry_id, line = conn.execute("SELECT id, line FROM entries WHERE arxiv_id = '1510.00149'").fetchone()
         for position, (url, label, marker) in enumerate(
-            [("javascript:alert(1)", "x](javascript:alert(1)) [y", None), (AWKWARD_CODE, "code <b>", "official]("),
-             ("https://ok.example/ (x", "spaced", None)], start=100):
+            [
+                ("javascript:alert(1)", "x](javascript:alert(1)) [y", None),
+                (AWKWARD_CODE, "code <b>", "official]("),
+                ("https://ok.example/ (x", "spaced", None),
+            ],
+            start=100,
+        ):
             conn.execute(
                 "INSERT INTO entry_links (entry_id, position, url, label, role, line, marker) VALUES (?, ?, ?, ?, 'code', ?, ?)",
                 [entry_id, position, url, label, line, marker],
@@ -101,9 +108,19 @@ def test_headings_and_notes_start_no_block_of_their_own(dbs: tuple[Path, Path]) 
 
 
 def test_render_markdown_escapes_every_field_it_did_not_write() -> None:
-    entry = {"list": "l.md", "list_title": "<b>T</b>", "section": "*S*", "arxiv_id": None, "arxiv_title": None,
-             "noted_title": "[x](https://evil.example)", "published": None, "noted_date": "2019 <i>", "noted_venue": "_V_",
-             "notes": "&lt;ok&gt;", "code_links": []}
+    entry = {
+        "list": "l.md",
+        "list_title": "<b>T</b>",
+        "section": "*S*",
+        "arxiv_id": None,
+        "arxiv_title": None,
+        "noted_title": "[x](https://evil.example)",
+        "published": None,
+        "noted_date": "2019 <i>",
+        "noted_venue": "_V_",
+        "notes": "&lt;ok&gt;",
+        "code_links": [],
+    }
     text = render_markdown([entry])
     assert links(text) == []
     assert [t for t in parsed(text) if t.type in ("html_block", "html_inline")] == []
@@ -115,10 +132,12 @@ def test_csv_export_cells_cannot_start_a_formula(dbs: tuple[Path, Path], tmp_pat
     hostile = tmp_path / "formula.db"
     hostile.write_bytes(dbs[1].read_bytes())
     with sqlite3.connect(hostile) as conn:
-        conn.execute("UPDATE entries SET notes = ?, noted_venue = ? WHERE arxiv_id = '1510.00149'",
-                     ["=HYPERLINK(\"https://evil.example\",\"x\")", "+cmd|' /C calc'!A0"])
+        conn.execute(
+            "UPDATE entries SET notes = ?, noted_venue = ? WHERE arxiv_id = '1510.00149'",
+            ['=HYPERLINK("https://evil.example","x")', "+cmd|' /C calc'!A0"],
+        )
     rows = list(csv.DictReader(io.StringIO(export(hostile, "csv"))))
     row = next(r for r in rows if r["arxiv_id"] == "1510.00149")
-    assert row["notes"] == "'=HYPERLINK(\"https://evil.example\",\"x\")"
+    assert row["notes"] == '\'=HYPERLINK("https://evil.example","x")'
     assert row["noted_venue"] == "'+cmd|' /C calc'!A0"
     assert all(not value.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for value in r.values() if value)

@@ -152,8 +152,18 @@ def test_web_url_percent_encodes_what_a_url_may_not_hold(raw: str, expected: str
 
 @pytest.mark.parametrize(
     "raw",
-    ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "file:///etc/passwd", "//h.test/x",
-     "/relative", "http://", "http://a b.test/", "http://h.test:99999/", "ftp://h.test/"],
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:text/html,x",
+        "file:///etc/passwd",
+        "//h.test/x",
+        "/relative",
+        "http://",
+        "http://a b.test/",
+        "http://h.test:99999/",
+        "ftp://h.test/",
+    ],
 )
 def test_web_url_refuses_what_is_not_an_http_url(raw: str) -> None:
     with pytest.raises(UnsafeUrl):
@@ -162,8 +172,15 @@ def test_web_url_refuses_what_is_not_an_http_url(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("url", "malformed"),
-    [("HTTP://h.test/a(b)?c=d&e", False), ("https://h.test/caf\u00e9", False), ("https://h.test/%7e", False),
-     ("https://h.test/a b", True), ("https://h.test/a]", True), ("https://h.test/a%zz", True), ("javascript:x", True)],
+    [
+        ("HTTP://h.test/a(b)?c=d&e", False),
+        ("https://h.test/caf\u00e9", False),
+        ("https://h.test/%7e", False),
+        ("https://h.test/a b", True),
+        ("https://h.test/a]", True),
+        ("https://h.test/a%zz", True),
+        ("javascript:x", True),
+    ],
 )
 def test_a_location_is_malformed_only_for_ascii_a_url_may_not_hold(url: str, malformed: bool) -> None:
     assert is_malformed(url) is malformed
@@ -201,7 +218,9 @@ def test_a_url_in_a_table_cell_does_not_split_the_row() -> None:
     assert links_of(f"| a | b |\n|---|---|\n| [x]({written}) | z |\n") == ["https://h.test/a%7Cb"]
 
 
-@pytest.mark.parametrize("position", [mdescape.INLINE, mdescape.ANGLE, mdescape.AUTOLINK, mdescape.REFERENCE, mdescape.BARE])
+@pytest.mark.parametrize(
+    "position", [mdescape.INLINE, mdescape.ANGLE, mdescape.AUTOLINK, mdescape.REFERENCE, mdescape.BARE]
+)
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<script>", " javascript:x", "mailto:a@b.test"])
 def test_no_position_takes_a_url_that_is_not_http(position: str, url: str) -> None:
     with pytest.raises(mdescape.UnsafeForMarkdown):
@@ -263,8 +282,13 @@ def _moved_finding(url: str, suggestion: str) -> dict[str, object]:
 def test_fix_write_removes_temp_files_left_by_a_killed_write(tmp_path: Path) -> None:
     listing, db = web_list(tmp_path, ["https://site.test/x"])
     ours = [tmp_path / ".web.md.k1l2e3d4.tmp", tmp_path / ".web.md.bak.abc_1234.tmp"]
-    theirs = [tmp_path / ".web.md.swp", tmp_path / ".other.md.k1l2e3d4.tmp", tmp_path / "web.md.tmp",
-              tmp_path / ".web.md.notours.tmp.keep", tmp_path / ".web.md.has space.tmp"]
+    theirs = [
+        tmp_path / ".web.md.swp",
+        tmp_path / ".other.md.k1l2e3d4.tmp",
+        tmp_path / "web.md.tmp",
+        tmp_path / ".web.md.notours.tmp.keep",
+        tmp_path / ".web.md.has space.tmp",
+    ]
     for path in ours + theirs:
         path.write_text("leftover", encoding="utf-8")
     assert sorted(stale_temp_files(listing)) == sorted(ours)
@@ -298,8 +322,15 @@ def _plan_with_one_title_edit(db_path: Path) -> FixPlan:
     db = open_db(db_path)
     [list_row] = list(db.query("SELECT * FROM lists"))
     entry = next(db.query("SELECT * FROM entries"))
-    finding = {"key": "k", "kind": "title_typo", "line": entry["line"], "noted": "Page 0",
-               "suggestion": "Page Zero", "entry_line": entry["line"], "entry_end_line": entry["end_line"]}
+    finding = {
+        "key": "k",
+        "kind": "title_typo",
+        "line": entry["line"],
+        "noted": "Page 0",
+        "suggestion": "Page Zero",
+        "entry_line": entry["line"],
+        "entry_end_line": entry["end_line"],
+    }
     return _plan(list_row, [finding])
 
 
@@ -308,8 +339,19 @@ def _plan_with_one_title_edit(db_path: Path) -> FixPlan:
 
 @pytest.mark.parametrize(
     "address",
-    ["64:ff9b::7f00:1", "64:ff9b::a00:1", "64:ff9b::c0a8:101", "64:ff9b::a9fe:a9fe", "64:ff9b:1::8.8.8.8",
-     "64:ff9b:1::7f00:1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "2002:7f00:1::1", "2002:c0a8:101::1", "::7f00:1"],
+    [
+        "64:ff9b::7f00:1",
+        "64:ff9b::a00:1",
+        "64:ff9b::c0a8:101",
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b:1::8.8.8.8",
+        "64:ff9b:1::7f00:1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "2002:7f00:1::1",
+        "2002:c0a8:101::1",
+        "::7f00:1",
+    ],
 )
 def test_ipv6_that_embeds_a_private_ipv4_is_refused(address: str) -> None:
     assert private_address([address]) == address

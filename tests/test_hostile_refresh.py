@@ -54,10 +54,15 @@ def read_refused(db: Path) -> list[dict]:
 
 def _runs(db: Path) -> list[tuple[str, list[str]]]:
     with sqlite3.connect(db) as conn:
-        return [(status, json.loads(errors)) for status, errors in conn.execute("SELECT status, errors FROM runs ORDER BY id")]
+        return [
+            (status, json.loads(errors))
+            for status, errors in conn.execute("SELECT status, errors FROM runs ORDER BY id")
+        ]
 
 
-def test_a_list_of_100k_deep_emphasis_is_imported_with_the_others(tmp_path: Path, lists: Path, arxiv: ArxivStandIn) -> None:
+def test_a_list_of_100k_deep_emphasis_is_imported_with_the_others(
+    tmp_path: Path, lists: Path, arxiv: ArxivStandIn
+) -> None:
     (lists / "hostile.md").write_text("# Hostile\n\n" + DEEP_EMPHASIS + "\n\n- [p](https://arxiv.org/abs/1907.05686)\n")
     db = tmp_path / "h.db"
     result = refresh(db, lists, arxiv, "--json", "--no-links")
@@ -77,7 +82,9 @@ def test_a_list_that_crashes_the_parser_is_reported_and_the_rest_of_the_refresh_
     db = tmp_path / "h.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")} | env_for(arxiv)
     command = [sys.executable, "-c", CRASHING_CLI, "--db", str(db), "refresh", str(lists), *ONLY_LOCAL, "--json"]
-    result = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=150, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        command, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=150, stdin=subprocess.DEVNULL
+    )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     report = json.loads(result.stdout)
@@ -102,7 +109,9 @@ def test_a_list_that_crashes_the_parser_is_reported_and_the_rest_of_the_refresh_
 
 
 def _options(db: Path, lists: Path, arxiv: ArxivStandIn) -> RefreshOptions:
-    return RefreshOptions(db_path=db, paths=(lists,), arxiv=ClientConfig(base_url=arxiv.url, delay=0, backoff_base=0.01))
+    return RefreshOptions(
+        db_path=db, paths=(lists,), arxiv=ClientConfig(base_url=arxiv.url, delay=0, backoff_base=0.01)
+    )
 
 
 def test_a_step_raising_any_exception_is_failed_with_its_type_and_the_later_steps_run(

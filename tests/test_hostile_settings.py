@@ -123,7 +123,9 @@ def test_refresh_refuses_a_bad_link_setting_before_touching_anything(seed_db: Pa
         ([], {"HARVESTER_ARXIV_BACKOFF": "nan"}, "HARVESTER_ARXIV_BACKOFF"),
     ],
 )
-def test_fetch_refuses_a_bad_arxiv_number_by_name(seed_db: Path, args: list[str], env: dict[str, str], name: str) -> None:
+def test_fetch_refuses_a_bad_arxiv_number_by_name(
+    seed_db: Path, args: list[str], env: dict[str, str], name: str
+) -> None:
     with ArxivStandIn() as arxiv:
         result = run_cli(*args, "fetch", "--all", db=seed_db, env={"HARVESTER_ARXIV_URL": arxiv.url, **env})
         assert_usage_error(result, name)
@@ -141,7 +143,9 @@ def test_fetch_refuses_an_unusable_stale_age(seed_db: Path, value: str) -> None:
 @pytest.mark.parametrize("ids", [",", "", " , "])
 def test_fetch_ids_without_an_id_is_a_usage_error_not_everything(seed_db: Path, ids: str) -> None:
     with ArxivStandIn() as arxiv:
-        result = run_cli("fetch", "--ids", ids, db=seed_db, env={"HARVESTER_ARXIV_URL": arxiv.url, "HARVESTER_ARXIV_DELAY": "0"})
+        result = run_cli(
+            "fetch", "--ids", ids, db=seed_db, env={"HARVESTER_ARXIV_URL": arxiv.url, "HARVESTER_ARXIV_DELAY": "0"}
+        )
         assert_usage_error(result, "--ids")
         assert arxiv.requests == []
 
@@ -239,5 +243,11 @@ def test_duration_refuses(value: str) -> None:
 
 
 def test_checks_accept_ordinary_values() -> None:
-    assert (count("N", "3"), count("N", "2.0"), delay("D", "0"), delay("D", "2.5"), timeout("T", "0.5")) == (3, 2, 0.0, 2.5, 0.5)
+    assert (count("N", "3"), count("N", "2.0"), delay("D", "0"), delay("D", "2.5"), timeout("T", "0.5")) == (
+        3,
+        2,
+        0.0,
+        2.5,
+        0.5,
+    )
     assert duration("A", "20h").total_seconds() == 72000

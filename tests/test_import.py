@@ -56,15 +56,22 @@ def test_import_seed_stores_19_papers_in_8_sections(tmp_path: Path) -> None:
     assert summary["paper_entries"] == 19
     with sqlite3.connect(db) as conn:
         papers = conn.execute("SELECT arxiv_id FROM entries WHERE is_paper = 1 ORDER BY position").fetchall()
-        sections = conn.execute(
-            "SELECT path FROM sections WHERE is_paper_section = 1 ORDER BY position"
-        ).fetchall()
+        sections = conn.execute("SELECT path FROM sections WHERE is_paper_section = 1 ORDER BY position").fetchall()
         appendix_links = conn.execute(
             "SELECT l.url FROM entry_links l JOIN entries e ON e.id = l.entry_id WHERE e.is_paper = 0"
         ).fetchall()
     assert len(papers) == 19
     assert papers[0] == ("1510.00149",)
-    assert [s[0] for s in sections] == ["1 综述", "2 理论", "3 剪枝", "5 低秩分解", "6 权值量化", "7 知识蒸馏", "8 嵌入式加速", "9 其他"]
+    assert [s[0] for s in sections] == [
+        "1 综述",
+        "2 理论",
+        "3 剪枝",
+        "5 低秩分解",
+        "6 权值量化",
+        "7 知识蒸馏",
+        "8 嵌入式加速",
+        "9 其他",
+    ]
     assert sorted(u[0] for u in appendix_links) == [
         "https://blog.csdn.net/xiaoxiaowenqiang/article/details/80946522",
         "https://www.cnblogs.com/zhonghuasong/p/7822572.html",
@@ -85,7 +92,9 @@ def test_editing_one_entry_updates_that_entry_only(tmp_path: Path, seed_copy: Pa
     assert invoke("import", str(seed_copy), db=db).returncode == 0
     before = {row[0]: row for row in dump(db)["entries"]}
     text = seed_copy.read_text(encoding="utf-8")
-    seed_copy.write_text(text.replace("AVD: Adversarial Video Distillation", "AVD: Adversarial Video Distillation!"), encoding="utf-8")
+    seed_copy.write_text(
+        text.replace("AVD: Adversarial Video Distillation", "AVD: Adversarial Video Distillation!"), encoding="utf-8"
+    )
     result = invoke("import", str(seed_copy), "--json", db=db)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)[0]
@@ -144,7 +153,9 @@ def test_folder_import_and_default_seeds_folder(tmp_path: Path) -> None:
     ],
     ids=["missing-file", "folder-without-markdown", "not-utf8"],
 )
-def test_bad_inputs_exit_1_with_one_line_and_leave_db_identical(tmp_path: Path, imported_seed_db: Path, make_input, message: str) -> None:
+def test_bad_inputs_exit_1_with_one_line_and_leave_db_identical(
+    tmp_path: Path, imported_seed_db: Path, make_input, message: str
+) -> None:
     db = imported_seed_db
     before = db.read_bytes()
     result = invoke("import", str(make_input(tmp_path)), db=db)
@@ -210,14 +221,28 @@ def test_import_stores_what_the_curator_wrote_field_by_field(tmp_path: Path) -> 
         ).fetchall()
     deep = entries["1510.00149"]
     assert (deep["section"], deep["line"], deep["noted_venue"], deep["noted_date"], deep["noted_date_precision"]) == (
-        "1 综述", 18, "ICLR 2016 oral", "2015-10-01", "day"
+        "1 综述",
+        18,
+        "ICLR 2016 oral",
+        "2015-10-01",
+        "day",
     )
-    assert deep["noted_title"] == "Deep Compression: Compressing Deep Neural Network with Pruning, Trained Quantization and Huffman Coding"
+    assert (
+        deep["noted_title"]
+        == "Deep Compression: Compressing Deep Neural Network with Pruning, Trained Quantization and Huffman Coding"
+    )
     trp = entries["1910.04576"]
-    assert (trp["noted_title"], trp["noted_venue"]) == ("Traned Rank Pruning for Efficient Deep Neural Networks", "NIPS 2019 workshop")
+    assert (trp["noted_title"], trp["noted_venue"]) == (
+        "Traned Rank Pruning for Efficient Deep Neural Networks",
+        "NIPS 2019 workshop",
+    )
     assert trp["notes"] == "认为离线低秩分解误差太大，于是将其集成到训练过程；"
     dream = entries["1905.07072"]
-    assert (dream["rating"], dream["rating_text"], dream["noted_venue"]) == (2, r"$\bullet \bullet$", "ICML 2019 workshop")
+    assert (dream["rating"], dream["rating_text"], dream["noted_venue"]) == (
+        2,
+        r"$\bullet \bullet$",
+        "ICML 2019 workshop",
+    )
     assert dream["notes"] == "无需重新训练的模型压缩方法；"
     assert entries["1906.08859"]["noted_date"] == "2019-05-06"
     assert json.loads(entries["1907.05642"]["arxiv_ids"]) == ["1907.05642"]

@@ -9,7 +9,8 @@ import shutil
 import ssl
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import httpx
@@ -41,7 +42,7 @@ from tests.standins.web import (
 )
 
 ROOT = Path(__file__).parent.parent
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 # Tiny timeouts and backoffs keep the file fast; loopback needs allow_private.
 FAST = LinkCheckConfig(
@@ -60,13 +61,22 @@ FAST = LinkCheckConfig(
 # ---------------------------------------------------------------- helpers
 
 
-def make_db(tmp_path: Path, urls: list[str], papers: dict[str, int] | None = None, missing: tuple[str, ...] = ()) -> Database:
+def make_db(
+    tmp_path: Path, urls: list[str], papers: dict[str, int] | None = None, missing: tuple[str, ...] = ()
+) -> Database:
     """A migrated database whose list has one entry per URL (line = 10 + index)."""
     db = Database(tmp_path / "harvester.db")
     for migrations in MIGRATION_SETS:
         migrations.apply(db)
     db["lists"].insert(
-        {"id": 1, "path": "/lists/reading.md", "name": "reading.md", "sha256": "0", "size": 0, "imported_at": "2026-01-01T00:00:00+00:00"}
+        {
+            "id": 1,
+            "path": "/lists/reading.md",
+            "name": "reading.md",
+            "sha256": "0",
+            "size": 0,
+            "imported_at": "2026-01-01T00:00:00+00:00",
+        }
     )
     for index, url in enumerate(urls):
         add_link(db, url, line=10 + index)
@@ -78,22 +88,26 @@ def make_db(tmp_path: Path, urls: list[str], papers: dict[str, int] | None = Non
 
 
 def add_link(db: Database, url: str, line: int, removed: bool = False) -> None:
-    entry_id = db["entries"].insert(
-        {
-            "list_id": 1,
-            "entry_key": f"entry-{line}",
-            "section": "Papers",
-            "position": line,
-            "line": line,
-            "end_line": line,
-            "raw": url,
-            "is_paper": 1,
-            "arxiv_ids": "[]",
-            "first_seen": "2026-01-01",
-            "updated_at": "2026-01-01",
-            "removed_at": "2026-01-02" if removed else None,
-        }
-    ).last_pk
+    entry_id = (
+        db["entries"]
+        .insert(
+            {
+                "list_id": 1,
+                "entry_key": f"entry-{line}",
+                "section": "Papers",
+                "position": line,
+                "line": line,
+                "end_line": line,
+                "raw": url,
+                "is_paper": 1,
+                "arxiv_ids": "[]",
+                "first_seen": "2026-01-01",
+                "updated_at": "2026-01-01",
+                "removed_at": "2026-01-02" if removed else None,
+            }
+        )
+        .last_pk
+    )
     try:
         found = parse_arxiv_url(url)
     except ValueError:
@@ -147,7 +161,9 @@ def stored(db: Database, url: str) -> dict[str, object]:
     return db["links"].get(url)
 
 
-def resolver_for(names: dict[str, str], gone: tuple[str, ...] = (), asked: list[str] | None = None) -> Callable[[str], object]:
+def resolver_for(
+    names: dict[str, str], gone: tuple[str, ...] = (), asked: list[str] | None = None
+) -> Callable[[str], object]:
     """An injected resolver: no DNS traffic ever leaves the test."""
 
     async def resolve(host: str) -> list[str]:
@@ -171,7 +187,13 @@ def test_a_200_is_ok_with_one_hop(web: LocalWeb, tmp_path: Path) -> None:
     db = make_db(tmp_path, [url])
     report = run(db)
     result = by_url(report)[url]
-    assert (result.verdict, result.status, result.final_url, result.suggestion, result.error) == ("ok", 200, url, None, None)
+    assert (result.verdict, result.status, result.final_url, result.suggestion, result.error) == (
+        "ok",
+        200,
+        url,
+        None,
+        None,
+    )
     assert hops(result) == [(url, 200)]
     assert (report.checked, report.requests_made, report.network_down) == (1, 1, False)
 
@@ -187,13 +209,13 @@ def test_a_200_is_ok_with_one_hop(web: LocalWeb, tmp_path: Path) -> None:
 )
 def test_redirect_chains(web: LocalWeb, tmp_path: Path, chain: list[int], verdict: str) -> None:
     paths = [f"/hop{i}" for i in range(len(chain))] + ["/final"]
-    for status, path, target in zip(chain, paths, paths[1:]):
+    for status, path, target in zip(chain, paths, paths[1:], strict=False):
         web.route(path, redirect(status, target))
     web.route("/final", page("Final"))
     start, final = web.url(paths[0]), web.url("/final")
     result = by_url(run(make_db(tmp_path, [start])))[start]
     assert result.verdict == verdict
-    assert hops(result) == [(web.url(p), s) for p, s in zip(paths, chain)] + [(final, 200)]
+    assert hops(result) == [(web.url(p), s) for p, s in zip(paths, chain, strict=False)] + [(final, 200)]
     assert (result.status, result.final_url) == (200, final)
     assert result.suggestion == (final if verdict == "moved" else None)
     if verdict == "redirected":
@@ -350,17 +372,28 @@ def test_arxiv_links_are_judged_from_metadata(tmp_path: Path) -> None:
     malformed = "https://arxiv.org/abs/1905.123"
     listing = "https://arxiv.org/list/cs.LG/recent"
     asked: list[str] = []
-    db = make_db(tmp_path, [exists, missing, unknown, too_new, malformed, listing], papers={"1905.08793": 2}, missing=("1905.99999",))
+    db = make_db(
+        tmp_path,
+        [exists, missing, unknown, too_new, malformed, listing],
+        papers={"1905.08793": 2},
+        missing=("1905.99999",),
+    )
     report = run(db, resolver=resolver_for({}, asked=asked))
     results = by_url(report)
     assert (results[exists].verdict, results[exists].note) == ("ok", "exists on arXiv")
-    assert (results[missing].verdict, results[missing].error) == ("dead", "arXiv has no paper 1905.99999 since 2026-01-01")
+    assert (results[missing].verdict, results[missing].error) == (
+        "dead",
+        "arXiv has no paper 1905.99999 since 2026-01-01",
+    )
     assert (results[unknown].verdict, results[unknown].error) == ("skipped", "arXiv 1907.00262 not yet harvested")
     assert (results[too_new].verdict, results[too_new].suggestion) == ("dead", "https://arxiv.org/abs/1905.08793")
     assert results[too_new].error == "arXiv 1905.08793 has no v4 (latest is v2)"
     assert results[malformed].verdict == "dead"
     assert results[malformed].error.startswith("malformed arXiv identifier: ")
-    assert (results[listing].verdict, results[listing].error) == ("skipped", "arXiv page that is not a paper: not crawled")
+    assert (results[listing].verdict, results[listing].error) == (
+        "skipped",
+        "arXiv page that is not a paper: not crawled",
+    )
     assert (report.requests_made, asked) == (0, [])
 
 
@@ -413,7 +446,14 @@ def test_a_redirect_to_a_private_address_is_refused(tmp_path: Path) -> None:
 
 
 def test_no_cookies_or_credentials_cross_hosts_and_the_user_agent_is_sent(web: LocalWeb, tmp_path: Path) -> None:
-    web.route("/login", Reply(302, headers=(("Location", f"http://other.test:{web.port}/landing"), ("Set-Cookie", "session=secret; Path=/"))), host="site.test")
+    web.route(
+        "/login",
+        Reply(
+            302,
+            headers=(("Location", f"http://other.test:{web.port}/landing"), ("Set-Cookie", "session=secret; Path=/")),
+        ),
+        host="site.test",
+    )
     web.route("/landing", page("Landing"), host="other.test")
     url = f"http://user:password@site.test:{web.port}/login"
     resolve = resolver_for({"site.test": "127.0.0.1", "other.test": "127.0.0.1"})
@@ -434,7 +474,9 @@ def test_https_goes_to_the_checked_address_with_the_name_in_tls(tmp_path: Path) 
         wrong = f"https://impostor.test:{secure.port}/paper"
         resolve = resolver_for({"secure.test": "127.0.0.1", "impostor.test": "127.0.0.1"})
         transport = httpx.AsyncHTTPTransport(verify=ssl.create_default_context(cafile=str(cert)))
-        results = by_url(run(make_db(tmp_path, [good, wrong]), replace(FAST, retries=0), resolver=resolve, transport=transport))
+        results = by_url(
+            run(make_db(tmp_path, [good, wrong]), replace(FAST, retries=0), resolver=resolve, transport=transport)
+        )
     assert (results[good].verdict, results[good].status) == ("ok", 200)
     assert results[wrong].verdict == "unreachable"
     assert results[wrong].error.startswith("TLS error: ")
@@ -469,7 +511,7 @@ def test_requests_to_one_host_are_spaced_and_limited(web: LocalWeb, tmp_path: Pa
         assert len(starts) == 3
         # Arrival times seen by the server: scheduling noise on a busy machine can bring
         # two arrivals closer than the client spaced them, never to back-to-back.
-        assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.09
+        assert min(b - a for a, b in pairwise(starts)) >= 0.09
     # The two hosts were checked side by side, not one after the other (that would put
     # one host's first request after the other's third).
     a_starts = [s.at for s in web.requests if s.host == "a.test"]
@@ -503,7 +545,9 @@ def test_links_of_removed_entries_are_not_checked(web: LocalWeb, tmp_path: Path)
 # ---------------------------------------------------------------- history
 
 
-def test_three_failing_runs_on_two_days_make_unreachable_dead_and_one_success_resets(web: LocalWeb, tmp_path: Path) -> None:
+def test_three_failing_runs_on_two_days_make_unreachable_dead_and_one_success_resets(
+    web: LocalWeb, tmp_path: Path
+) -> None:
     web.route("/down", Reply(503))
     url = web.url("/down")
     db = make_db(tmp_path, [url])
@@ -521,7 +565,10 @@ def test_three_failing_runs_on_two_days_make_unreachable_dead_and_one_success_re
     assert back.verdict == "ok"
     row = stored(db, url)
     assert (row["verdict"], row["consecutive_failures"], row["first_failed_at"], row["last_ok_at"]) == (
-        "ok", 0, None, "2026-03-03T10:00:00Z",
+        "ok",
+        0,
+        None,
+        "2026-03-03T10:00:00Z",
     )
     checks = list(db.query("SELECT verdict, status, counted FROM link_checks WHERE url = ? ORDER BY id", [url]))
     assert [c["verdict"] for c in checks] == ["unreachable", "unreachable", "unreachable", "ok"]
@@ -533,7 +580,7 @@ def test_three_failing_runs_on_one_day_stay_unreachable(web: LocalWeb, tmp_path:
     db = make_db(tmp_path, [url])
     config = replace(FAST, retries=0)
     for hour in (1, 5, 9, 13):
-        result = by_url(run(db, config, now=lambda: T0 + timedelta(hours=hour)))[url]
+        result = by_url(run(db, config, now=lambda hour=hour: T0 + timedelta(hours=hour)))[url]
     assert (result.verdict, stored(db, url)["consecutive_failures"]) == ("unreachable", 4)
 
 
@@ -545,11 +592,20 @@ def test_history_rows_record_hops_timing_and_run(web: LocalWeb, tmp_path: Path) 
     run(db, run_id=7)
     check = list(db.query("SELECT * FROM link_checks"))[0]
     assert json.loads(check["hops"]) == [{"url": a, "status": 301}, {"url": web.url("/b"), "status": 200}]
-    assert (check["verdict"], check["status"], check["run_id"], check["requests"], check["counted"]) == ("moved", 200, 7, 2, 1)
+    assert (check["verdict"], check["status"], check["run_id"], check["requests"], check["counted"]) == (
+        "moved",
+        200,
+        7,
+        2,
+        1,
+    )
     assert check["elapsed_ms"] >= 0
     row = stored(db, a)
     assert (row["verdict"], row["suggestion"], row["verdict_since"], row["first_checked_at"]) == (
-        "moved", web.url("/b"), "2026-03-02T09:00:00Z", "2026-03-02T09:00:00Z",
+        "moved",
+        web.url("/b"),
+        "2026-03-02T09:00:00Z",
+        "2026-03-02T09:00:00Z",
     )
 
 
@@ -561,11 +617,21 @@ def test_link_rows_and_counts_for_display(web: LocalWeb, tmp_path: Path) -> None
     run(db)
     rows = link_rows(db)
     assert [(r["url"], r["verdict"]) for r in rows] == [
-        (gone, "dead"), ("http://cn.arxiv.org/abs/1907.05642", "dead"), (ok, "ok"),
+        (gone, "dead"),
+        ("http://cn.arxiv.org/abs/1907.05642", "dead"),
+        (ok, "ok"),
     ]
     assert rows[1]["entries"] == [{"list": "reading.md", "line": 12, "section": "Papers"}]
     assert rows[2]["hops"] == [{"url": ok, "status": 200}]
-    assert verdict_counts(db) == {"ok": 1, "moved": 0, "redirected": 0, "dead": 2, "unreachable": 0, "blocked": 0, "skipped": 0}
+    assert verdict_counts(db) == {
+        "ok": 1,
+        "moved": 0,
+        "redirected": 0,
+        "dead": 2,
+        "unreachable": 0,
+        "blocked": 0,
+        "skipped": 0,
+    }
 
 
 def test_dead_and_moved_links_as_findings(web: LocalWeb, tmp_path: Path) -> None:
@@ -580,7 +646,11 @@ def test_dead_and_moved_links_as_findings(web: LocalWeb, tmp_path: Path) -> None
         ("dead_link", "warning", 10, gone, None, "HTTP 404"),
         ("moved_link", "info", 11, old, web.url("/new"), None),
     ]  # the mirror is reconcile's mirror_link finding, not repeated here
-    assert (found[0]["key"], found[0]["list_name"], found[0]["section"]) == (f"dead_link:entry-10:{gone}", "reading.md", "Papers")
+    assert (found[0]["key"], found[0]["list_name"], found[0]["section"]) == (
+        f"dead_link:entry-10:{gone}",
+        "reading.md",
+        "Papers",
+    )
 
 
 def test_a_killed_run_keeps_the_results_it_finished(web: LocalWeb, tmp_path: Path) -> None:
@@ -643,7 +713,11 @@ def test_network_down_counts_no_failure(web: LocalWeb, tmp_path: Path) -> None:
     )
     assert (stored(db, known)["verdict"], stored(db, known)["last_checked_at"]) == ("ok", "2026-03-02T09:00:00Z")
     assert stored(db, refused)["consecutive_failures"] == 0
-    assert [r["counted"] for r in db.query("SELECT counted FROM link_checks WHERE checked_at = ?", [iso(later)])] == [0, 0, 0]
+    assert [r["counted"] for r in db.query("SELECT counted FROM link_checks WHERE checked_at = ?", [iso(later)])] == [
+        0,
+        0,
+        0,
+    ]
 
 
 def test_an_injected_transport_that_cannot_connect_means_network_down(tmp_path: Path) -> None:
@@ -677,7 +751,10 @@ def test_the_seed_list_gets_a_verdict_for_every_link_with_no_network(tmp_path: P
     assert report.checked == len(set(urls))
     mirrors = [r for url, r in results.items() if url.startswith("http://cn.arxiv.org/")]
     assert len(mirrors) == 17
-    assert all(r.verdict == "dead" and r.suggestion == r.url.replace("http://cn.arxiv.org", "https://arxiv.org") for r in mirrors)
+    assert all(
+        r.verdict == "dead" and r.suggestion == r.url.replace("http://cn.arxiv.org", "https://arxiv.org")
+        for r in mirrors
+    )
     canonical = [r for url, r in results.items() if url.startswith("https://arxiv.org/")]
     assert len(canonical) == 19 and {r.verdict for r in canonical} == {"ok"}
     others = {url: r.verdict for url, r in results.items() if "arxiv.org" not in url}
@@ -698,5 +775,7 @@ def test_every_name_failing_to_resolve_is_network_down_not_dead_links(tmp_path: 
     db = make_db(tmp_path, urls)
     report = run(db, resolver=resolver_for({}, gone=("github.com", "blog.example.com", "example.org")))
     assert report.network_down is True
-    assert {url: (r.verdict, r.counted) for url, r in by_url(report).items()} == {url: ("unreachable", False) for url in urls}
+    assert {url: (r.verdict, r.counted) for url, r in by_url(report).items()} == {
+        url: ("unreachable", False) for url in urls
+    }
     assert all(stored(db, url)["consecutive_failures"] == 0 for url in urls)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -29,7 +29,7 @@ from harvester.links.verdicts import (
     soft_404_reason,
 )
 
-T0 = datetime(2026, 3, 2, 23, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
 
 
 def chain(*steps: tuple[str, int]) -> tuple[Hop, ...]:
@@ -117,7 +117,10 @@ def test_challenge_pages_by_header_title_or_script() -> None:
 def test_final_status(status: int, verdict: Verdict, transient: bool) -> None:
     judgement = judge_observation(Observation("https://a.org/x", chain(("https://a.org/x", status))))
     assert (judgement.verdict, judgement.status, judgement.transient, judgement.reach) == (
-        verdict, status, transient, Reach.ANSWERED,
+        verdict,
+        status,
+        transient,
+        Reach.ANSWERED,
     )
 
 
@@ -212,7 +215,11 @@ def test_a_success_resets_and_skipped_leaves_the_streak() -> None:
     assert (skipped.consecutive_failures, skipped.first_failed_at) == (2, T0)
     ok = settle(UP, failing, T0 + timedelta(days=2), RULE)
     assert (ok.verdict, ok.consecutive_failures, ok.first_failed_at, ok.failure_days, ok.last_ok_at) == (
-        Verdict.OK, 0, None, 0, T0 + timedelta(days=2),
+        Verdict.OK,
+        0,
+        None,
+        0,
+        T0 + timedelta(days=2),
     )
 
 

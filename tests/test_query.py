@@ -11,13 +11,21 @@ from tests.cli import invoke, run_cli
 
 
 def test_query_returns_rows_as_json(shared_seed_db: Path) -> None:
-    result = run_cli("query", "SELECT arxiv_id, version FROM papers WHERE arxiv_id = '1907.05642'", "--format", "json", db=shared_seed_db)
+    result = run_cli(
+        "query",
+        "SELECT arxiv_id, version FROM papers WHERE arxiv_id = '1907.05642'",
+        "--format",
+        "json",
+        db=shared_seed_db,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [{"arxiv_id": "1907.05642", "version": 3}]
 
 
 def test_query_csv(shared_seed_db: Path) -> None:
-    result = invoke("query", "SELECT count(*) AS n FROM entries WHERE is_paper = 1", "--format", "csv", db=shared_seed_db)
+    result = invoke(
+        "query", "SELECT count(*) AS n FROM entries WHERE is_paper = 1", "--format", "csv", db=shared_seed_db
+    )
     assert result.stdout.splitlines() == ["n", "19"]
 
 
@@ -71,7 +79,10 @@ def test_search_uses_porter_stemming(shared_seed_db: Path) -> None:
     assert "1905.08793" in [h["arxiv_id"] for h in json.loads(result.stdout)]
 
 
-@pytest.mark.parametrize("terms", [['"hard thresholding"'], ['he said "hello'], ["AND", "OR", "NOT"], ["*"], ["Low-Rank"], ["(", ")"], ["NEAR(a b)"]])
+@pytest.mark.parametrize(
+    "terms",
+    [['"hard thresholding"'], ['he said "hello'], ["AND", "OR", "NOT"], ["*"], ["Low-Rank"], ["(", ")"], ["NEAR(a b)"]],
+)
 def test_search_never_raises_on_fts_syntax(shared_seed_db: Path, terms: list[str]) -> None:
     result = invoke("search", *terms, "--json", db=shared_seed_db)
     assert result.returncode == 0, result.stderr
@@ -84,5 +95,10 @@ def test_search_hyphenated_term(shared_seed_db: Path) -> None:
 
 def test_search_cjk_notes_and_headings(shared_seed_db: Path) -> None:
     assert [h["arxiv_id"] for h in search(shared_seed_db, "交叉熵")] == ["1910.04641"]  # in its notes only
-    assert [h["arxiv_id"] for h in search(shared_seed_db, "剪枝")] == ["1803.04239", "1905.08793", "1907.00262", None]  # and an appendix reference
+    assert [h["arxiv_id"] for h in search(shared_seed_db, "剪枝")] == [
+        "1803.04239",
+        "1905.08793",
+        "1907.00262",
+        None,
+    ]  # and an appendix reference
     assert [h["arxiv_id"] for h in search(shared_seed_db, "知识蒸馏", "cross-modal")] == ["1910.04641"]

@@ -13,15 +13,57 @@ from harvester.readinglist import ReadingList, parse_reading_list
 ROOT = Path(__file__).parent.parent
 SOURCES = [
     (ROOT / "seeds" / "model-compression.md").read_bytes().decode("utf-8"),
-    *(path.read_bytes().decode("utf-8") for path in sorted((ROOT / "tests" / "fixtures" / "reading-lists").glob("*.md"))),
+    *(
+        path.read_bytes().decode("utf-8")
+        for path in sorted((ROOT / "tests" / "fixtures" / "reading-lists").glob("*.md"))
+    ),
 ]
 # Fragments that change markdown structure or arXiv links when dropped into a line.
 SNIPPETS = [
-    "[", "]", "(", ")", "](", "[x](", "<", ">", "*", "**", "_", "`", "|", "\\", "$", "#", "> ", "1. ", "- ",
-    "---", "\r", "\r\n", "\n", "\u200b", "\x00", "\x01", "\ufeff", "https://arxiv.org/abs/", "arXiv:",
-    "v", "v0", "v2", ".pdf", "1907.05642", "1913.01234", "hep-th/", "9901001", "cn.arxiv.org/pdf/", "*2019-13-45*",
-    "| --- |", "\u202e", "𝟙𝟡𝟘𝟟.𝟘𝟝𝟞𝟜𝟚", "١٩٠٧.٠٥٦٤٢",
-]  # fmt: skip
+    "[",
+    "]",
+    "(",
+    ")",
+    "](",
+    "[x](",
+    "<",
+    ">",
+    "*",
+    "**",
+    "_",
+    "`",
+    "|",
+    "\\",
+    "$",
+    "#",
+    "> ",
+    "1. ",
+    "- ",
+    "---",
+    "\r",
+    "\r\n",
+    "\n",
+    "\u200b",
+    "\x00",
+    "\x01",
+    "\ufeff",
+    "https://arxiv.org/abs/",
+    "arXiv:",
+    "v",
+    "v0",
+    "v2",
+    ".pdf",
+    "1907.05642",
+    "1913.01234",
+    "hep-th/",
+    "9901001",
+    "cn.arxiv.org/pdf/",
+    "*2019-13-45*",
+    "| --- |",
+    "\u202e",
+    "𝟙𝟡𝟘𝟟.𝟘𝟝𝟞𝟜𝟚",
+    "١٩٠٧.٠٥٦٤٢",
+]
 
 PROPERTY_SETTINGS = settings(
     max_examples=200,

@@ -31,11 +31,18 @@ PAPER = PaperInfo(
     versions=(VersionInfo(1, "Dissecting Pruned Neural Networks", utc("2019-06-29T12:00:00Z")),),
 )
 ENTRY = EntryInput(
-    list_id=1, list_path="list.md", entry_key="arxiv:1907.00262", section="3 剪枝", line=10,
-    end_line=11, noted_title="Dissecting Pruned Neural Networks", arxiv_id="1907.00262",
-    arxiv_ids=("1907.00262",), noted_date=day("2019-06-29"),
+    list_id=1,
+    list_path="list.md",
+    entry_key="arxiv:1907.00262",
+    section="3 剪枝",
+    line=10,
+    end_line=11,
+    noted_title="Dissecting Pruned Neural Networks",
+    arxiv_id="1907.00262",
+    arxiv_ids=("1907.00262",),
+    noted_date=day("2019-06-29"),
     links=(NotedLink("https://arxiv.org/abs/1907.00262", "title", 10, 0, arxiv_id="1907.00262"),),
-)  # fmt: skip
+)
 
 
 def kinds(entry: EntryInput = ENTRY, paper: PaperInfo = PAPER, **options) -> list[str]:
@@ -96,10 +103,11 @@ def test_title_outdated_names_the_current_title() -> None:
         title="Neural Epitome Search for Architecture-Agnostic Network Compression",
         versions=(
             VersionInfo(1, "Deep Model Compression via Filter Auto-sampling", PAPER.published),
-            VersionInfo(2, "Neural Epitome Search for Architecture-Agnostic Network Compression",
-                        utc("2019-09-26T12:00:00Z")),
+            VersionInfo(
+                2, "Neural Epitome Search for Architecture-Agnostic Network Compression", utc("2019-09-26T12:00:00Z")
+            ),
         ),
-    )  # fmt: skip
+    )
     entry = replace(ENTRY, noted_title="Deep Model Compression via Filter Auto-sampling", noted_date=None)
     finding = only(entry, paper)
     assert (finding.kind, finding.suggestion) == (
@@ -225,7 +233,9 @@ def test_id_conflict_when_links_name_different_papers() -> None:
 
 
 def test_same_id_twice_with_versions_is_no_conflict() -> None:
-    links = ENTRY.links + (NotedLink("https://arxiv.org/pdf/1907.00262v2", "paper", 11, 1, arxiv_id="1907.00262", arxiv_version=2),)
+    links = ENTRY.links + (
+        NotedLink("https://arxiv.org/pdf/1907.00262v2", "paper", 11, 1, arxiv_id="1907.00262", arxiv_version=2),
+    )
     assert kinds(replace(ENTRY, links=links, arxiv_ids=("1907.00262",))) == []
 
 
@@ -296,8 +306,11 @@ def test_venues_that_agree_or_cannot_be_judged(noted: str, comment: str | None) 
 def test_venue_mismatch(noted: str, comment: str, suggestion: str) -> None:
     finding = only(replace(ENTRY, noted_venue=noted), replace(PAPER, comment=comment))
     assert (finding.kind, finding.severity, finding.suggestion, finding.source) == (
-        "venue_mismatch", "warning", suggestion, "arxiv",
-    )  # fmt: skip
+        "venue_mismatch",
+        "warning",
+        suggestion,
+        "arxiv",
+    )
 
 
 def test_venue_from_an_enrichment_source() -> None:
@@ -343,9 +356,19 @@ def section_entries(misplaced: bool, per_section: int = 4) -> tuple[tuple[EntryI
             home = "剪枝" if (misplaced and section == "量化" and i == 0) else section
             papers[arxiv_id] = PaperInfo(arxiv_id, title, PAPER.published, abstract=f"We {words} variant {i}.")
             entries.append(
-                replace(ENTRY, entry_key=f"arxiv:{arxiv_id}", section=home, line=number * 3, end_line=number * 3 + 1,
-                        noted_title=title, arxiv_id=arxiv_id, arxiv_ids=(arxiv_id,), noted_date=None, links=())
-            )  # fmt: skip
+                replace(
+                    ENTRY,
+                    entry_key=f"arxiv:{arxiv_id}",
+                    section=home,
+                    line=number * 3,
+                    end_line=number * 3 + 1,
+                    noted_title=title,
+                    arxiv_id=arxiv_id,
+                    arxiv_ids=(arxiv_id,),
+                    noted_date=None,
+                    links=(),
+                )
+            )
     return tuple(entries), papers
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from harvester.findings import (
 from harvester.importer import import_list, read_source
 from harvester.schema import MIGRATION_SETS, _date_parts_from_text
 
-NOW = datetime(2026, 1, 10, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)
 
 
 def iso(moment: datetime) -> str:
@@ -44,23 +44,40 @@ def load_papers(db: Database, papers_json: Path = SEED_PAPERS, now: datetime = N
         db["papers"].upsert(_paper_row(record, now), pk="arxiv_id")
         for v in versions:
             db["paper_versions"].insert(
-                {"arxiv_id": record["id"], "version": v["version"], "title": v["title"],
-                 "submitted": v["submitted"], "comment": None, "seen_at": iso(now)},
+                {
+                    "arxiv_id": record["id"],
+                    "version": v["version"],
+                    "title": v["title"],
+                    "submitted": v["submitted"],
+                    "comment": None,
+                    "seen_at": iso(now),
+                },
                 ignore=True,
-            )  # fmt: skip
+            )
 
 
 def _paper_row(record: dict, now: datetime) -> dict:
     versions = record["versions"]
     return {
-        "arxiv_id": record["id"], "version": versions[-1]["version"], "title": versions[-1]["title"],
-        "abstract": record["abstract"], "published": versions[0]["submitted"],
-        "updated": versions[-1]["submitted"], "primary_category": record["primary_category"],
-        "other_classifications": "[]", "comment": record["comment"],
-        "journal_ref": record["journal_ref"], "doi": record["doi"], "dois": "[]",
-        "abs_url": f"https://arxiv.org/abs/{record['id']}", "pdf_url": None, "withdrawn": 0,
-        "first_seen": iso(now), "last_fetched": iso(now), "missing_since": None,
-    }  # fmt: skip
+        "arxiv_id": record["id"],
+        "version": versions[-1]["version"],
+        "title": versions[-1]["title"],
+        "abstract": record["abstract"],
+        "published": versions[0]["submitted"],
+        "updated": versions[-1]["submitted"],
+        "primary_category": record["primary_category"],
+        "other_classifications": "[]",
+        "comment": record["comment"],
+        "journal_ref": record["journal_ref"],
+        "doi": record["doi"],
+        "dois": "[]",
+        "abs_url": f"https://arxiv.org/abs/{record['id']}",
+        "pdf_url": None,
+        "withdrawn": 0,
+        "first_seen": iso(now),
+        "last_fetched": iso(now),
+        "missing_since": None,
+    }
 
 
 @pytest.fixture
@@ -134,9 +151,13 @@ def test_finding_resolved_when_cause_disappears_and_reopened_when_back(seed_data
         "2026-01-12T03:00:00Z",
         None,
     )
-    events = [r[0] for r in seed_database.execute(
-        "SELECT e.event FROM finding_events e JOIN findings f ON f.id = e.finding_id "
-        "WHERE f.key = ? ORDER BY e.id", [key])]  # fmt: skip
+    events = [
+        r[0]
+        for r in seed_database.execute(
+            "SELECT e.event FROM finding_events e JOIN findings f ON f.id = e.finding_id WHERE f.key = ? ORDER BY e.id",
+            [key],
+        )
+    ]
     assert events == ["opened", "resolved", "reopened"]
 
 
@@ -158,7 +179,9 @@ def test_removed_entries_and_their_findings_are_resolved(seed_database: Database
 
 def test_not_found_from_missing_papers(seed_database: Database) -> None:
     seed_database.execute("DELETE FROM papers WHERE arxiv_id = '1905.08922'")
-    seed_database["missing_papers"].insert({"arxiv_id": "1905.08922", "first_missing": iso(NOW), "last_checked": iso(NOW)})
+    seed_database["missing_papers"].insert(
+        {"arxiv_id": "1905.08922", "first_missing": iso(NOW), "last_checked": iso(NOW)}
+    )
     run_reconcile(seed_database, now=NOW)
     found = [r for r in open_findings(seed_database) if r["kind"] == "not_found"]
     assert [(r["arxiv_id"], r["severity"], r["line"]) for r in found] == [("1905.08922", "error", 79)]
@@ -168,9 +191,15 @@ def test_new_version_since_last_run(seed_database: Database) -> None:
     run_reconcile(seed_database, now=NOW)
     later = NOW + timedelta(days=1)
     seed_database["paper_versions"].insert(
-        {"arxiv_id": "1905.10145", "version": 2, "title": "Learning Low-Rank Approximation for CNNs",
-         "submitted": "2019-05-25T10:00:00Z", "comment": None, "seen_at": iso(later)}
-    )  # fmt: skip
+        {
+            "arxiv_id": "1905.10145",
+            "version": 2,
+            "title": "Learning Low-Rank Approximation for CNNs",
+            "submitted": "2019-05-25T10:00:00Z",
+            "comment": None,
+            "seen_at": iso(later),
+        }
+    )
     summary = run_reconcile(seed_database, now=later + timedelta(hours=1))
     news = [r for r in open_findings(seed_database) if r["kind"] == "new_version" and r["arxiv_id"] == "1905.10145"]
     assert summary.new == 1

@@ -32,10 +32,24 @@ _LINK = re.compile(r"\[(?P<label>[^\]]*)\]\((?P<url>[^)\s]+)\)")
 _DATE = re.compile(r"\*(?P<text>\d{4}-\d{2}-\d{2})\*")
 
 MIRROR_IDS = [
-    "1905.10324", "1907.00274", "1905.08793", "1907.00262", "1905.10145", "1910.04576",
-    "1905.07376", "1907.00593", "2006.09679", "1905.07072", "1907.05640", "1910.04641",
-    "1906.08859", "1905.08170", "1905.08922", "1907.05642", "1907.05686",
-]  # fmt: skip
+    "1905.10324",
+    "1907.00274",
+    "1905.08793",
+    "1907.00262",
+    "1905.10145",
+    "1910.04576",
+    "1905.07376",
+    "1907.00593",
+    "2006.09679",
+    "1905.07072",
+    "1907.05640",
+    "1910.04641",
+    "1906.08859",
+    "1905.08170",
+    "1905.08922",
+    "1907.05642",
+    "1907.05686",
+]
 EXPECTED_PROBLEMS = {
     ("title_typo", "1510.00149"),
     ("title_typo", "1910.04576"),
@@ -59,14 +73,16 @@ def seed_papers(path: Path = SEED_PAPERS) -> dict[str, PaperInfo]:
 
 
 def paper_info(record: dict) -> PaperInfo:
-    versions = tuple(
-        VersionInfo(v["version"], v["title"], utc(v["submitted"])) for v in record["versions"]
-    )
+    versions = tuple(VersionInfo(v["version"], v["title"], utc(v["submitted"])) for v in record["versions"])
     return PaperInfo(
-        arxiv_id=record["id"], title=versions[-1].title, published=versions[0].submitted,
-        abstract=record["abstract"], comment=record["comment"], journal_ref=record["journal_ref"],
+        arxiv_id=record["id"],
+        title=versions[-1].title,
+        published=versions[0].submitted,
+        abstract=record["abstract"],
+        comment=record["comment"],
+        journal_ref=record["journal_ref"],
         versions=versions,
-    )  # fmt: skip
+    )
 
 
 def read_entries(text: str, list_path: str = "seed.md", list_id: int = 1) -> list[EntryInput]:
@@ -93,11 +109,20 @@ def _entry(lines: list[str], first: int, section: str, list_path: str, list_id: 
     second = lines[first] if last > first else ""
     venue = second.split("*")[0].strip() if date_match and "*" in second else ""
     return EntryInput(
-        list_id=list_id, list_path=list_path, entry_key=f"arxiv:{ids[0]}", section=section,
-        line=first, end_line=last, noted_title=_ENTRY.match(lines[first - 1]).group("title"),
-        arxiv_id=ids[0], arxiv_ids=ids, noted_date=day(date_match.group("text")) if date_match else None,
-        noted_venue=venue or None, links=links, raw=raw,
-    )  # fmt: skip
+        list_id=list_id,
+        list_path=list_path,
+        entry_key=f"arxiv:{ids[0]}",
+        section=section,
+        line=first,
+        end_line=last,
+        noted_title=_ENTRY.match(lines[first - 1]).group("title"),
+        arxiv_id=ids[0],
+        arxiv_ids=ids,
+        noted_date=day(date_match.group("text")) if date_match else None,
+        noted_venue=venue or None,
+        links=links,
+        raw=raw,
+    )
 
 
 def _links(lines: list[str], first: int, last: int) -> list[NotedLink]:
@@ -108,10 +133,14 @@ def _links(lines: list[str], first: int, last: int) -> list[NotedLink]:
             role = "title" if not found else ("paper" if match.group("label") == "paper" else "code")
             found.append(
                 NotedLink(
-                    url=match.group("url"), role=role, line=number, position=len(found),
-                    label=match.group("label"), arxiv_id=parsed.id if parsed else None,
+                    url=match.group("url"),
+                    role=role,
+                    line=number,
+                    position=len(found),
+                    label=match.group("label"),
+                    arxiv_id=parsed.id if parsed else None,
                     arxiv_version=parsed.version if parsed else None,
-                )  # fmt: skip
+                )
             )
     return found
 

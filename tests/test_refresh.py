@@ -71,7 +71,9 @@ def refresh(db: Path, lists: Path, arxiv: ArxivStandIn, *args: str) -> subproces
 
 def dump(db: Path, skip: set[str] = HISTORY_TABLES) -> dict[str, list[tuple]]:
     with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%'")]
+        tables = [
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%'")
+        ]
         return {t: conn.execute(f"SELECT * FROM [{t}] ORDER BY 1, 2").fetchall() for t in tables if t not in skip}
 
 
@@ -98,7 +100,11 @@ def test_refresh_fills_every_table_and_a_second_run_changes_nothing(
     assert report["status"] == "ok"
     assert report["changes"]["new_papers"] == 19
     assert {s: v["status"] for s, v in report["steps"].items()} == {
-        "import": "ok", "fetch": "ok", "enrich": "ok", "reconcile": "ok", "links": "ok",
+        "import": "ok",
+        "fetch": "ok",
+        "enrich": "ok",
+        "reconcile": "ok",
+        "links": "ok",
     }
     assert report["changes"]["links_moved"] == [tool_site.url("/old-home")]
     assert tool_site.url("/gone") in report["changes"]["links_died"]
@@ -107,16 +113,39 @@ def test_refresh_fills_every_table_and_a_second_run_changes_nothing(
             "SELECT f.kind, f.arxiv_id FROM findings f JOIN lists l ON l.id = f.list_id "
             "WHERE l.name = 'model-compression.md' AND f.resolved_at IS NULL AND f.severity IN ('error', 'warning')"
         ).fetchall()
-    mirrored = ["1905.10324", "1907.00274", "1905.08793", "1907.00262", "1905.10145", "1910.04576", "1905.07376",
-                "1907.00593", "2006.09679", "1905.07072", "1907.05640", "1910.04641", "1906.08859", "1905.08170",
-                "1905.08922", "1907.05642", "1907.05686"]
+    mirrored = [
+        "1905.10324",
+        "1907.00274",
+        "1905.08793",
+        "1907.00262",
+        "1905.10145",
+        "1910.04576",
+        "1905.07376",
+        "1907.00593",
+        "2006.09679",
+        "1905.07072",
+        "1907.05640",
+        "1910.04641",
+        "1906.08859",
+        "1905.08170",
+        "1905.08922",
+        "1907.05642",
+        "1907.05686",
+    ]
     assert sorted(problems) == sorted(
-        [("title_typo", "1510.00149"), ("title_typo", "1910.04576"), ("title_outdated", "1907.05642"),
-         ("date_mismatch", "1907.00262"), ("venue_mismatch", "1910.04641")]
+        [
+            ("title_typo", "1510.00149"),
+            ("title_typo", "1910.04576"),
+            ("title_outdated", "1907.05642"),
+            ("date_mismatch", "1907.00262"),
+            ("venue_mismatch", "1910.04641"),
+        ]
         + [("mirror_link", arxiv_id) for arxiv_id in mirrored]
     )
     tables = dump(db, skip=set())
-    empty = sorted(t for t, rows in tables.items() if not rows and t not in ("missing_papers", "acceptances"))  # nothing accepted
+    empty = sorted(
+        t for t, rows in tables.items() if not rows and t not in ("missing_papers", "acceptances")
+    )  # nothing accepted
     assert empty == [], f"tables left empty: {empty}"
 
     arxiv.reset_log()
@@ -137,7 +166,11 @@ def test_refresh_fills_every_table_and_a_second_run_changes_nothing(
 def test_a_failing_step_does_not_stop_the_others(tmp_path: Path, lists: Path, arxiv: ArxivStandIn) -> None:
     db = tmp_path / "h.db"
     result = run_cli(
-        "refresh", str(lists), *ONLY_LOCAL, "--json", db=db,
+        "refresh",
+        str(lists),
+        *ONLY_LOCAL,
+        "--json",
+        db=db,
         env=env_for(arxiv, HARVESTER_ARXIV_URL="http://127.0.0.1:9/api/query", HARVESTER_ARXIV_ATTEMPTS="1"),
     )
     assert result.returncode == 1
@@ -156,7 +189,9 @@ def test_two_refreshes_at_once_one_runs_the_other_exits_1(tmp_path: Path, lists:
     db = tmp_path / "h.db"
     assert invoke("import", str(lists), db=db).returncode == 0
     arxiv.queue_faults(Fault.hang(120))  # keeps the first refresh inside its lock until released
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")} | env_for(arxiv, HARVESTER_ARXIV_TIMEOUT="100")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")} | env_for(
+        arxiv, HARVESTER_ARXIV_TIMEOUT="100"
+    )
     command = [sys.executable, "-m", "harvester", "--db", str(db), "refresh", str(lists), *ONLY_LOCAL]
     first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -258,7 +293,9 @@ def test_enrichment_services_down_leave_the_rest_of_the_refresh_done(
         assert conn.execute(kept).fetchall() == before  # every earlier answer kept
 
 
-def test_fix_rewrites_a_permanently_moved_link(tmp_path: Path, lists: Path, arxiv: ArxivStandIn, tool_site: LocalWeb) -> None:
+def test_fix_rewrites_a_permanently_moved_link(
+    tmp_path: Path, lists: Path, arxiv: ArxivStandIn, tool_site: LocalWeb
+) -> None:
     db = tmp_path / "h.db"
     assert refresh(db, lists, arxiv).returncode in (0, 1)
     result = invoke("fix", str(lists / "tools.md"), "--kinds", "moved_link", db=db)

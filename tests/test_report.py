@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from test_reconcile_db import NOW, import_file, load_papers, new_db
+from test_reconcile_seed import SEED, seed_input
 
 from harvester.findings import open_findings, run_reconcile
 from harvester.reconcile import reconcile
 from harvester.report import FIELDS, action_text, print_findings_table, render_findings
-from test_reconcile_db import NOW, import_file, load_papers, new_db
-from test_reconcile_seed import SEED, seed_input
 
 
 @pytest.fixture
@@ -33,9 +33,14 @@ def test_json_has_one_object_per_finding_with_every_field(rows: list[dict]) -> N
     assert all(set(FIELDS) | {"action"} == set(o) for o in objects)
     date = next(o for o in objects if o["kind"] == "date_mismatch")
     assert {k: date[k] for k in ("line", "section", "arxiv_id", "severity", "noted", "suggestion", "source")} == {
-        "line": 37, "section": "3 剪枝", "arxiv_id": "1907.00262", "severity": "warning",
-        "noted": "2019-01-29", "suggestion": "2019-06-29", "source": "arxiv",
-    }  # fmt: skip
+        "line": 37,
+        "section": "3 剪枝",
+        "arxiv_id": "1907.00262",
+        "severity": "warning",
+        "noted": "2019-01-29",
+        "suggestion": "2019-06-29",
+        "source": "arxiv",
+    }
     assert (date["first_seen"], date["resolved_at"]) == ("2026-01-10T03:00:00Z", None)
     assert date["action"] == "Change the date 2019-01-29 to 2019-06-29"
 
@@ -45,9 +50,15 @@ def test_markdown_groups_by_list_and_section_in_file_order(rows: list[dict]) -> 
     headings = [line for line in text.splitlines() if line.startswith("#")]
     assert headings[:2] == ["# Findings", f"## {rows[0]['list_path']}"]
     assert headings[2:] == [
-        "### 1 综述", "### 2 理论", "### 3 剪枝", "### 5 低秩分解", "### 6 权值量化",
-        "### 7 知识蒸馏", "### 8 嵌入式加速", "### 9 其他",
-    ]  # fmt: skip
+        "### 1 综述",
+        "### 2 理论",
+        "### 3 剪枝",
+        "### 5 低秩分解",
+        "### 6 权值量化",
+        "### 7 知识蒸馏",
+        "### 8 嵌入式加速",
+        "### 9 其他",
+    ]
     assert "**28 findings**: 22 warnings, 6 info" in text
     assert (
         "- line 37 · warning · `date_mismatch` [1907.00262](https://arxiv.org/abs/1907.00262): "
@@ -80,8 +91,16 @@ def test_empty_reports() -> None:
 
 
 def test_rows_of_other_kinds_render_generically() -> None:
-    row = {"kind": "moved", "severity": "warning", "list_path": "l.md", "section": "s", "line": 3,
-           "noted": "http://a.example/x", "suggestion": "https://b.example/x", "detail": "301 to b"}  # fmt: skip
+    row = {
+        "kind": "moved",
+        "severity": "warning",
+        "list_path": "l.md",
+        "section": "s",
+        "line": 3,
+        "noted": "http://a.example/x",
+        "suggestion": "https://b.example/x",
+        "detail": "301 to b",
+    }
     assert action_text(row) == "moved: use https://b.example/x"
     assert "moved: use https://b.example/x" in render_findings([row], "markdown")
 

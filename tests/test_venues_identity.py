@@ -44,8 +44,12 @@ def s2_identity(*names: str, dblp: str | None = None, year: int | None = 2019) -
 def test_a_venue_outside_the_table_contradicts_a_recognised_note() -> None:
     [finding] = venue_findings_for("ICML 2019", s2_identity(*IJCNN))
     assert (finding.kind, finding.severity, finding.source, finding.suggestion, finding.noted) == (
-        "venue_mismatch", "warning", "semantic_scholar", "IJCNN 2019", "ICML 2019",
-    )  # fmt: skip
+        "venue_mismatch",
+        "warning",
+        "semantic_scholar",
+        "IJCNN 2019",
+        "ICML 2019",
+    )
     assert finding.arxiv_value == IJCNN[0]
     assert "IJCNN 2019" in finding.detail
 
@@ -55,15 +59,21 @@ def test_any_of_the_venues_names_agrees() -> None:
     assert venue_findings_for("NeurIPS", s2_identity(*NEURIPS)) == []
     assert venue_findings_for("NIPS 2019", s2_identity("Neural Information Processing Systems")) == []
     # The source's year is often the preprint's: it names the suggestion but never contradicts.
-    assert venue_findings_for("ICLR 2016 oral", s2_identity("International Conference on Learning Representations",
-                                                             year=2015)) == []  # fmt: skip
+    assert (
+        venue_findings_for(
+            "ICLR 2016 oral", s2_identity("International Conference on Learning Representations", year=2015)
+        )
+        == []
+    )
 
 
 def test_a_dblp_key_alone_names_the_venue() -> None:
     [finding] = venue_findings_for("CVPR 2019", s2_identity(dblp="conf/icip/SmithD19"))
     assert (finding.source, finding.suggestion, finding.arxiv_value) == (
-        "semantic_scholar", "ICIP 2019", "conf/icip/SmithD19",
-    )  # fmt: skip
+        "semantic_scholar",
+        "ICIP 2019",
+        "conf/icip/SmithD19",
+    )
     assert venue_findings_for("ICIP 2019", s2_identity(dblp="conf/icip/SmithD19")) == []
     [journal] = venue_findings_for("CVPR 2019", s2_identity(dblp="journals/pami/SmithD20", year=None))
     assert journal.suggestion == "TPAMI 2020"
@@ -78,11 +88,17 @@ def test_a_preprint_dblp_key_names_no_venue() -> None:
 
 @pytest.mark.parametrize(
     ("key", "label"),
-    [("conf/nips/SmithD19", "NeurIPS 2019"), ("conf/icmcs/SmithD19", "ICME 2019"), ("conf/mm/SmithD19", "ACM MM 2019"),
-      ("journals/tnn/SmithD20", "TNNLS 2020"), ("journals/tip/SmithD18", "TIP 2018"),
-     ("conf/sysml/SmithD19", "MLSys 2019"),
-     ("conf/iccvw/SmithD19", "ICCV 2019 workshop"), ("conf/icml/Smith98", "ICML 1998")],
-)  # fmt: skip
+    [
+        ("conf/nips/SmithD19", "NeurIPS 2019"),
+        ("conf/icmcs/SmithD19", "ICME 2019"),
+        ("conf/mm/SmithD19", "ACM MM 2019"),
+        ("journals/tnn/SmithD20", "TNNLS 2020"),
+        ("journals/tip/SmithD18", "TIP 2018"),
+        ("conf/sysml/SmithD19", "MLSys 2019"),
+        ("conf/iccvw/SmithD19", "ICCV 2019 workshop"),
+        ("conf/icml/Smith98", "ICML 1998"),
+    ],
+)
 def test_dblp_streams_whose_key_is_not_the_usual_acronym(key: str, label: str) -> None:
     identity = venue_identity((), key, None)
     assert identity is not None and identity.label() == label
@@ -97,8 +113,10 @@ def test_an_unknown_noted_venue_stays_silent() -> None:
 def test_workshop_and_main_conference_stay_different() -> None:
     [finding] = venue_findings_for("NIPS 2019 workshop", s2_identity(*NEURIPS))
     assert finding.suggestion == "NeurIPS 2019"
-    [main] = venue_findings_for("CVPR 2019", s2_identity("2019 IEEE/CVF Conference on Computer Vision and Pattern "
-                                                         "Recognition Workshops (CVPRW)"))  # fmt: skip
+    [main] = venue_findings_for(
+        "CVPR 2019",
+        s2_identity("2019 IEEE/CVF Conference on Computer Vision and Pattern Recognition Workshops (CVPRW)"),
+    )
     assert main.suggestion == "CVPR 2019 workshop"
 
 
@@ -109,8 +127,12 @@ def test_what_a_source_cannot_tell_is_no_contradiction() -> None:
     emc2 = s2_identity("Energy Efficient Machine Learning and Cognitive Computing", dblp="conf/emc2/SmithD19")
     assert venue_findings_for("NIPS 2019 workshop", emc2) == []
     # "Workshop" inside a conference's own name does not make it a workshop.
-    assert venue_findings_for("WACV 2020", s2_identity("IEEE Workshop/Winter Conference on Applications of "
-                                                       "Computer Vision", "WACV")) == []  # fmt: skip
+    assert (
+        venue_findings_for(
+            "WACV 2020", s2_identity("IEEE Workshop/Winter Conference on Applications of Computer Vision", "WACV")
+        )
+        == []
+    )
 
 
 def test_a_venue_named_only_by_a_long_prefix_gets_its_own_acronym() -> None:
@@ -120,20 +142,23 @@ def test_a_venue_named_only_by_a_long_prefix_gets_its_own_acronym() -> None:
 
 
 def test_full_names_of_table_venues_agree_with_their_acronyms() -> None:
-    pairs = [("KDD 2019", "Knowledge Discovery and Data Mining"),
-             ("IJCAI 2019", "International Joint Conference on Artificial Intelligence"),
-             ("ACL 2019", "Annual Meeting of the Association for Computational Linguistics"),
-             ("EMNLP 2019", "Conference on Empirical Methods in Natural Language Processing"),
-             ("NAACL 2019", "North American Chapter of the Association for Computational Linguistics"),
-             ("ICASSP 2019", "IEEE International Conference on Acoustics, Speech, and Signal Processing"),
-             ("AISTATS 2019", "International Conference on Artificial Intelligence and Statistics"),
-             ("UAI 2019", "Conference on Uncertainty in Artificial Intelligence"),
-             ("ICME 2019", "IEEE International Conference on Multimedia and Expo"),
-             ("ICPR 2020", "International Conference on Pattern Recognition"), ("ACCV 2018", "Asian Conference on "
-             "Computer Vision"), ("MLSys 2020", "Conference on Machine Learning and Systems"),
-             ("COLT 2019", "Annual Conference Computational Learning Theory"),
-             ("ISCA 2019", "International Symposium on Computer Architecture"),
-             ("COLING 2020", "International Conference on Computational Linguistics")]  # fmt: skip
+    pairs = [
+        ("KDD 2019", "Knowledge Discovery and Data Mining"),
+        ("IJCAI 2019", "International Joint Conference on Artificial Intelligence"),
+        ("ACL 2019", "Annual Meeting of the Association for Computational Linguistics"),
+        ("EMNLP 2019", "Conference on Empirical Methods in Natural Language Processing"),
+        ("NAACL 2019", "North American Chapter of the Association for Computational Linguistics"),
+        ("ICASSP 2019", "IEEE International Conference on Acoustics, Speech, and Signal Processing"),
+        ("AISTATS 2019", "International Conference on Artificial Intelligence and Statistics"),
+        ("UAI 2019", "Conference on Uncertainty in Artificial Intelligence"),
+        ("ICME 2019", "IEEE International Conference on Multimedia and Expo"),
+        ("ICPR 2020", "International Conference on Pattern Recognition"),
+        ("ACCV 2018", "Asian Conference on Computer Vision"),
+        ("MLSys 2020", "Conference on Machine Learning and Systems"),
+        ("COLT 2019", "Annual Conference Computational Learning Theory"),
+        ("ISCA 2019", "International Symposium on Computer Architecture"),
+        ("COLING 2020", "International Conference on Computational Linguistics"),
+    ]
     for noted, name in pairs:
         assert venue_findings_for(noted, s2_identity(name)) == [], (noted, name)
 
@@ -203,7 +228,7 @@ def test_end_to_end_through_the_stand_in(enriched) -> None:
     assert {i: (r["noted"], r["suggestion"], r["source"], r["line"]) for i, r in found.items()} == {
         "1905.10324": ("ICML 2019", "IJCNN 2019", "semantic_scholar", 4),
         "1905.08793": ("CVPR 2019", "ICIP 2019", "semantic_scholar", 10),
-    }  # fmt: skip
+    }
     asked = s2.requests[-1].query["fields"].split(",")
     assert "publicationVenue" in asked and "externalIds" in asked
 
@@ -238,16 +263,26 @@ PUBLISHED: dict[str, tuple[tuple[str, ...], str]] = {
     "ICML": (("International Conference on Machine Learning", "ICML", "Int Conf Mach Learn"), "conf/icml"),
     "ECCV": (("European Conference on Computer Vision", "Eur Conf Comput Vis", "ECCV"), "conf/eccv"),
     "ICCV": (("IEEE International Conference on Computer Vision", "ICCV", "IEEE Int Conf Comput Vis"), "conf/iccv"),
-    "IJCAI": (("International Joint Conference on Artificial Intelligence", "IJCAI", "Int Jt Conf Artif Intell"),
-              "conf/ijcai"),
-    "AAAI": (("AAAI Conference on Artificial Intelligence", "National Conference on Artificial Intelligence", "AAAI"),
-             "conf/aaai"),
-    "ACL": (("Annual Meeting of the Association for Computational Linguistics", "Annu Meet Assoc Comput Linguistics",
-             "ACL"), "conf/acl"),
+    "IJCAI": (
+        ("International Joint Conference on Artificial Intelligence", "IJCAI", "Int Jt Conf Artif Intell"),
+        "conf/ijcai",
+    ),
+    "AAAI": (
+        ("AAAI Conference on Artificial Intelligence", "National Conference on Artificial Intelligence", "AAAI"),
+        "conf/aaai",
+    ),
+    "ACL": (
+        (
+            "Annual Meeting of the Association for Computational Linguistics",
+            "Annu Meet Assoc Comput Linguistics",
+            "ACL",
+        ),
+        "conf/acl",
+    ),
     "BMVC": (("British Machine Vision Conference", "BMVC", "Br Mach Vis Conf"), "conf/bmvc"),
     "IJCV": (("International Journal of Computer Vision", "Int J Comput Vis"), "journals/ijcv"),
     "ICIP": (("IEEE International Conference on Image Processing", "ICIP", "IEEE Int Conf Image Process"), "conf/icip"),
-}  # fmt: skip
+}
 LIST_NAMES = ["gan-2019-03-26.md", "detection-2019-05-10.md", "awesome-pruning.md", "awesome-ml-model-compression.md"]
 
 
@@ -268,8 +303,9 @@ def published_as(entry: Any, how: str, year_shift: int = 0) -> VenueEvidence:
     if noted.workshop:  # a workshop's own name, as a source would give it
         names = ("Workshop on Something Particular", "WSP")
     key = f"{stream}/Someone{year % 100:02d}" if how != "names" and not noted.workshop else None
-    return VenueEvidence("semantic_scholar", names[0], names=names if how != "dblp" or noted.workshop else (),
-                         dblp_key=key, year=year)  # fmt: skip
+    return VenueEvidence(
+        "semantic_scholar", names[0], names=names if how != "dblp" or noted.workshop else (), dblp_key=key, year=year
+    )
 
 
 @pytest.mark.parametrize("name", LIST_NAMES)
@@ -277,8 +313,10 @@ def published_as(entry: Any, how: str, year_shift: int = 0) -> VenueEvidence:
 def test_real_lists_agreeing_published_venues_are_silent(list_entries, name: str, how: str) -> None:
     entries = list_entries[name]
     for year_shift in (0, -1):  # the source's year may be the preprint's
-        papers = {e.arxiv_id: replace(PAPER, arxiv_id=e.arxiv_id, extra_venues=(published_as(e, how, year_shift),))
-                  for e in entries}  # fmt: skip
+        papers = {
+            e.arxiv_id: replace(PAPER, arxiv_id=e.arxiv_id, extra_venues=(published_as(e, how, year_shift),))
+            for e in entries
+        }
         found = [f for f in reconcile(ReconcileInput(tuple(entries), papers)) if f.kind == "venue_mismatch"]
         assert found == [], [(f.noted, f.suggestion) for f in found]
 

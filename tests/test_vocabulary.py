@@ -23,22 +23,36 @@ from harvester.vocabulary import (
     Verdict,
     kinds_table,
 )
-
 from tests.seeddb import build_seed_db
 
 ROOT = Path(__file__).parent.parent
 
 
 def _finding(kind: str, severity: str) -> dict[str, object]:
-    return {"kind": kind, "severity": severity, "list_path": "l.md", "line": 3, "arxiv_id": "1907.05642",
-            "noted": "NOTED", "arxiv_value": "ARXIV", "suggestion": "SUGGESTION", "key": kind}
+    return {
+        "kind": kind,
+        "severity": severity,
+        "list_path": "l.md",
+        "line": 3,
+        "arxiv_id": "1907.05642",
+        "noted": "NOTED",
+        "arxiv_value": "ARXIV",
+        "suggestion": "SUGGESTION",
+        "key": kind,
+    }
 
 
 def test_a_kind_added_to_a_scratch_registry_reaches_report_fail_on_and_the_readme_table(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    scratch = Kind("scratch_kind", Severity.ERROR, "a kind only this test knows", "Do the scratch thing to {noted}",
-                   "the scratch value", fixable=False)
+    scratch = Kind(
+        "scratch_kind",
+        Severity.ERROR,
+        "a kind only this test knows",
+        "Do the scratch thing to {noted}",
+        "the scratch value",
+        fixable=False,
+    )
     monkeypatch.setitem(vocabulary.KINDS, scratch.name, scratch)
     finding = _finding("scratch_kind", "error")
     assert action_text(finding) == "Do the scratch thing to NOTED"
@@ -83,9 +97,8 @@ def test_every_verdict_is_either_quiet_or_a_problem_and_findings_come_from_probl
 
 def test_views_and_report_agree_on_problem_links(tmp_path: Path) -> None:
     """One link per verdict: the view lists the problems, `report` the ones that ask for action."""
-    from harvester.report import report_rows
-
     from harvester.links.history import ensure_link_tables
+    from harvester.report import report_rows
 
     db = open_db(build_seed_db(tmp_path / "h.db"))
     ensure_link_tables(db)
@@ -93,8 +106,15 @@ def test_views_and_report_agree_on_problem_links(tmp_path: Path) -> None:
     urls = [url for url in every_url if host_of(url) not in RETIRED_MIRROR_HOSTS][: len(Verdict)]
     assert len(urls) == len(Verdict)
     for url, verdict in zip(urls, Verdict, strict=True):
-        db.table("links").insert({"url": url, "verdict": verdict.value, "first_checked_at": "t",
-                                  "last_checked_at": "t", "verdict_since": "t"})
+        db.table("links").insert(
+            {
+                "url": url,
+                "verdict": verdict.value,
+                "first_checked_at": "t",
+                "last_checked_at": "t",
+                "verdict_since": "t",
+            }
+        )
     ensure_db_shape(db)
     in_view = {row["verdict"] for row in db.query("SELECT verdict FROM link_problems")}
     assert in_view == {v.value for v in PROBLEM_VERDICTS}
@@ -109,6 +129,6 @@ def test_run_statuses_are_documented_in_the_schema() -> None:
     from harvester import schema
 
     source = Path(schema.__file__).read_text(encoding="utf-8")
-    runs_comment = source[source.index("runs"):]
+    runs_comment = source[source.index("runs") :]
     for status in RunStatus:
         assert status.value in runs_comment, status

@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +169,9 @@ def _arxivpy_run(spec: dict[str, Any], ids: list[str], sampler: _Sampler, out: d
     # arxiv.py keeps its requests.Session in a private attribute; a response hook counts what it sends.
     client._session.hooks["response"].append(lambda response, *a, **k: sent.append(response.status_code))
     chunk = spec.get("chunk") or len(ids) or 1
-    searches = [arxiv.Search(id_list=ids[i : i + chunk], max_results=len(ids[i : i + chunk])) for i in range(0, len(ids), chunk)]
+    searches = [
+        arxiv.Search(id_list=ids[i : i + chunk], max_results=len(ids[i : i + chunk])) for i in range(0, len(ids), chunk)
+    ]
     out["url_chars"] = max(len(client._format_url(s, 0, client.page_size)) for s in searches)
     digest: dict[str, Any] | None = {} if spec["mode"] == "digest" else None
 
@@ -295,9 +297,11 @@ def _agreement(reference: dict[str, Any], other: dict[str, Any], limit: int = 3)
     for arxiv_id in sorted(set(reference) | set(other)):
         mine, theirs = reference.get(arxiv_id), other.get(arxiv_id)
         if mine is None or theirs is None:
-            mismatches.append({"id": arxiv_id, "field": "presence", "harvester": mine is not None, "arxiv.py": theirs is not None})
+            mismatches.append(
+                {"id": arxiv_id, "field": "presence", "harvester": mine is not None, "arxiv.py": theirs is not None}
+            )
             continue
-        for name, a, b in zip(fields, mine, theirs):
+        for name, a, b in zip(fields, mine, theirs, strict=True):
             if a != b:
                 mismatches.append({"id": arxiv_id, "field": name, "harvester": a, "arxiv.py": b})
     return {
@@ -336,7 +340,12 @@ def parse_throughput() -> dict[str, Any]:
 
         other = len(_feed.parse(data).results)
         rates = rounds(_feed.parse)
-        result["arxivpy"] = {"entries": other, "rounds": PARSE_ROUNDS, "entries_per_s_median": statistics.median(rates), "all": rates}
+        result["arxivpy"] = {
+            "entries": other,
+            "rounds": PARSE_ROUNDS,
+            "entries_per_s_median": statistics.median(rates),
+            "all": rates,
+        }
     except Exception as error:  # the private module may change between versions
         result["arxivpy"] = {"error": f"{type(error).__name__}: {error}"}
     return result
@@ -369,7 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per case below 10,000 IDs (median kept)")
     parser.add_argument("--large-repeats", type=int, default=1, help="timed runs per case at 10,000 IDs")
     parser.add_argument("--no-tracemalloc", action="store_true", help="skip the traced (slow) memory runs")
-    parser.add_argument("--trace-large", action="store_true", help="also trace the 10,000-ID runs (about 5 minutes more)")
+    parser.add_argument(
+        "--trace-large", action="store_true", help="also trace the 10,000-ID runs (about 5 minutes more)"
+    )
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated; 19 means the seed IDs")
     args = parser.parse_args(argv)
     if args.worker:
@@ -381,14 +392,30 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     began = time.perf_counter()
     report: dict[str, Any] = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join([RERUN, *(argv if argv is not None else sys.argv[1:])]),
         "default_command": RERUN,
         "machine": machine(),
         "settings": {
-            "harvester": {"delay_s": 0, "batch_size": BATCH_SIZE, "max_attempts": 6, "transport": "httpx, POST, 1 connection"},
-            "arxivpy": {"page_size": ARXIVPY_PAGE_SIZE, "delay_seconds": 0, "num_retries": ARXIVPY_RETRIES, "chunks_tried": list(ARXIVPY_CHUNKS), "transport": "requests, GET"},
-            "standin": {"synthetic": True, "dialect": "current", "host": "127.0.0.1", "process": "the benchmark's parent process"},
+            "harvester": {
+                "delay_s": 0,
+                "batch_size": BATCH_SIZE,
+                "max_attempts": 6,
+                "transport": "httpx, POST, 1 connection",
+            },
+            "arxivpy": {
+                "page_size": ARXIVPY_PAGE_SIZE,
+                "delay_seconds": 0,
+                "num_retries": ARXIVPY_RETRIES,
+                "chunks_tried": list(ARXIVPY_CHUNKS),
+                "transport": "requests, GET",
+            },
+            "standin": {
+                "synthetic": True,
+                "dialect": "current",
+                "host": "127.0.0.1",
+                "process": "the benchmark's parent process",
+            },
             "repeats": args.repeats,
             "large_repeats": args.large_repeats,
             "tracemalloc": not args.no_tracemalloc,
@@ -409,7 +436,13 @@ def main(argv: list[str] | None = None) -> int:
             ids_file = workdir / f"ids{size}.json"
             ids_file.write_text(json.dumps(ids))
             repeats = args.large_repeats if size >= 10000 else args.repeats
-            entry: dict[str, Any] = {"ids": len(ids), "first_id": ids[0], "last_id": ids[-1], "expected_harvester_requests": math.ceil(len(ids) / BATCH_SIZE), "cases": {}}
+            entry: dict[str, Any] = {
+                "ids": len(ids),
+                "first_id": ids[0],
+                "last_id": ids[-1],
+                "expected_harvester_requests": math.ceil(len(ids) / BATCH_SIZE),
+                "cases": {},
+            }
             report["sizes"][str(size)] = entry
             digests: dict[str, Path] = {}
 
@@ -443,14 +476,23 @@ def main(argv: list[str] | None = None) -> int:
         # Traced runs: wall time does not matter here, so two run at once (2 cores).
         if memory_jobs:
             memory_jobs.sort(key=lambda job: -job[0])  # longest first
-            print(f"[{time.perf_counter() - began:6.1f} s] {len(memory_jobs)} tracemalloc runs, two at a time ...", flush=True)
+            print(
+                f"[{time.perf_counter() - began:6.1f} s] {len(memory_jobs)} tracemalloc runs, two at a time ...",
+                flush=True,
+            )
             with ThreadPoolExecutor(max_workers=2) as pool:
                 futures = [(size, name, pool.submit(runner.run, spec, False)) for size, name, spec in memory_jobs]
                 for size, name, future in futures:
                     result = future.result()
                     report["sizes"][str(size)]["cases"][name]["traced"] = {
                         key: result.get(key)
-                        for key in ("error", "tracemalloc_peak_bytes", "tracemalloc_end_bytes", "traced_samples_bytes", "wall_s")
+                        for key in (
+                            "error",
+                            "tracemalloc_peak_bytes",
+                            "tracemalloc_end_bytes",
+                            "traced_samples_bytes",
+                            "wall_s",
+                        )
                     }
 
     report["total_s"] = round(time.perf_counter() - began, 1)
@@ -512,8 +554,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         "| IDs | path | batches | requests (stand-in / client) | expected ceil(n/500) | wall s | IDs/s | RSS before fetch MiB | peak RSS MiB | RSS after each batch MiB (first / max / last) | tracemalloc peak MiB | traced after each batch MiB (first / max / last) |",
         "|---:|---|---:|---|---:|---:|---:|---:|---:|---|---:|---|",
     ]
-    labels = {"harvester_full": "client + SQLite (`harvest`)", "harvester_client": "client alone (`fetch_many`, batches discarded)"}
-    for size, entry in report["sizes"].items():
+    labels = {
+        "harvester_full": "client + SQLite (`harvest`)",
+        "harvester_client": "client alone (`fetch_many`, batches discarded)",
+    }
+    for _size, entry in report["sizes"].items():
         for name in ("harvester_full", "harvester_client"):
             case = entry["cases"].get(name)
             if not case:
@@ -532,7 +577,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                 lines.append(f"| | error: {case['error']} | | | | | | | | | | |")
 
     series = []
-    for size, entry in report["sizes"].items():
+    for _size, entry in report["sizes"].items():
         if entry["ids"] < 1000:
             continue
         for name in ("harvester_full", "harvester_client"):
@@ -544,7 +589,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             if rss:
                 series.append(f"- {entry['ids']:,} IDs, {labels[name]}, RSS MiB: " + " ".join(_mib(v) for v in rss))
             if traced:
-                series.append(f"- {entry['ids']:,} IDs, {labels[name]}, traced MiB: " + " ".join(_mib(v, 'b') for v in traced))
+                series.append(
+                    f"- {entry['ids']:,} IDs, {labels[name]}, traced MiB: " + " ".join(_mib(v, "b") for v in traced)
+                )
     if series:
         lines += ["", "Memory after each batch (one value per batch of 500 IDs, in order):", "", *series]
 
@@ -577,7 +624,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "| IDs | tool | requests (stand-in / client) | largest URL chars | wall s | papers | peak RSS MiB | tracemalloc peak MiB | outcome | agreement with harvester's stored papers |",
         "|---:|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
-    for size, entry in report["sizes"].items():
+    for _size, entry in report["sizes"].items():
         for name, case in entry["cases"].items():
             if name == "harvester_client":
                 continue
@@ -658,9 +705,14 @@ def conclusions(report: dict[str, Any]) -> list[str]:
         exact &= counts == {expected}
         parts.append(f"{entry['ids']:,} IDs: {case.get('standin_requests')} (expected {expected})")
     out.append(
-        "harvester requests per run: " + "; ".join(parts) + ". "
-        + ("Every run made exactly ceil(n/500) requests on both paths, so no retries and no re-asks happened."
-           if exact else "Some run differed from ceil(n/500): see the table (retries or re-asks of missing IDs).")
+        "harvester requests per run: "
+        + "; ".join(parts)
+        + ". "
+        + (
+            "Every run made exactly ceil(n/500) requests on both paths, so no retries and no re-asks happened."
+            if exact
+            else "Some run differed from ceil(n/500): see the table (retries or re-asks of missing IDs)."
+        )
     )
     # Memory.
     small, large = sizes.get("1000"), sizes.get("10000")
@@ -673,7 +725,10 @@ def conclusions(report: dict[str, Any]) -> list[str]:
                 f"Memory, {label}: peak RSS {_mib(a['rss_peak_kib_median'])} MiB for 1,000 IDs ({a.get('batches')} batches) "
                 f"vs {_mib(b['rss_peak_kib_median'])} MiB for 10,000 ({b.get('batches')} batches)"
             )
-            ta, tb = (a.get("traced") or {}).get("tracemalloc_peak_bytes"), (b.get("traced") or {}).get("tracemalloc_peak_bytes")
+            ta, tb = (
+                (a.get("traced") or {}).get("tracemalloc_peak_bytes"),
+                (b.get("traced") or {}).get("tracemalloc_peak_bytes"),
+            )
             if ta and tb:
                 text += f"; tracemalloc peak {_mib(ta, 'b')} vs {_mib(tb, 'b')} MiB (ratio {tb / ta:.2f} for 10x the batches)"
             traced_series = (b.get("traced") or {}).get("traced_samples_bytes") or []
@@ -681,7 +736,11 @@ def conclusions(report: dict[str, Any]) -> list[str]:
                 text += (
                     f"; traced memory after each of the {len(traced_series)} batches stays between "
                     f"{_mib(min(traced_series), 'b')} and {_mib(max(traced_series), 'b')} MiB, "
-                    + ("rising from the first third of the batches to the last" if _rising(traced_series) else "with no upward trend")
+                    + (
+                        "rising from the first third of the batches to the last"
+                        if _rising(traced_series)
+                        else "with no upward trend"
+                    )
                     + ""
                     f" (last {_mib(traced_series[-1], 'b')})"
                 )
@@ -690,7 +749,7 @@ def conclusions(report: dict[str, Any]) -> list[str]:
                 text += f"; RSS after batch 1 {_mib(samples[0])} MiB, after the last {_mib(samples[-1])} MiB"
             out.append(text + ".")
     # Ratios vs arxiv.py.
-    for size, entry in sizes.items():
+    for _size, entry in sizes.items():
         mine = entry["cases"].get("harvester_full") or {}
         mine_client = entry["cases"].get("harvester_client") or {}
         for name, case in entry["cases"].items():
@@ -703,16 +762,30 @@ def conclusions(report: dict[str, Any]) -> list[str]:
                     f"{case.get('client_requests')} requests; its URL was {case['runs'][0].get('url_chars')} characters long."
                 )
                 continue
-            req_ratio = (mine.get("standin_requests") or 0) / case["standin_requests"] if case.get("standin_requests") else None
-            t_full = mine.get("wall_s_median") / case["wall_s_median"] if mine.get("wall_s_median") and case.get("wall_s_median") else None
-            t_client = mine_client.get("wall_s_median") / case["wall_s_median"] if mine_client.get("wall_s_median") and case.get("wall_s_median") else None
+            req_ratio = (
+                (mine.get("standin_requests") or 0) / case["standin_requests"] if case.get("standin_requests") else None
+            )
+            t_full = (
+                mine.get("wall_s_median") / case["wall_s_median"]
+                if mine.get("wall_s_median") and case.get("wall_s_median")
+                else None
+            )
+            t_client = (
+                mine_client.get("wall_s_median") / case["wall_s_median"]
+                if mine_client.get("wall_s_median") and case.get("wall_s_median")
+                else None
+            )
             agree = case.get("agreement") or {}
             out.append(
                 f"{entry['ids']:,} IDs, harvester vs {label}: requests {mine.get('standin_requests')} vs {case.get('standin_requests')}"
                 + (f" (ratio {req_ratio:.2f})" if req_ratio is not None else "")
                 + f"; wall time {_s(mine.get('wall_s_median'))} s with SQLite / {_s(mine_client.get('wall_s_median'))} s client alone vs {_s(case.get('wall_s_median'))} s"
                 + (f" (ratios {t_full:.1f}x and {t_client:.1f}x)" if t_full and t_client else "")
-                + (f"; {agree.get('mismatches')} title/author/category mismatches over {agree.get('compared_ids'):,} IDs" if agree else "")
+                + (
+                    f"; {agree.get('mismatches')} title/author/category mismatches over {agree.get('compared_ids'):,} IDs"
+                    if agree
+                    else ""
+                )
                 + "."
             )
     parse = report["parse"]

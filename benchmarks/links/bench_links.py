@@ -125,22 +125,38 @@ def harvester_db(path: Path, urls: list[str]) -> Database:
     db = Database(path)
     for migrations in MIGRATION_SETS:
         migrations.apply(db)
-    db["lists"].insert({"id": 1, "path": "/bench.md", "name": "bench.md", "sha256": "0", "size": 0, "imported_at": "2026-01-01"})
+    db["lists"].insert(
+        {"id": 1, "path": "/bench.md", "name": "bench.md", "sha256": "0", "size": 0, "imported_at": "2026-01-01"}
+    )
     for line, url in enumerate(urls, start=1):
         entry = {
-            "list_id": 1, "entry_key": f"e{line}", "section": "Bench", "position": line, "line": line,
-            "end_line": line, "raw": url, "is_paper": 1, "arxiv_ids": "[]", "first_seen": "2026-01-01",
+            "list_id": 1,
+            "entry_key": f"e{line}",
+            "section": "Bench",
+            "position": line,
+            "line": line,
+            "end_line": line,
+            "raw": url,
+            "is_paper": 1,
+            "arxiv_ids": "[]",
+            "first_seen": "2026-01-01",
             "updated_at": "2026-01-01",
         }
         entry_id = db["entries"].insert(entry).last_pk
-        db["entry_links"].insert({"entry_id": entry_id, "position": 0, "url": url, "label": "x", "role": "title", "line": line})
+        db["entry_links"].insert(
+            {"entry_id": entry_id, "position": 0, "url": url, "label": "x", "role": "title", "line": line}
+        )
     return db
 
 
 def run_harvester(db: Database) -> tuple[dict[str, int], str]:
     config = LinkCheckConfig(
-        concurrency=CONCURRENCY, per_host=PER_HOST, per_host_delay=INTERVAL, retries=RETRIES,
-        timeout=TIMEOUT, allow_private=True,
+        concurrency=CONCURRENCY,
+        per_host=PER_HOST,
+        per_host_delay=INTERVAL,
+        retries=RETRIES,
+        timeout=TIMEOUT,
+        allow_private=True,
     )
     report = asyncio.run(check_links(db, config))
     counts = {verdict: n for verdict, n in report.counts().items() if n}
@@ -159,8 +175,17 @@ def run_linkchecker(workdir: Path, html: Path) -> tuple[dict[str, int], str]:
     )
     out = workdir / "linkchecker.csv"
     command = [
-        str(VENV_BIN / "linkchecker"), "-f", str(config), "--no-robots", "--check-extern", "--verbose",
-        "-o", "none", "-F", f"csv/utf-8/{out}", html.as_uri(),
+        str(VENV_BIN / "linkchecker"),
+        "-f",
+        str(config),
+        "--no-robots",
+        "--check-extern",
+        "--verbose",
+        "-o",
+        "none",
+        "-F",
+        f"csv/utf-8/{out}",
+        html.as_uri(),
     ]
     subprocess.run(command, cwd=workdir, env=_clean_env(), capture_output=True, timeout=RUN_LIMIT, check=False)
     return _linkchecker_outcome(out), "no result cache; --no-robots"
@@ -181,10 +206,24 @@ def _linkchecker_outcome(path: Path) -> dict[str, int]:
 def run_lychee(workdir: Path, markdown: Path) -> tuple[dict[str, int], str]:
     out = workdir / "lychee.json"
     command = [
-        str(VENV_BIN / "lychee"), "--no-progress", "--cache", "--max-concurrency", str(CONCURRENCY),
-        "--host-concurrency", str(PER_HOST), "--host-request-interval", f"{int(INTERVAL * 1000)}ms",
-        "--max-retries", str(RETRIES), "--timeout", str(int(TIMEOUT)), "--format", "json",
-        "--output", str(out), str(markdown),
+        str(VENV_BIN / "lychee"),
+        "--no-progress",
+        "--cache",
+        "--max-concurrency",
+        str(CONCURRENCY),
+        "--host-concurrency",
+        str(PER_HOST),
+        "--host-request-interval",
+        f"{int(INTERVAL * 1000)}ms",
+        "--max-retries",
+        str(RETRIES),
+        "--timeout",
+        str(int(TIMEOUT)),
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        str(markdown),
     ]
     subprocess.run(command, cwd=workdir, env=_clean_env(), capture_output=True, timeout=RUN_LIMIT, check=False)
     return _lychee_outcome(out), "--cache (.lycheecache)"
@@ -214,7 +253,12 @@ def write_results(measures: list[Measure], links: int) -> None:
         "links": links,
         "hosts": HOSTS,
         "latency_s": list(LATENCY),
-        "politeness": {"concurrency": CONCURRENCY, "per_host": PER_HOST, "per_host_interval_s": INTERVAL, "retries": RETRIES},
+        "politeness": {
+            "concurrency": CONCURRENCY,
+            "per_host": PER_HOST,
+            "per_host_interval_s": INTERVAL,
+            "retries": RETRIES,
+        },
         "minimum_requests": links + HOSTS * 3,  # every link once, plus the 3 redirect targets per host
     }
     (HERE / "results.json").write_text(
@@ -264,7 +308,9 @@ def main() -> None:
             workdir = Path(tmp)
             workdir.chmod(0o777)  # LinkChecker drops root privileges to nobody
             html = workdir / "links.html"
-            html.write_text("<html><body>" + "".join(f'<a href="{u}">{u}</a>\n' for u in urls) + "</body></html>", encoding="utf-8")
+            html.write_text(
+                "<html><body>" + "".join(f'<a href="{u}">{u}</a>\n' for u in urls) + "</body></html>", encoding="utf-8"
+            )
             html.chmod(0o644)
             markdown = workdir / "links.md"
             markdown.write_text("".join(f"- [link]({u})\n" for u in urls), encoding="utf-8")

@@ -284,9 +284,7 @@ class ArxivClient:
                 f"arXiv at {self._config.base_url} answered HTTP {status}, a redirect to "
                 f"{response.headers.get('Location')!r}; set the arXiv URL to that address"
             )
-        raise ArxivUnavailable(
-            f"arXiv at {self._config.base_url} answered HTTP {status}{_body_hint(response)}"
-        )
+        raise ArxivUnavailable(f"arXiv at {self._config.base_url} answered HTTP {status}{_body_hint(response)}")
 
 
 def _rejection(response: httpx.Response) -> _Rejection:

@@ -16,7 +16,7 @@ import copy
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -129,9 +129,7 @@ def _atom_root(data: bytes) -> ET.Element:
 
 def _feedparser_entries(data: bytes) -> dict[str, Any]:
     result = feedparser.parse(data)
-    if result.get("bozo") and not isinstance(
-        result.get("bozo_exception"), feedparser.CharacterEncodingOverride
-    ):
+    if result.get("bozo") and not isinstance(result.get("bozo_exception"), feedparser.CharacterEncodingOverride):
         raise FeedError(f"malformed feed ({result.get('bozo_exception')}): {_preview(data)}")
     return {str(entry.get("id", "")).strip(): entry for entry in result.entries}
 
@@ -207,9 +205,7 @@ def _authors(element: ET.Element) -> tuple[Author, ...]:
     return tuple(
         Author(
             name=_collapse(_text(author, f"{_A}name")),
-            affiliations=tuple(
-                _collapse(aff.text or "") for aff in author.findall(f"{_X}affiliation") if aff.text
-            ),
+            affiliations=tuple(_collapse(aff.text or "") for aff in author.findall(f"{_X}affiliation") if aff.text),
         )
         for author in element.findall(f"{_A}author")
     )
@@ -269,7 +265,7 @@ def _utc(parsed: Any, field: str, entry_id: str) -> datetime:
     value = parsed.get(f"{field}_parsed")
     if value is None:
         raise FeedError(f"entry {entry_id!r} has no valid <{field}> time")
-    return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
+    return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
 
 
 def _serialize(element: ET.Element) -> str:

@@ -14,7 +14,18 @@ from .config import DEFAULT_MAX_AGE, DEFAULT_SOURCES, SOURCES, EnrichConfig, Sou
 from .run import EnrichSummary, SourceSummary, enrich, papers_to_enrich, run_enrich
 
 __all__ = [
-    "DEFAULT_MAX_AGE", "DEFAULT_SOURCES", "SOURCES", "EnrichConfig", "EnrichSummary", "Enrichment",
-    "EnrichmentUnavailable", "Source", "SourceSettings", "SourceSpec", "SourceSummary", "enrich",
-    "papers_to_enrich", "run_enrich",
-]  # fmt: skip
+    "DEFAULT_MAX_AGE",
+    "DEFAULT_SOURCES",
+    "SOURCES",
+    "EnrichConfig",
+    "EnrichSummary",
+    "Enrichment",
+    "EnrichmentUnavailable",
+    "Source",
+    "SourceSettings",
+    "SourceSpec",
+    "SourceSummary",
+    "enrich",
+    "papers_to_enrich",
+    "run_enrich",
+]

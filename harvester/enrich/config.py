@@ -36,16 +36,20 @@ SOURCES: dict[str, SourceSpec] = {
     semantic_scholar.NAME: SourceSpec(
         name=semantic_scholar.NAME,
         build=lambda s: semantic_scholar.SemanticScholar(s.base_url, s.api_key),
-        default_url=semantic_scholar.DEFAULT_URL, url_env="HARVESTER_S2_URL",
-        delay_env="HARVESTER_S2_DELAY", key_env=semantic_scholar.KEY_ENV,
+        default_url=semantic_scholar.DEFAULT_URL,
+        url_env="HARVESTER_S2_URL",
+        delay_env="HARVESTER_S2_DELAY",
+        key_env=semantic_scholar.KEY_ENV,
     ),
     huggingface.NAME: SourceSpec(
         name=huggingface.NAME,
         build=lambda s: huggingface.HuggingFace(s.base_url, s.api_key),
-        default_url=huggingface.DEFAULT_URL, url_env="HARVESTER_HF_URL",
-        delay_env="HARVESTER_HF_DELAY", key_env=huggingface.KEY_ENV,
+        default_url=huggingface.DEFAULT_URL,
+        url_env="HARVESTER_HF_URL",
+        delay_env="HARVESTER_HF_DELAY",
+        key_env=huggingface.KEY_ENV,
     ),
-}  # fmt: skip
+}
 DEFAULT_SOURCES: tuple[str, ...] = tuple(SOURCES)
 
 

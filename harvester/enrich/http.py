@@ -44,7 +44,12 @@ class PoliteHttp:
         """The first answer that is not "not now"; EnrichmentUnavailable when none came."""
         settings = self._settings
         retrying = polite_retrying(
-            self._name, settings.max_attempts, settings.max_retry_after, settings.backoff_base, settings.backoff_max, log
+            self._name,
+            settings.max_attempts,
+            settings.max_retry_after,
+            settings.backoff_base,
+            settings.backoff_max,
+            log,
         )
         try:
             return await retrying(self._send_once, method, url, headers, json)
@@ -54,9 +59,7 @@ class PoliteHttp:
                 f"{self._settings.max_attempts} attempts; last error: {describe_failure(exc)}"
             ) from exc
 
-    async def _send_once(
-        self, method: str, url: str, headers: dict[str, str] | None, json: object
-    ) -> httpx.Response:
+    async def _send_once(self, method: str, url: str, headers: dict[str, str] | None, json: object) -> httpx.Response:
         async with self._limiter.slot(self._settings.delay):
             self.requests_made += 1
             response = await self._client.request(

@@ -56,7 +56,9 @@ def parse_paper(arxiv_id: str, payload: Any) -> Enrichment:
         raise ValueError(f"expected an object, got {type(payload).__name__}")
     repo = payload.get("githubRepo")
     return Enrichment(
-        arxiv_id=arxiv_id, source=NAME, status="found",
+        arxiv_id=arxiv_id,
+        source=NAME,
+        status="found",
         raw=json.dumps(payload, ensure_ascii=False, sort_keys=True),
         code_url=repo.strip() if isinstance(repo, str) and repo.strip() else None,
-    )  # fmt: skip
+    )

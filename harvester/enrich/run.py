@@ -72,10 +72,12 @@ class EnrichSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "status": self.status, "partial": self.partial, "error": self.error,
+            "status": self.status,
+            "partial": self.partial,
+            "error": self.error,
             "requests_made": self.requests_made,
             "sources": {s.source: {k: v for k, v in asdict(s).items() if k != "source"} for s in self.sources},
-        }  # fmt: skip
+        }
 
 
 def run_enrich(
@@ -105,15 +107,13 @@ async def enrich(
     names = list(dict.fromkeys(config.sources if sources is None else sources))
     ids = papers_to_enrich(db)
     async with make_http_client(config, transport) as client:
-        results = await asyncio.gather(
-            *(_run_source(db, client, config, name, ids, moment, all) for name in names)
-        )
+        results = await asyncio.gather(*(_run_source(db, client, config, name, ids, moment, all) for name in names))
     return EnrichSummary(tuple(results))
 
 
 def papers_to_enrich(db: Database) -> list[str]:
     """Listed IDs arXiv has a paper for, canonical and unversioned, in list order."""
-    if not db["papers"].exists():
+    if not db.table("papers").exists():
         return []
     known = {row["arxiv_id"] for row in db.query("SELECT arxiv_id FROM papers")}
     wanted: dict[str, None] = {}
@@ -141,9 +141,14 @@ def limiter_for(name: str) -> RateLimiter:
 
 
 async def _run_source(
-    db: Database, client: httpx.AsyncClient, config: EnrichConfig, name: str,
-    ids: list[str], now: datetime, refetch_all: bool,
-) -> SourceSummary:  # fmt: skip
+    db: Database,
+    client: httpx.AsyncClient,
+    config: EnrichConfig,
+    name: str,
+    ids: list[str],
+    now: datetime,
+    refetch_all: bool,
+) -> SourceSummary:
     if name not in SOURCES:
         return SourceSummary(name, error=f"unknown source {name!r}; known: {', '.join(SOURCES)}")
     settings = config.settings_for(name)
@@ -167,7 +172,13 @@ def _summary(
 ) -> SourceSummary:
     count = {status: sum(1 for a in answers if a.status == status) for status in ("found", "not_found", "failed")}
     return SourceSummary(
-        source=name, due=len(due), found=count["found"], not_found=count["not_found"], failed=count["failed"],
-        not_asked=len(asked) - len(answers), unsupported=len(due) - len(asked), requests_made=requests,
+        source=name,
+        due=len(due),
+        found=count["found"],
+        not_found=count["not_found"],
+        failed=count["failed"],
+        not_asked=len(asked) - len(answers),
+        unsupported=len(due) - len(asked),
+        requests_made=requests,
         error=error,
-    )  # fmt: skip
+    )

@@ -64,9 +64,11 @@ class SemanticScholar:
 def parse_batch(ids: Sequence[str], payload: Any) -> list[Enrichment]:
     """The batch answer, matched to `ids` by position; ValueError when it cannot be."""
     if not isinstance(payload, list) or len(payload) != len(ids):
-        raise ValueError(f"expected a list of {len(ids)} papers, got {type(payload).__name__}"
-                         + (f" of {len(payload)}" if isinstance(payload, list) else ""))  # fmt: skip
-    return [parse_paper(arxiv_id, item) for arxiv_id, item in zip(ids, payload)]
+        raise ValueError(
+            f"expected a list of {len(ids)} papers, got {type(payload).__name__}"
+            + (f" of {len(payload)}" if isinstance(payload, list) else "")
+        )
+    return [parse_paper(arxiv_id, item) for arxiv_id, item in zip(ids, payload, strict=True)]
 
 
 def parse_paper(arxiv_id: str, item: Any) -> Enrichment:
@@ -77,7 +79,9 @@ def parse_paper(arxiv_id: str, item: Any) -> Enrichment:
     external = item.get("externalIds") or {}
     doi = _text(external.get("DOI"))
     return Enrichment(
-        arxiv_id=arxiv_id, source=NAME, status="found",
+        arxiv_id=arxiv_id,
+        source=NAME,
+        status="found",
         raw=json.dumps(item, ensure_ascii=False, sort_keys=True),
         venue=_published(_text(item.get("venue")) or _text(_publication_venue(item).get("name"))),
         venue_names=venue_names(item),
@@ -86,7 +90,7 @@ def parse_paper(arxiv_id: str, item: Any) -> Enrichment:
         doi=None if doi is None or is_arxiv_doi(doi) else doi,
         dblp_key=_text(external.get("DBLP")),
         citation_count=item.get("citationCount") if isinstance(item.get("citationCount"), int) else None,
-    )  # fmt: skip
+    )
 
 
 def venue_names(item: dict[str, Any]) -> tuple[str, ...]:

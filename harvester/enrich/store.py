@@ -97,12 +97,12 @@ def save_enrichments(db: Database, results: Sequence[Enrichment], now: datetime)
                     [stamp, _kept_reason(result, stamp), result.arxiv_id, result.source],
                 )
             else:
-                db["enrichments"].upsert(_row(result, stamp), pk=("arxiv_id", "source"))
+                db.table("enrichments").upsert(_row(result, stamp), pk=("arxiv_id", "source"))
 
 
 def found_enrichments(db: Database, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """arXiv ID -> the `found` rows of every source, in source order; {} without the table."""
-    if not ids or not db["enrichments"].exists():
+    if not ids or not db.table("enrichments").exists():
         return {}
     marks = ", ".join("?" for _ in ids)
     rows: dict[str, list[dict[str, Any]]] = {}
@@ -115,9 +115,7 @@ def found_enrichments(db: Database, ids: Sequence[str]) -> dict[str, list[dict[s
 
 
 def _stored(db: Database, arxiv_id: str, source: str) -> dict[str, Any] | None:
-    return next(
-        db.query("SELECT status FROM enrichments WHERE arxiv_id = ? AND source = ?", [arxiv_id, source]), None
-    )
+    return next(db.query("SELECT status FROM enrichments WHERE arxiv_id = ? AND source = ?", [arxiv_id, source]), None)
 
 
 def _keeps_earlier(stored: dict[str, Any] | None, result: Enrichment) -> bool:
@@ -135,12 +133,16 @@ def _kept_reason(result: Enrichment, stamp: str) -> str:
 def _row(result: Enrichment, stamp: str) -> dict[str, Any]:
     values = asdict(result)
     return {
-        "arxiv_id": result.arxiv_id, "source": result.source, "status": result.status,
-        "fetched_at": stamp, "checked_at": stamp,
+        "arxiv_id": result.arxiv_id,
+        "source": result.source,
+        "status": result.status,
+        "fetched_at": stamp,
+        "checked_at": stamp,
         "last_error": result.error if result.status == "failed" else None,
         **{column: values[column] for column in VALUE_COLUMNS},
-        **{column: _json_list(values[column]) for column in LIST_COLUMNS}, "raw": result.raw,
-    }  # fmt: skip
+        **{column: _json_list(values[column]) for column in LIST_COLUMNS},
+        "raw": result.raw,
+    }
 
 
 def _json_list(values: Sequence[str]) -> str | None:

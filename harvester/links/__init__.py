@@ -6,6 +6,7 @@ a check saw, and the link's past, into a verdict; `history` owns the `links`
 and `link_checks` tables.
 """
 
+from ..vocabulary import Verdict
 from .checker import (
     DEFAULT_USER_AGENT,
     LinkCheckConfig,
@@ -18,7 +19,7 @@ from .checker import (
     system_resolver,
 )
 from .history import EntryRef, link_rows, problem_findings, verdict_counts
-from .verdicts import Hop, Verdict
+from .verdicts import Hop
 
 __all__ = [
     "DEFAULT_USER_AGENT",

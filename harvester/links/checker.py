@@ -28,7 +28,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -40,6 +40,7 @@ from .. import __version__
 from ..errors import HarvesterError, InvalidArxivId
 from ..ids import ARXIV_HOSTS, host_of, parse_arxiv_url
 from ..politeness import RateLimiter, parse_retry_after, polite_wait
+from ..vocabulary import Verdict
 from ..weburl import UnsafeUrl, is_malformed, web_url
 from .history import (
     CheckRecord,
@@ -63,7 +64,6 @@ from .verdicts import (
     PaperFacts,
     Reach,
     Settled,
-    Verdict,
     hold,
     invalid_arxiv,
     judge_arxiv,
@@ -193,13 +193,13 @@ async def check_links(
 
 
 def _utc_clock(now: Callable[[], datetime] | None) -> Callable[[], datetime]:
-    source = now or (lambda: datetime.now(timezone.utc))
+    source = now or (lambda: datetime.now(UTC))
 
     def clock() -> datetime:
         moment = source()
         if moment.tzinfo is None:
-            return moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc)
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
 
     return clock
 
@@ -331,7 +331,10 @@ class _Run:
 
 def _same_verdict(judgement: Judgement, previous: LinkState | None) -> bool:
     return previous is not None and (previous.verdict, previous.error, previous.suggestion, previous.note) == (
-        judgement.verdict, judgement.error, judgement.suggestion, judgement.note,
+        judgement.verdict,
+        judgement.error,
+        judgement.suggestion,
+        judgement.note,
     )
 
 
@@ -456,9 +459,12 @@ class _Fetcher:
             hops.append(Hop(current, step.status))
             if step.status not in REDIRECTS:
                 return Observation(
-                    url, tuple(hops), body=step.body, challenge_header=step.challenge_header,
+                    url,
+                    tuple(hops),
+                    body=step.body,
+                    challenge_header=step.challenge_header,
                     malformed_location=malformed,
-                )  # fmt: skip
+                )
             target, failure, error = _next_hop(current, step.location, hops)
             if failure is not None:
                 return Observation(url, tuple(hops), failure, error, malformed_location=malformed)
@@ -484,7 +490,9 @@ class _Fetcher:
         assert state.outcome is not None
         step: _Step = state.outcome.result()
         config = self._config
-        return polite_wait(step.retry_after, state.attempt_number, config.max_retry_after, config.backoff, config.max_backoff)
+        return polite_wait(
+            step.retry_after, state.attempt_number, config.max_retry_after, config.backoff, config.max_backoff
+        )
 
     async def _request_once(self, url: str) -> _Step:
         try:

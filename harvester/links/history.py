@@ -18,8 +18,8 @@ from sqlite_utils import Database, Migrations
 from ..ids import RETIRED_MIRROR_HOSTS, host_of
 from ..schema import register_migrations
 from ..timeutil import iso, parse_iso
-from ..vocabulary import VERDICT_KINDS, Source, severity_of, sql_list
-from .verdicts import Judgement, LinkState, PaperFacts, Settled, Verdict, missing_for_good
+from ..vocabulary import VERDICT_KINDS, Source, Verdict, severity_of, sql_list
+from .verdicts import Judgement, LinkState, PaperFacts, Settled, missing_for_good
 
 migrations = register_migrations(Migrations("links"))
 

@@ -40,8 +40,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
+from itertools import pairwise
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from ..ids import CANONICAL_HOST, abs_url, host_of, is_retired_mirror
@@ -373,8 +374,9 @@ def _judge_success(observation: Observation) -> Judgement:
     verdict, note = classify_redirects(hops)
     if verdict == Verdict.MOVED and observation.malformed_location is not None:
         # A server that cannot write a valid Location is not trusted to name the new address.
-        verdict, note = Verdict.REDIRECTED, (
-            f"permanent redirect through a malformed Location ({observation.malformed_location}): not a move"
+        verdict, note = (
+            Verdict.REDIRECTED,
+            (f"permanent redirect through a malformed Location ({observation.malformed_location}): not a move"),
         )
     suggestion = last.url if verdict == Verdict.MOVED else None
     return replace(base, verdict=verdict, note=note, suggestion=suggestion)
@@ -385,7 +387,7 @@ def classify_redirects(hops: tuple[Hop, ...]) -> tuple[Verdict, str | None]:
     redirects = hops[:-1]
     if not redirects:
         return Verdict.OK, None
-    pairs = list(zip(hops, hops[1:]))
+    pairs = list(pairwise(hops))
     if all(is_normalization(a.url, b.url) for a, b in pairs):
         return Verdict.OK, "normalized: " + ", ".join(_normalization_kinds(pairs))
     first, last = hops[0].url, hops[-1].url
@@ -524,7 +526,7 @@ def _days_spanned(first_failed: datetime | None, now: datetime) -> int:
 
 
 def _utc_date(moment: datetime) -> date:
-    return moment.astimezone(timezone.utc).date()
+    return moment.astimezone(UTC).date()
 
 
 def _settled(

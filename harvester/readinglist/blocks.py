@@ -8,7 +8,6 @@ list items are candidates of their own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Union
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -35,7 +34,7 @@ class Candidate:
     cells: tuple[tuple[str, InlineText], ...] = ()
 
 
-Event = Union[Heading, Candidate]
+Event = Heading | Candidate
 
 
 # markdown-it stops nesting blocks (quotes, lists) and inline links this deep; it

@@ -19,9 +19,7 @@ _DATE_CORE = r"(?:19|20)\d\d(?:[-./]\d{1,2}(?:[-./]\d{1,2})?)?"
 # The curator's own style first: a date set in emphasis, `*2019-05-24*`.
 # Runs of markers and spaces are matched from their start and never given back
 # (possessive), so a line of 100k markers costs one pass, not one per marker.
-_EMPHASIZED_DATE = re.compile(
-    rf"(?<!{EMPHASIS}){EMPHASIS}++\s*+(?P<date>{_DATE_CORE})\s*+{EMPHASIS}++", re.ASCII
-)
+_EMPHASIZED_DATE = re.compile(rf"(?<!{EMPHASIS}){EMPHASIS}++\s*+(?P<date>{_DATE_CORE})\s*+{EMPHASIS}++", re.ASCII)
 _BRACKETED_DATE = re.compile(rf"\[\s*(?P<date>{_DATE_CORE})(?:\s*[-–~]\s*[\d.]+)?\s*\]", re.ASCII)
 _LEADING_DATE = re.compile(r"^\s*(?P<date>(?:19|20)\d\d-\d{1,2}(?:-\d{1,2})?)(?![\d.-])", re.ASCII)
 _MONTHS = {
@@ -41,7 +39,9 @@ _VENUE_LINE = re.compile(
 )
 _RATING = re.compile(r"\$\s*(?:\\(?:bullet|star)\s*)+\$|★+|⭐+")
 _RATING_MARK = re.compile(r"\\(?:bullet|star)|★|⭐")
-_MARKER = re.compile(rf"{LINK}(?:-(?P<dash>[^|{LINK}\s][^|{LINK}]*)|\((?P<paren>[^(){LINK}]*)\)|（(?P<wide>[^（）{LINK}]*)）)")
+_MARKER = re.compile(
+    rf"{LINK}(?:-(?P<dash>[^|{LINK}\s][^|{LINK}]*)|\((?P<paren>[^(){LINK}]*)\)|（(?P<wide>[^（）{LINK}]*)）)"
+)
 # The `|` between links in a link chain goes with the links. Space runs are
 # entered only at their start, which keeps long runs of spaces linear.
 _PIPE_AT_LINK = re.compile(rf"(?<!\s)\s*+\|\s*+(?={LINK})|(?<={LINK})\s*+\|")

@@ -12,9 +12,7 @@ from urllib.parse import urlsplit
 from ..errors import InvalidArxivId
 from ..ids import ArxivId, parse_arxiv_url
 
-_PAPER_LABELS = frozenset(
-    "paper papers pdf abs abstract arxiv preprint openreview 论文 原文 全文".split()
-)
+_PAPER_LABELS = frozenset("paper papers pdf abs abstract arxiv preprint openreview 论文 原文 全文".split())
 _CODE_WORDS = frozenset(
     """
     code codes github gitlab implementation official pytorch torch tensorflow tensorflow2 tf
@@ -23,9 +21,7 @@ _CODE_WORDS = frozenset(
     cpp 代码 源码 复现代码合集
     """.split()
 )
-_NOTES_WORDS = frozenset(
-    "blog blogs note notes 笔记 中文笔记 解读 知乎 阅读 讨论 一些讨论 博客 tweet".split()
-)
+_NOTES_WORDS = frozenset("blog blogs note notes 笔记 中文笔记 解读 知乎 阅读 讨论 一些讨论 博客 tweet".split())
 _CODE_HOSTS = frozenset({"github.com", "www.github.com", "gitlab.com", "bitbucket.org", "gitee.com"})
 _NOTES_HOSTS = frozenset(
     {

@@ -159,9 +159,7 @@ def _entry(candidate: Candidate, section: Section | None, position: int, source:
     marker_of, used = fields.markers(lines)
     roles = _roles(candidate, ids, title_index)
     links = tuple(
-        _link(link, roles[i], ids[i], marker_of.get(i))
-        for i, link in enumerate(raw_links)
-        if link.url or link.label
+        _link(link, roles[i], ids[i], marker_of.get(i)) for i, link in enumerate(raw_links) if link.url or link.label
     )
     arxiv_ids = _distinct_ids(ids, candidate.text)
     arxiv_id = _main_id(ids, roles, title_index, arxiv_ids)
@@ -290,7 +288,7 @@ def _main_id(
     title_id = ids[title_index] if title_index is not None else None
     if title_id is not None:
         return title_id.id
-    paper = next((arxiv for arxiv, role in zip(ids, roles) if arxiv is not None and role == "paper"), None)
+    paper = next((arxiv for arxiv, role in zip(ids, roles, strict=True) if arxiv is not None and role == "paper"), None)
     if paper is not None:
         return paper.id
     return arxiv_ids[0] if arxiv_ids else None

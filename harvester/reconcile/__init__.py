@@ -72,8 +72,25 @@ def _entry_findings(entry: EntryInput, data: ReconcileInput) -> Iterator[Finding
 
 
 __all__ = [
-    "DATE_TOLERANCE", "CodeEvidence", "DoiEvidence", "EntryInput", "Finding",
-    "NotedLink", "PaperInfo", "ReconcileInput", "Topic", "TopicGlossary", "VenueEvidence", "VersionInfo", "canonical_link",
-    "date_agrees", "edit_distance", "format_like", "is_title_typo", "is_withdrawn", "reconcile", "title_similarity",
+    "DATE_TOLERANCE",
+    "CodeEvidence",
+    "DoiEvidence",
+    "EntryInput",
+    "Finding",
+    "NotedLink",
+    "PaperInfo",
+    "ReconcileInput",
+    "Topic",
+    "TopicGlossary",
+    "VenueEvidence",
+    "VersionInfo",
+    "canonical_link",
+    "date_agrees",
+    "edit_distance",
+    "format_like",
+    "is_title_typo",
+    "is_withdrawn",
+    "reconcile",
+    "title_similarity",
     "titles_equal",
-]  # fmt: skip
+]

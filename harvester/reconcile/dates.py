@@ -48,13 +48,16 @@ def date_finding(entry: EntryInput, paper: PaperInfo) -> Finding | None:
         return None
     v1 = versions[0].submitted
     return finding(
-        entry, "date_mismatch", paper.arxiv_id, noted=noted.text,
-        arxiv_value=v1.strftime("%Y-%m-%dT%H:%M:%SZ"), suggestion=format_like(noted, v1.date()),
+        entry,
+        "date_mismatch",
+        paper.arxiv_id,
+        noted=noted.text,
+        arxiv_value=v1.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        suggestion=format_like(noted, v1.date()),
         line=line_of(entry, noted.text),
         detail=f"no version was submitted on {noted.text}; v1 was submitted on {v1:%Y-%m-%d} (UTC)"
-        + (f", the latest (v{versions[-1].version}) on {versions[-1].submitted:%Y-%m-%d}"
-           if len(versions) > 1 else ""),
-    )  # fmt: skip
+        + (f", the latest (v{versions[-1].version}) on {versions[-1].submitted:%Y-%m-%d}" if len(versions) > 1 else ""),
+    )
 
 
 def format_like(noted: NotedDate, day: date) -> str:
@@ -67,7 +70,7 @@ def format_like(noted: NotedDate, day: date) -> str:
     # A curator who wrote "2019.1.29" does not pad; "2019-01-29" or "2019-11-29" does.
     width = 1 if any(len(run.group(0)) == 1 for run in runs[1:]) else 2
     out, last = [], 0
-    for index, (run, value) in enumerate(zip(runs, values)):
+    for index, (run, value) in enumerate(zip(runs, values, strict=True)):
         out.append(noted.text[last : run.start()] + (str(value) if index == 0 else f"{value:0{width}d}"))
         last = run.end()
     return "".join(out) + noted.text[last:]
@@ -101,8 +104,11 @@ def new_version_findings(
         return
     reason = f"after the noted date {noted.text}" if after_note and noted else "since the last run"
     yield finding(
-        entry, "new_version", paper.arxiv_id, noted=noted.text if noted else None,
+        entry,
+        "new_version",
+        paper.arxiv_id,
+        noted=noted.text if noted else None,
         arxiv_value=f"v{latest.version} ({latest.submitted:%Y-%m-%d})",
         extra=f"v{latest.version}",
         detail=f"v{latest.version} was submitted on {latest.submitted:%Y-%m-%d}, {reason}",
-    )  # fmt: skip
+    )

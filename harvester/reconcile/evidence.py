@@ -19,6 +19,7 @@ from .model import (
 
 # --- withdrawn, venues ---------------------------------------------------------------
 
+
 def is_withdrawn(paper: PaperInfo) -> bool:
     return paper.withdrawn  # decided once, at harvest (arxiv.feed.says_withdrawn)
 
@@ -26,9 +27,12 @@ def is_withdrawn(paper: PaperInfo) -> bool:
 def withdrawn_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
     if is_withdrawn(paper):
         yield finding(
-            entry, "withdrawn", paper.arxiv_id, arxiv_value=paper.comment,
+            entry,
+            "withdrawn",
+            paper.arxiv_id,
+            arxiv_value=paper.comment,
             detail="the latest version says the paper was withdrawn: " + (paper.comment or ""),
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,16 @@ def venue_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
         return
     evidence, label = contradiction.evidence, contradiction.label
     yield finding(
-        entry, "venue_mismatch", paper.arxiv_id, noted=entry.noted_venue,
-        arxiv_value=evidence.text, suggestion=label, source=evidence.source,
+        entry,
+        "venue_mismatch",
+        paper.arxiv_id,
+        noted=entry.noted_venue,
+        arxiv_value=evidence.text,
+        suggestion=label,
+        source=evidence.source,
         line=line_of(entry, entry.noted_venue),
         detail=f"noted {noted.label()!r}, but {evidence.source} says {label!r}: {_shown(evidence)!r}",
-    )  # fmt: skip
+    )
 
 
 def _venue_claims(noted: Venue, evidence: VenueEvidence) -> Iterator[_VenueClaim]:
@@ -92,18 +101,29 @@ def code_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
     claimed = [link for link in code_links if not (link.marker and _UNOFFICIAL.search(link.marker))]
     if not claimed:
         yield finding(
-            entry, "code_missing", paper.arxiv_id, arxiv_value=official.url, suggestion=official.url,
-            source=official.source, detail=f"{official.source} names the official code {official.url}; "
+            entry,
+            "code_missing",
+            paper.arxiv_id,
+            arxiv_value=official.url,
+            suggestion=official.url,
+            source=official.source,
+            detail=f"{official.source} names the official code {official.url}; "
             + ("the entry links only unofficial code" if code_links else "the entry links no code"),
-        )  # fmt: skip
+        )
         return
     noted = claimed[0]
     yield finding(
-        entry, "code_mismatch", paper.arxiv_id, noted=noted.url, arxiv_value=official.url,
-        suggestion=official.url, source=official.source, line=noted.line,
+        entry,
+        "code_mismatch",
+        paper.arxiv_id,
+        noted=noted.url,
+        arxiv_value=official.url,
+        suggestion=official.url,
+        source=official.source,
+        line=noted.line,
         detail=f"the code link {noted.url} is not the official repository; {official.source} names "
         f"{official.url}" + (" (mark the link unofficial if it is a reimplementation)" if not noted.marker else ""),
-    )  # fmt: skip
+    )
 
 
 def doi_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
@@ -113,8 +133,12 @@ def doi_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
         if evidence.doi.casefold().startswith("10.48550/") or evidence.doi.casefold() in written:
             continue
         yield finding(
-            entry, "published_doi", paper.arxiv_id, arxiv_value=evidence.doi,
-            suggestion=f"https://doi.org/{evidence.doi}", source=evidence.source,
+            entry,
+            "published_doi",
+            paper.arxiv_id,
+            arxiv_value=evidence.doi,
+            suggestion=f"https://doi.org/{evidence.doi}",
+            source=evidence.source,
             detail=f"{evidence.source} gives the published version's DOI {evidence.doi}",
-        )  # fmt: skip
+        )
         return

@@ -27,12 +27,16 @@ def mirror_findings(entry: EntryInput) -> Iterator[Finding]:
         occurrence = seen[link.url]
         seen[link.url] += 1
         yield finding(
-            entry, "mirror_link", link.arxiv_id or entry.arxiv_id,
-            noted=link.url, suggestion=canonical_link(link.url), source="list", line=link.line,
+            entry,
+            "mirror_link",
+            link.arxiv_id or entry.arxiv_id,
+            noted=link.url,
+            suggestion=canonical_link(link.url),
+            source="list",
+            line=link.line,
             extra=link.url + (f"#{occurrence}" if occurrence else ""),
-            detail="arXiv's mirrors (cn.arxiv.org and the others) were shut down on 2024-09-15; "
-            "the link is dead",
-        )  # fmt: skip
+            detail="arXiv's mirrors (cn.arxiv.org and the others) were shut down on 2024-09-15; the link is dead",
+        )
 
 
 def canonical_link(url: str) -> str:
@@ -53,11 +57,15 @@ def id_conflict_findings(entry: EntryInput, papers: Mapping[str, PaperInfo]) -> 
         return
     titles = [f"{i}: {papers[i].title}" for i in ids if i in papers]
     yield finding(
-        entry, "id_conflict", entry.arxiv_id or ids[0], noted=", ".join(ids),
-        arxiv_value="; ".join(titles) or None, source="list",
+        entry,
+        "id_conflict",
+        entry.arxiv_id or ids[0],
+        noted=", ".join(ids),
+        arxiv_value="; ".join(titles) or None,
+        source="list",
         detail=f"the entry's links name {len(ids)} different arXiv IDs ({', '.join(ids)}); "
         "keep the one that matches the title",
-    )  # fmt: skip
+    )
 
 
 def duplicate_findings(entries: Iterable[EntryInput]) -> Iterator[Finding]:
@@ -69,8 +77,11 @@ def duplicate_findings(entries: Iterable[EntryInput]) -> Iterator[Finding]:
         if earlier is entry:
             continue
         yield finding(
-            entry, "duplicate_entry", entry.arxiv_id, noted=entry.noted_title,
-            source="list", suggestion=f"keep one entry (also at line {earlier.line})",
-            detail=f"{entry.arxiv_id} is also listed at line {earlier.line} "
-            f"(section {earlier.section!r})",
-        )  # fmt: skip
+            entry,
+            "duplicate_entry",
+            entry.arxiv_id,
+            noted=entry.noted_title,
+            source="list",
+            suggestion=f"keep one entry (also at line {earlier.line})",
+            detail=f"{entry.arxiv_id} is also listed at line {earlier.line} (section {earlier.section!r})",
+        )

@@ -166,11 +166,22 @@ def finding(
 ) -> Finding:
     key = f"{entry.list_id}:{entry.entry_key}:{kind}" + (f":{extra}" if extra else "")
     return Finding(
-        key=key, kind=kind, severity=severity_of(kind), list_id=entry.list_id,
-        list_path=entry.list_path, entry_key=entry.entry_key, entry_id=entry.entry_id,
-        section=entry.section, line=line or entry.line, arxiv_id=arxiv_id, noted=noted,
-        arxiv_value=arxiv_value, suggestion=suggestion, source=source, detail=detail,
-    )  # fmt: skip
+        key=key,
+        kind=kind,
+        severity=severity_of(kind),
+        list_id=entry.list_id,
+        list_path=entry.list_path,
+        entry_key=entry.entry_key,
+        entry_id=entry.entry_id,
+        section=entry.section,
+        line=line or entry.line,
+        arxiv_id=arxiv_id,
+        noted=noted,
+        arxiv_value=arxiv_value,
+        suggestion=suggestion,
+        source=source,
+        detail=detail,
+    )
 
 
 def line_of(entry: EntryInput, text: str | None) -> int:

@@ -132,11 +132,15 @@ def _category_verdict(corpus: _Corpus, index: int) -> Finding | None:
     stems = _shared_words(corpus.vectors[index], _centroid(corpus.others_in(best, index)))
     words = [corpus.surface.get(stem, stem) for stem in stems]
     return finding(
-        entry, "category_suspect", entry.arxiv_id, noted=entry.section, suggestion=best,
+        entry,
+        "category_suspect",
+        entry.arxiv_id,
+        noted=entry.section,
+        suggestion=best,
         arxiv_value=", ".join(words),
         detail=f"title and abstract are closer to the papers of {best!r} ({score:.2f}) than to "
         f"the rest of {entry.section!r} ({own:.2f}); shared words: {', '.join(words)}",
-    )  # fmt: skip
+    )
 
 
 def _tfidf(docs: list[Counter[str]], scale: Callable[[str], float] = lambda _: 1.0) -> list[dict[str, float]]:
@@ -331,11 +335,17 @@ def _doc(entry: EntryInput, paper: PaperInfo | None) -> _Doc | None:
     abstract = (paper.abstract if paper else "").casefold()
     body = abstract + "\n" + notes
     return _Doc(
-        entry=entry, paper=entry.arxiv_id or re.sub(r"\W+", " ", title).strip(), title=title, body=body,
-        title_words=tuple(_words(title)), body_words=tuple(_words(body)),
-        title_stems=tuple(_stems(title)), body_stems=tuple(_stems(body)),
-        categories=paper.categories if paper else (), has_abstract=bool(abstract.strip()),
-    )  # fmt: skip
+        entry=entry,
+        paper=entry.arxiv_id or re.sub(r"\W+", " ", title).strip(),
+        title=title,
+        body=body,
+        title_words=tuple(_words(title)),
+        body_words=tuple(_words(body)),
+        title_stems=tuple(_stems(title)),
+        body_stems=tuple(_stems(body)),
+        categories=paper.categories if paper else (),
+        has_abstract=bool(abstract.strip()),
+    )
 
 
 def _words(text: str) -> list[str]:
@@ -397,12 +407,17 @@ def _better_topic(
     section = _closest_section(pool, index, best)
     words = list(dict.fromkeys(evidence.title + evidence.body))
     return finding(
-        doc.entry, "category_suspect", doc.entry.arxiv_id, noted=doc.entry.section, suggestion=section,
-        arxiv_value=", ".join(words), source="arxiv" if doc.has_abstract or doc.categories else "list",
+        doc.entry,
+        "category_suspect",
+        doc.entry.arxiv_id,
+        noted=doc.entry.section,
+        suggestion=section,
+        arxiv_value=", ".join(words),
+        source="arxiv" if doc.has_abstract or doc.categories else "list",
         detail=f"its text names {best} ({', '.join(words)}) and none of {topic}'s words; closer to the "
         f"{best} papers of every list ({scores[best]:.2f}) than to the {topic} ones ({scores[topic]:.2f})"
         + _categories_note(pool, index, topic),
-    )  # fmt: skip
+    )
 
 
 def _no_topic(pool: _Pool, index: int, topic: str, scores: Mapping[str, float]) -> Finding:
@@ -411,12 +426,17 @@ def _no_topic(pool: _Pool, index: int, topic: str, scores: Mapping[str, float]) 
     about = _top_words(pool, index)
     catch_all = _catch_all_section(pool, doc.entry.list_id)
     return finding(
-        doc.entry, "category_suspect", doc.entry.arxiv_id, noted=doc.entry.section,
-        suggestion=catch_all or "a section of its own", arxiv_value=", ".join(about), source="arxiv",
+        doc.entry,
+        "category_suspect",
+        doc.entry.arxiv_id,
+        noted=doc.entry.section,
+        suggestion=catch_all or "a section of its own",
+        arxiv_value=", ".join(about),
+        source="arxiv",
         detail=f"fits none of the list's topics ({', '.join(sorted(scores))}): its title and abstract name none of "
         f"their words and are far from their papers in every list (closest: {closest} {scores[closest]:.2f}); "
         f"it is about: {', '.join(about)}" + _categories_note(pool, index, topic),
-    )  # fmt: skip
+    )
 
 
 def _closest_section(pool: _Pool, index: int, topic: str) -> str:

@@ -30,24 +30,40 @@ def title_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
     line = _title_line(entry)
     if is_title_typo(noted, paper.title):
         yield finding(
-            entry, "title_typo", paper.arxiv_id, noted=noted, arxiv_value=paper.title,
-            suggestion=paper.title, line=line, detail=_typo_detail(noted, paper.title),
-        )  # fmt: skip
+            entry,
+            "title_typo",
+            paper.arxiv_id,
+            noted=noted,
+            arxiv_value=paper.title,
+            suggestion=paper.title,
+            line=line,
+            detail=_typo_detail(noted, paper.title),
+        )
         return
     earlier = _earlier_version_named(noted, paper)
     if earlier is not None:
         yield finding(
-            entry, "title_outdated", paper.arxiv_id, noted=noted, arxiv_value=paper.title,
-            suggestion=paper.title, line=line,
+            entry,
+            "title_outdated",
+            paper.arxiv_id,
+            noted=noted,
+            arxiv_value=paper.title,
+            suggestion=paper.title,
+            line=line,
             detail=f"the noted title is v{earlier.version}'s ({earlier.submitted:%Y-%m-%d}); "
             f"the paper is now called {paper.title!r}",
-        )  # fmt: skip
+        )
         return
     yield finding(
-        entry, "title_mismatch", paper.arxiv_id, noted=noted, arxiv_value=paper.title, line=line,
+        entry,
+        "title_mismatch",
+        paper.arxiv_id,
+        noted=noted,
+        arxiv_value=paper.title,
+        line=line,
         detail=f"no version of {paper.arxiv_id} has this title (closest: "
         f"{title_similarity(noted, paper.title):.0%} alike); the arXiv ID is probably wrong",
-    )  # fmt: skip
+    )
 
 
 def _title_line(entry: EntryInput) -> int:
@@ -123,7 +139,7 @@ def _slip_cost(op: str, old: list[str], new: list[str]) -> int | None:
         return len(words) if len(words) == 1 and words[0] in STOPWORDS else None
     if len(old) != len(new):
         return None
-    costs = [_word_slip(x, y) for x, y in zip(old, new)]
+    costs = [_word_slip(x, y) for x, y in zip(old, new, strict=True)]
     return None if None in costs else sum(c for c in costs if c is not None)
 
 

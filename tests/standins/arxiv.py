@@ -20,6 +20,7 @@ Run it alone with `python -m tests.standins.arxiv --port 8008`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import random
@@ -29,7 +30,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
@@ -264,7 +265,7 @@ class ArxivStandIn(BackgroundServer):
             latest = paper.versions[-1]
             new = StoredVersion(
                 version=latest.version + 1,
-                submitted=_as_datetime(submitted) if submitted else datetime.now(timezone.utc).replace(microsecond=0),
+                submitted=_as_datetime(submitted) if submitted else datetime.now(UTC).replace(microsecond=0),
                 title=title if title is not None else latest.title,
             )
             self._papers[arxiv_id] = replace(paper, versions=(*paper.versions, new), **changes)
@@ -482,11 +483,11 @@ def render_feed(
 ) -> bytes:
     render = _legacy_entry if dialect == "legacy" else _current_entry
     body = "".join(render(paper, version) for paper, version in entries)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     if dialect == "legacy":
         head = (
             f'<feed xmlns="{ATOM_NS}">\n'
-            f"  <title type=\"html\">{escape(title)}</title>\n"
+            f'  <title type="html">{escape(title)}</title>\n'
             f"  <id>http://arxiv.org/api/standin</id>\n"
             f"  <updated>{_legacy_time(now)}</updated>\n"
             f'  <opensearch:totalResults xmlns:opensearch="{OPENSEARCH_NS}">{total}</opensearch:totalResults>\n'
@@ -510,7 +511,7 @@ def render_error_feed(bad_id: str | None) -> bytes:
     """The 400 body arXiv sends for a malformed ID (shape of id_abc_*.xml)."""
     message = f"incorrect id format for {bad_id}" if bad_id is not None else "incorrect id format"
     anchor = "https://arxiv.org/api/errors#" + message.replace(" ", "_")
-    now = _current_time(datetime.now(timezone.utc).replace(microsecond=0))
+    now = _current_time(datetime.now(UTC).replace(microsecond=0))
     return (
         "<?xml version='1.0' encoding='UTF-8'?>\n"
         f'<feed xmlns:opensearch="{OPENSEARCH_NS}" xmlns:arxiv="{ARXIV_NS}" xmlns="{ATOM_NS}">\n'
@@ -585,7 +586,7 @@ def _legacy_entry(paper: StoredPaper, version: StoredVersion) -> str:
         *_optional_line("arxiv:journal_ref", paper.journal_ref, ns),
         f'    <link href="http://arxiv.org/abs/{vid}" rel="alternate" type="text/html"/>',
         f'    <link title="pdf" href="http://arxiv.org/pdf/{vid}" rel="related" type="application/pdf"/>',
-        f"    <arxiv:primary_category{ns} term={quoteattr(paper.primary_category)} scheme=\"{ARXIV_NS}\"/>",
+        f'    <arxiv:primary_category{ns} term={quoteattr(paper.primary_category)} scheme="{ARXIV_NS}"/>',
         *(
             f'    <category term={quoteattr(c)} scheme="{ARXIV_NS}"/>'
             for c in (*paper.categories, *paper.classifications)
@@ -628,7 +629,7 @@ def _hard_wrap(text: str, width: int = 78, indent: str = "") -> str:
 
 
 def _current_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _legacy_time(moment: datetime) -> str:
@@ -663,9 +664,17 @@ def stored_paper(record: dict[str, Any]) -> StoredPaper:
 
 
 _SYNTHETIC_NAMES = (
-    "Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "Barbara Liskov",
-    "Donald Knuth", "Frances Allen", "John Backus", "Leslie Lamport", "Radia Perlman",
-)  # fmt: skip
+    "Ada Lovelace",
+    "Alan Turing",
+    "Grace Hopper",
+    "Edsger Dijkstra",
+    "Barbara Liskov",
+    "Donald Knuth",
+    "Frances Allen",
+    "John Backus",
+    "Leslie Lamport",
+    "Radia Perlman",
+)
 _SYNTHETIC_TOPICS = ("Pruning", "Quantization", "Distillation", "Low-Rank Factorization", "Sparsity")
 
 
@@ -688,12 +697,12 @@ def _synthetic_date(arxiv_id: str, digest: bytes) -> datetime:
     yymm = re.search(r"(\d{4})(?:\.|\d{3}$)", arxiv_id)
     year, month = (int(yymm.group(1)[:2]), int(yymm.group(1)[2:])) if yymm else (20, 1)
     full_year = 1900 + year if year >= 91 else 2000 + year
-    return datetime(full_year, max(1, min(month, 12)), 1 + digest[2] % 28, 12, 0, 0, tzinfo=timezone.utc)
+    return datetime(full_year, max(1, min(month, 12)), 1 + digest[2] % 28, 12, 0, 0, tzinfo=UTC)
 
 
 def _as_datetime(value: datetime | str) -> datetime:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _id_list(params: dict[str, str]) -> list[str]:
@@ -722,10 +731,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with ArxivStandIn(synthetic=args.synthetic, dialect=args.dialect, port=args.port) as standin:
         print(f"arXiv stand-in at {standin.url} (Ctrl-C stops it)", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

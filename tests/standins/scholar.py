@@ -148,7 +148,7 @@ class SemanticScholarStandIn(_JsonService):
         try:
             requested = json.loads(body)["ids"]
         except (ValueError, KeyError, TypeError):
-            return (), _json(400, {"error": "Unacceptable body: expected {\"ids\": [...]}"})
+            return (), _json(400, {"error": 'Unacceptable body: expected {"ids": [...]}'})
         if not isinstance(requested, list) or len(requested) > S2_MAX_IDS:
             return (), _json(400, {"error": f"ids must be a list of at most {S2_MAX_IDS}"})
         ids = tuple(_strip_prefix(str(i)) for i in requested)
@@ -171,11 +171,27 @@ def s2_paper(
     Shaped like the API: `publicationVenue` is {id, name, type, alternate_names, url};
     `externalIds.DBLP` is DBLP's record key.
     """
-    place = {"id": "00000000-0000-0000-0000-000000000000", "name": names[0], "type": kind,
-             "alternate_names": list(names[1:]), "url": None} if names else None  # fmt: skip
+    place = (
+        {
+            "id": "00000000-0000-0000-0000-000000000000",
+            "name": names[0],
+            "type": kind,
+            "alternate_names": list(names[1:]),
+            "url": None,
+        }
+        if names
+        else None
+    )
     external: dict[str, Any] = {"CorpusId": 1} | ({"DBLP": dblp} if dblp else {})
-    return {"paperId": "0" * 40, "externalIds": external, "venue": names[0] if names else "",
-            "publicationVenue": place, "year": year, "journal": None, "citationCount": 0}  # fmt: skip
+    return {
+        "paperId": "0" * 40,
+        "externalIds": external,
+        "venue": names[0] if names else "",
+        "publicationVenue": place,
+        "year": year,
+        "journal": None,
+        "citationCount": 0,
+    }
 
 
 class HuggingFaceStandIn(_JsonService):

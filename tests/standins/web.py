@@ -15,6 +15,7 @@ benchmark's slow web); `Reply.delay` makes one reply hang.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import subprocess
@@ -122,10 +123,9 @@ def _handler_for(web: LocalWeb) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def handle(self) -> None:
-            try:
+            # A client that hangs up early is no error of the web's.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 super().handle()
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # a client that hangs up early is no error of the web's
 
         def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
             self._answer(with_body=True)
@@ -138,10 +138,9 @@ def _handler_for(web: LocalWeb) -> type[BaseHTTPRequestHandler]:
             seen = Seen(self.command, host, urlsplit(self.path).path, dict(self.headers), time.monotonic())
             reply = web._reply_for(seen)
             time.sleep(reply.delay + (web.latency() if web.latency else 0.0))
-            try:
+            # The client may have given up (a time-out test): nothing to answer then.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self._write(reply, with_body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a time-out test): nothing to answer
 
         def _write(self, reply: Reply, with_body: bool) -> None:
             self.send_response(reply.status)
@@ -169,8 +168,26 @@ def self_signed_certificate(directory: Path, name: str) -> tuple[Path, Path]:
     """A certificate for `name` and its key, made with the openssl command."""
     cert, key = directory / f"{name}.crt", directory / f"{name}.key"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(key),
-         "-out", str(cert), "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}"],
-        check=True, capture_output=True, timeout=60,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=DNS:{name}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return cert, key
