@@ -8,27 +8,50 @@ problems asked about with --fail-on were found.
 from __future__ import annotations
 
 import asyncio
+import csv
 import functools
 import json
 import logging
 import os
+import re
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import httpx
 import typer
 from rich.table import Table
+from sqlite_utils import Database
 
 from . import __version__, settings_check
-from .errors import HarvesterError, InvalidArxivId
+from .acceptances import AcceptanceSet, checked_reason, load, locate, mirror, write_file
+from .acceptances import accept as with_accepted
+from .acceptances import unaccept as without_key
+from .arxiv.client import ClientConfig
+from .enrich import SOURCES, EnrichConfig, run_enrich
+from .errors import DatabaseError, HarvesterError, InputError, InvalidArxivId
+from .export import ExportFormat
+from .export import export as render
+from .findings import open_findings, run_reconcile
+from .fix import plan_fixes, write_fixes
+from .harvest import harvest_with, listed_ids, stale_ids
 from .ids import parse_arxiv_id
+from .importer import discover, import_lists, read_source
+from .links import LinkCheckConfig, check_links
 from .output import data_table, make_console, print_error, print_plain, print_warning
-from .report import fails_on
+from .query import run_query
+from .query import search as run_search
+from .refresh import RefreshOptions, dumps, run_refresh, summary_lines
+from .report import ReportFormat, fails_on, print_findings_table, render_findings, report_rows, without_accepted
 from .settings_check import InvalidSetting
-from .timeutil import utc_now
-from .vocabulary import Severity
+from .status import collect_status
+from .store import ensure_db_shape, open_db, open_readonly
+from .timeutil import iso, utc_now
+from .vocabulary import Severity, Verdict
 
 app = typer.Typer(
     help="Turn hand-kept research reading lists into a SQLite database checked against arXiv.",
@@ -61,9 +84,6 @@ class Settings:
     accept_file: Path | None = None
 
     def client_config(self, batch_size: int = 500) -> Any:
-        import httpx
-
-        from .arxiv.client import ClientConfig
 
         return ClientConfig(
             base_url=self.arxiv_url,
@@ -233,8 +253,6 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Parse reading lists into the database. An unchanged list writes nothing."""
-    from .importer import discover, import_lists, read_source
-    from .store import ensure_db_shape, open_db
 
     settings: Settings = ctx.obj
     # Read and parse every file first: a bad input must leave the database untouched.
@@ -296,8 +314,6 @@ def fetch(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch arXiv metadata for papers never fetched or older than the stale age."""
-    from .harvest import harvest_with, listed_ids, stale_ids
-    from .store import ensure_db_shape, open_db
 
     settings: Settings = ctx.obj
     stale_age = _duration(stale_after, "--stale-after")
@@ -349,8 +365,6 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """Full-text search over titles, abstracts and notes, ranked."""
-    from .query import search as run_search
-    from .store import open_readonly
 
     settings: Settings = ctx.obj
     hits = run_search(open_readonly(settings.db), " ".join(terms), limit)
@@ -372,7 +386,10 @@ def search(
     )
 
 
-QUERY_FORMATS = ("table", "json", "csv")
+class QueryFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
 
 
 @app.command()
@@ -380,16 +397,10 @@ QUERY_FORMATS = ("table", "json", "csv")
 def query(
     ctx: typer.Context,
     sql: Annotated[str, typer.Argument(help="One SQL statement; the database is opened read-only.")],
-    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    fmt: Annotated[QueryFormat, typer.Option("--format", help="How to print the rows.")] = QueryFormat.TABLE,
 ) -> None:
     """Run read-only SQL on the database. Writes are refused and the file is left untouched."""
-    import csv
 
-    from .query import run_query
-    from .store import open_readonly
-
-    if fmt not in QUERY_FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(QUERY_FORMATS)}", param_hint="--format")
     settings: Settings = ctx.obj
     result = run_query(open_readonly(settings.db), sql)
     if fmt == "json":
@@ -406,16 +417,11 @@ def query(
 @reports_errors
 def export(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", help="bibtex, csv, json or markdown.")] = "bibtex",
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="What to write.")] = ExportFormat.BIBTEX,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Export the listed papers with their metadata."""
-    from .export import FORMATS
-    from .export import export as render
-    from .store import open_readonly
 
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     settings: Settings = ctx.obj
     text = render(open_readonly(settings.db), fmt)
     if output:
@@ -441,9 +447,6 @@ def reconcile(
     as_json: JsonOption = False,
 ) -> None:
     """Compare the lists' notes with the stored metadata (no network) and update the findings."""
-    from .findings import open_findings, run_reconcile
-    from .report import without_accepted
-    from .store import ensure_db_shape, open_db
 
     settings: Settings = ctx.obj
     accepted = _accepted(settings)
@@ -465,25 +468,16 @@ def reconcile(
         raise typer.Exit(EXIT_PROBLEMS)
 
 
-REPORT_FORMATS = ("table", "markdown", "json")
-
-
 @app.command()
 @reports_errors
 def report(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", help="table, markdown or json.")] = "table",
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="How to print the findings.")] = ReportFormat.TABLE,
     include_info: Annotated[bool, typer.Option("--info/--no-info", help="Include info findings.")] = True,
     fail_on: FailOnSeverity = None,
 ) -> None:
     """Open findings and link problems, grouped by list and section, with line numbers."""
-    from sqlite_utils import Database
 
-    from .report import print_findings_table, render_findings, report_rows
-    from .store import open_readonly
-
-    if fmt not in REPORT_FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(REPORT_FORMATS)}", param_hint="--format")
     settings: Settings = ctx.obj
     accepted = _accepted(settings)
     db = Database(open_readonly(settings.db))
@@ -501,7 +495,6 @@ def report(
 
 
 def _require_db(path: Path) -> None:
-    from .errors import DatabaseError
 
     if not path.exists():
         raise DatabaseError(f"no database at {path}: run `harvester import` or `harvester refresh` first")
@@ -518,8 +511,6 @@ def fix(
     write: Annotated[bool, typer.Option("--write", help="Apply the edits (atomically, keeping a .bak).")] = False,
 ) -> None:
     """The safe corrections as a unified diff; with --write, applied to the markdown."""
-    from .fix import plan_fixes, write_fixes
-    from .store import open_db
 
     settings: Settings = ctx.obj
     _require_db(settings.db)
@@ -547,7 +538,13 @@ def fix(
 
 # --- links ------------------------------------------------------------------------------
 
-LINK_FAIL_ON = {"dead": {"dead"}, "moved": {"dead", "moved"}}
+
+class LinkFailOn(StrEnum):
+    DEAD = "dead"
+    MOVED = "moved"  # moved or dead
+
+
+LINK_FAIL_ON = {LinkFailOn.DEAD: {Verdict.DEAD}, LinkFailOn.MOVED: {Verdict.DEAD, Verdict.MOVED}}
 
 
 # Politeness of the link checker: polite defaults, each adjustable from the environment
@@ -563,7 +560,6 @@ LINK_ENV: dict[str, tuple[str, Callable[[str, str], Any]]] = {
 
 
 def _link_config(allow_private: bool, max_age: str | None = None, exclude: list[str] | None = None) -> Any:
-    from .links import LinkCheckConfig
 
     changes: dict[str, Any] = {"allow_private": allow_private, "exclude": _exclude_patterns(exclude or [])}
     for field, (name, check) in LINK_ENV.items():
@@ -575,7 +571,6 @@ def _link_config(allow_private: bool, max_age: str | None = None, exclude: list[
 
 
 def _exclude_patterns(patterns: list[str]) -> tuple[str, ...]:
-    import re
 
     for pattern in patterns:
         if not pattern:
@@ -607,16 +602,12 @@ def links(
     ] = None,
     allow_private: AllowPrivate = False,
     fail_on: Annotated[
-        str | None, typer.Option("--fail-on", help="Exit 3 when such links exist: dead or moved (moved includes dead).")
+        LinkFailOn | None, typer.Option("--fail-on", help="Exit 3 when such links exist (moved includes dead).")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check every link in the lists; record verdicts and their history."""
-    from .links import check_links
-    from .store import ensure_db_shape, open_db
 
-    if fail_on not in (None, *LINK_FAIL_ON):
-        raise typer.BadParameter("choose dead or moved", param_hint="--fail-on")
     settings: Settings = ctx.obj
     config = _link_config(allow_private, max_age, exclude)
     db = open_db(settings.db)
@@ -684,8 +675,6 @@ def enrich(
     as_json: JsonOption = False,
 ) -> None:
     """Published venue, DOI, citations and official code from Semantic Scholar and Hugging Face."""
-    from .enrich import SOURCES, EnrichConfig, run_enrich
-    from .store import ensure_db_shape, open_db
 
     for name in source or []:
         if name not in SOURCES:
@@ -735,7 +724,6 @@ def refresh(
     as_json: JsonOption = False,
 ) -> None:
     """The nightly job: import, fetch, enrich, reconcile and check links, once, under a lock."""
-    from .refresh import RefreshOptions, dumps, run_refresh, summary_lines
 
     settings: Settings = ctx.obj
     stale = _duration(stale_after, "--stale-after")
@@ -761,11 +749,7 @@ def refresh(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _enrich_config() -> Any:
-    try:
-        from .enrich import EnrichConfig
-    except ImportError:
-        return None
+def _enrich_config() -> EnrichConfig:
     return EnrichConfig.from_env(os.environ)
 
 
@@ -773,7 +757,6 @@ def _enrich_config() -> Any:
 @reports_errors
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Last runs, what the database holds, what is stale, what failed."""
-    from .status import collect_status
 
     settings: Settings = ctx.obj
     _require_db(settings.db)
@@ -801,8 +784,6 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 def _refreshed_lists(paths: list[Path]) -> list[Path]:
-    from .errors import InputError
-    from .importer import discover
 
     try:
         return discover(paths)
@@ -815,16 +796,12 @@ def _refreshed_lists(paths: list[Path]) -> list[Path]:
 
 def _accepted(settings: Settings, list_paths: list[Path] | None = None) -> Any:
     """The acceptance file's contents, read (and checked) before anything is written."""
-    from .acceptances import load, locate
 
     lists = list_paths if list_paths is not None else _imported_lists(settings.db)
     return load(locate(settings.accept_file, lists, Path.cwd()))
 
 
 def _imported_lists(db_path: Path) -> list[Path]:
-    import sqlite3
-
-    from .store import open_readonly
 
     if not db_path.exists():
         return []
@@ -835,7 +812,6 @@ def _imported_lists(db_path: Path) -> list[Path]:
 
 
 def _mirror(db: Any, accepted: Any) -> None:
-    from .acceptances import mirror
 
     mirror(db, accepted)
 
@@ -847,8 +823,6 @@ def _say_hidden(count: int) -> None:
 
 
 def _all_open_rows(settings: Settings) -> list[dict[str, Any]]:
-    from .report import report_rows
-    from .store import open_db
 
     return report_rows(open_db(settings.db)) if settings.db.exists() else []
 
@@ -867,10 +841,6 @@ def accept(
     as_json: JsonOption = False,
 ) -> None:
     """Accept a finding on purpose: `report` hides it until the values it is about change."""
-    from .acceptances import AcceptanceSet, checked_reason, mirror, write_file
-    from .acceptances import accept as with_accepted
-    from .store import open_db
-    from .timeutil import iso
 
     settings: Settings = ctx.obj
     accepted = _accepted(settings)
@@ -899,9 +869,6 @@ def unaccept(
     key: Annotated[str, typer.Argument(help="The key of an accepted finding (`harvester accept --list`).")],
 ) -> None:
     """Take back an acceptance: the finding is reported again."""
-    from .acceptances import AcceptanceSet, mirror, write_file
-    from .acceptances import unaccept as without_key
-    from .store import open_db
 
     settings: Settings = ctx.obj
     accepted = _accepted(settings)

@@ -15,12 +15,21 @@ import re
 import sqlite3
 import unicodedata
 from collections import defaultdict
+from enum import StrEnum
 from typing import Any
 
 from . import mdescape
 from .ids import abs_url
 
-FORMATS = ("bibtex", "csv", "json", "markdown")
+
+class ExportFormat(StrEnum):
+    BIBTEX = "bibtex"
+    CSV = "csv"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+FORMATS = tuple(ExportFormat)
 
 _PAPERS_SQL = """
 SELECT p.*, (

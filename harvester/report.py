@@ -13,6 +13,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from itertools import groupby
 from typing import Any, cast
 
@@ -27,7 +28,14 @@ from .links import problem_findings
 from .output import cell
 from .vocabulary import KINDS, Severity, severity_rank
 
-FORMATS = ("table", "markdown", "json")
+
+class ReportFormat(StrEnum):
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+FORMATS = tuple(ReportFormat)
 FIELDS = (
     "key",
     "list_id",
