@@ -1,23 +1,15 @@
 """Link health: check every link of the lists, judge it, and keep its history.
 
-`checker` fetches (async httpx, politeness per host, retries, redirects by
-hand, private addresses refused); `verdicts` holds the pure rules that turn what
+`checker` runs a check (which links are due, judged locally or fetched, recorded
+as they complete); `fetcher` fetches one link (async httpx, politeness per host,
+retries, redirects by hand, private addresses refused); `verdicts` holds the pure rules that turn what
 a check saw, and the link's past, into a verdict; `history` owns the `links`
 and `link_checks` tables.
 """
 
 from ..vocabulary import Verdict
-from .checker import (
-    DEFAULT_USER_AGENT,
-    LinkCheckConfig,
-    LinkResult,
-    LinkRunReport,
-    NameNotFound,
-    NameResolutionFailed,
-    Resolver,
-    check_links,
-    system_resolver,
-)
+from .checker import LinkCheckConfig, LinkResult, LinkRunReport, check_links
+from .fetcher import DEFAULT_USER_AGENT, NameNotFound, NameResolutionFailed, Resolver, system_resolver
 from .history import EntryRef, link_rows, problem_findings, verdict_counts
 from .verdicts import Hop
 
