@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -132,3 +133,33 @@ def test_run_statuses_are_documented_in_the_schema() -> None:
     runs_comment = source[source.index("runs") :]
     for status in RunStatus:
         assert status.value in runs_comment, status
+
+
+def test_report_no_info_shows_no_info_row_of_any_source(tmp_path: Path) -> None:
+    """Through the real command: info findings from reconcile and from the link checker (moved) both go."""
+    from harvester.links.history import ensure_link_tables
+    from tests.cli import run_cli
+
+    path = build_seed_db(tmp_path / "h.db")
+    assert run_cli("reconcile", db=path).returncode == 0
+    db = open_db(path)
+    ensure_link_tables(db)
+    url = next(u for u in (r["url"] for r in db.query("SELECT url FROM entry_links")) if "github.com" in u)
+    db.table("links").insert(
+        {
+            "url": url,
+            "verdict": "moved",
+            "suggestion": url + "-new",
+            "first_checked_at": "t",
+            "last_checked_at": "t",
+            "verdict_since": "t",
+        }
+    )
+    db.conn.commit()
+    db.close()
+
+    every = json.loads(run_cli("report", "--format", "json", db=path).stdout)
+    assert {"info"} <= {row["severity"] for row in every}
+    assert "moved_link" in {row["kind"] for row in every}  # the link checker's info row is there ...
+    without = json.loads(run_cli("report", "--format", "json", "--no-info", db=path).stdout)
+    assert without and {row["severity"] for row in without} <= {"error", "warning"}  # ... and gone with --no-info
