@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 from tenacity import (
@@ -23,7 +23,10 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
+    wait_exponential_jitter,
 )
+from tenacity.retry import retry_base
+from tenacity.wait import wait_base
 
 
 class RetryableAnswer(Exception):
@@ -104,23 +107,36 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (moment - current).total_seconds())
 
 
-def backoff(attempt: int, base: float, ceiling: float) -> float:
-    """Exponential backoff with jitter, so many clients do not retry in step."""
-    exponential = base * 2.0 ** (attempt - 1)
-    return min(ceiling, exponential + random.uniform(0, base))
+class PoliteWait(wait_base):
+    """tenacity's exponential backoff with jitter, unless the server said when to come back.
+
+    `retry_after_of` reads the Retry-After of the failed attempt (an exception's
+    or a returned answer's); it is honoured up to `max_retry_after`.
+    """
+
+    def __init__(
+        self,
+        retry_after_of: Callable[[RetryCallState], float | None],
+        max_retry_after: float,
+        base: float,
+        ceiling: float,
+    ) -> None:
+        self._retry_after_of = retry_after_of
+        self._max_retry_after = max_retry_after
+        self._backoff = wait_exponential_jitter(multiplier=base, max=ceiling, jitter=base)
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        retry_after = self._retry_after_of(retry_state)
+        if retry_after is not None:
+            return min(float(retry_after), self._max_retry_after)
+        return float(self._backoff(retry_state))
 
 
-def polite_wait(retry_after: float | None, attempt: int, max_retry_after: float, base: float, ceiling: float) -> float:
-    """How long to wait before another try: the server's Retry-After (capped) when it gave one, else backoff."""
-    if retry_after is not None:
-        return min(float(retry_after), max_retry_after)
-    return backoff(attempt, base, ceiling)
-
-
-def retry_wait(state: RetryCallState, max_retry_after: float, base: float, ceiling: float) -> float:
-    """A tenacity wait for clients that raise `RetryableAnswer` (its Retry-After) on "not now"."""
+def raised_retry_after(state: RetryCallState) -> float | None:
+    """The Retry-After a `RetryableAnswer` carried, for clients that raise on "not now"."""
     failure = state.outcome.exception() if state.outcome else None
-    return polite_wait(getattr(failure, "retry_after", None), state.attempt_number, max_retry_after, base, ceiling)
+    retry_after = getattr(failure, "retry_after", None)
+    return None if retry_after is None else float(retry_after)
 
 
 def describe_failure(failure: BaseException | None) -> str:
@@ -134,20 +150,42 @@ def describe_failure(failure: BaseException | None) -> str:
 # What "not now" looks like to every client here: the connection failed, or the
 # client's own reading of the answer said so.
 NOT_NOW = (httpx.TransportError, RetryableAnswer)
+RETRY_NOT_NOW = retry_if_exception_type(NOT_NOW)
 
 
 def polite_retrying(
-    service: str, attempts: int, max_retry_after: float, base: float, ceiling: float, log: logging.Logger
+    service: str,
+    attempts: int,
+    max_retry_after: float,
+    base: float,
+    ceiling: float,
+    log: logging.Logger,
+    *,
+    retry: retry_base = RETRY_NOT_NOW,
+    retry_after_of: Callable[[RetryCallState], float | None] = raised_retry_after,
+    describe: Callable[[RetryCallState], str] | None = None,
+    give_up: Callable[[RetryCallState], Any] | None = None,
+    level: int = logging.WARNING,
 ) -> AsyncRetrying:
-    """tenacity, configured alike for every service: bounded attempts, each retry logged."""
+    """The one retry policy of every client: bounded attempts, `PoliteWait`, each retry logged.
+
+    By default "not now" is raised (`NOT_NOW`); a client that returns its answers
+    instead passes `retry` and `retry_after_of` reading them, and `give_up` to
+    return the last answer once the attempts are spent.
+    """
+
+    def reason(state: RetryCallState) -> str:
+        if describe is not None:
+            return describe(state)
+        return describe_failure(state.outcome.exception() if state.outcome else None)
 
     def log_retry(state: RetryCallState) -> None:
-        failure = state.outcome.exception() if state.outcome else None
         sleep = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
+        log.log(
+            level,
             "%s request failed (%s); attempt %d of %d, retrying in %.1f s",
             service,
-            describe_failure(failure),
+            reason(state),
             state.attempt_number,
             attempts,
             sleep,
@@ -155,8 +193,9 @@ def polite_retrying(
 
     return AsyncRetrying(
         stop=stop_after_attempt(attempts),
-        wait=lambda state: retry_wait(state, max_retry_after, base, ceiling),
-        retry=retry_if_exception_type(NOT_NOW),
+        wait=PoliteWait(retry_after_of, max_retry_after, base, ceiling),
+        retry=retry,
         before_sleep=log_retry,
-        reraise=True,
+        retry_error_callback=give_up,
+        reraise=give_up is None,
     )

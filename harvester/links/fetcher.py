@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
+from tenacity import RetryCallState, retry_if_result
 
 from .. import __version__
 from ..errors import HarvesterError
-from ..politeness import RateLimiter, parse_retry_after, polite_wait
+from ..ids import host_of
+from ..politeness import RateLimiter, parse_retry_after, polite_retrying
 from ..weburl import UnsafeUrl, is_malformed, web_url
 from .verdicts import (
     REDIRECTS,
@@ -171,24 +172,22 @@ class Fetcher:
         return Observation(url, tuple(hops), Failure.TOO_MANY_REDIRECTS, f"more than {limit} redirects")
 
     async def _request_with_retries(self, url: str) -> _Step:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._config.retries + 1),
-            wait=self._wait,
+        config = self._config
+        retrying = polite_retrying(
+            host_of(url) or url,
+            config.retries + 1,
+            config.max_retry_after,
+            config.backoff,
+            config.max_backoff,
+            log,
             retry=retry_if_result(_is_transient),
-            retry_error_callback=_last_result,
-            before_sleep=_log_retry,
-            reraise=True,
+            retry_after_of=lambda state: _last_result(state).retry_after,
+            describe=lambda state: _last_result(state).error or f"HTTP {_last_result(state).status}",
+            give_up=_last_result,
+            level=logging.INFO,  # one link's trouble; the verdict says the rest
         )
         result: _Step = await retrying(self._request_once, url)
         return result
-
-    def _wait(self, state: RetryCallState) -> float:
-        assert state.outcome is not None
-        step: _Step = state.outcome.result()
-        config = self._config
-        return polite_wait(
-            step.retry_after, state.attempt_number, config.max_retry_after, config.backoff, config.max_backoff
-        )
 
     async def _request_once(self, url: str) -> _Step:
         try:
@@ -357,11 +356,3 @@ def _last_result(state: RetryCallState) -> _Step:
     assert state.outcome is not None
     result: _Step = state.outcome.result()
     return result
-
-
-def _log_retry(state: RetryCallState) -> None:
-    assert state.outcome is not None
-    step: _Step = state.outcome.result()
-    reason = step.error or f"HTTP {step.status}"
-    wait = state.next_action.sleep if state.next_action else 0.0
-    log.info("retrying %s in %.1f s (attempt %d): %s", state.args[0], wait, state.attempt_number, reason)
