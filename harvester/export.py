@@ -106,8 +106,18 @@ def bibtex_keys(papers: list[dict[str, Any]]) -> dict[str, str]:
     keys = {}
     for base, ids in by_base.items():
         for index, arxiv_id in enumerate(ids):
-            keys[arxiv_id] = base if len(ids) == 1 else f"{base}{chr(ord('a') + index)}"
+            keys[arxiv_id] = base if len(ids) == 1 else base + clash_suffix(index)
     return keys
+
+
+def clash_suffix(index: int) -> str:
+    """a, b, ..., z, then aa, ab, ... (as reference managers do): always letters, never past `z`."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
 
 
 def _key_base(paper: dict[str, Any]) -> str:

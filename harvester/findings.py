@@ -100,6 +100,13 @@ def _findings_tables(db: Database) -> None:
     )
 
 
+@migrations(name="0002_findings_by_entry")
+def _findings_by_entry(db: Database) -> None:
+    # The reading_list view counts each entry's open findings: without this index
+    # that subquery scans every finding once per entry.
+    db.execute("CREATE INDEX IF NOT EXISTS findings_entry_open ON findings(entry_id, resolved_at)")
+
+
 @dataclass(frozen=True)
 class ReconcileSummary:
     open: int

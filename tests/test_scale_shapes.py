@@ -1,0 +1,49 @@
+"""Shapes that keep reads and exports working at any size (the timings live in benchmarks/)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from harvester.export import bibtex_keys, clash_suffix
+from harvester.store import ensure_db_shape, open_db
+from tests.seeddb import build_seed_db
+
+
+def test_clash_suffixes_stay_letters_past_z() -> None:
+    assert [clash_suffix(i) for i in (0, 1, 25, 26, 27, 51, 52, 701, 702)] == [
+        "a",
+        "b",
+        "z",
+        "aa",
+        "ab",
+        "az",
+        "ba",
+        "zz",
+        "aaa",
+    ]
+
+
+def test_bibtex_keys_stay_valid_and_unique_past_26_clashes() -> None:
+    papers = [
+        {
+            "arxiv_id": f"1901.{n:05d}",
+            "authors": '["Song Han"]',
+            "author_names": '["Song Han"]',
+            "published": "2015-10-01T00:00:00Z",
+            "title": "Deep Compression",
+        }
+        for n in range(60)
+    ]
+    keys = bibtex_keys(papers)
+    assert len(set(keys.values())) == 60
+    assert all(re.fullmatch(r"[a-z]+2015deep[a-z]{1,2}", key) for key in keys.values()), sorted(keys.values())
+
+
+def test_the_reading_list_view_counts_findings_through_the_entry_index(tmp_path: Path) -> None:
+    db = open_db(build_seed_db(tmp_path / "h.db"))
+    ensure_db_shape(db)
+    indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()}
+    assert "findings_entry_open" in indexes
+    plan = " ".join(str(row[-1]) for row in db.execute("EXPLAIN QUERY PLAN SELECT * FROM reading_list").fetchall())
+    assert "findings_entry_open" in plan, plan
