@@ -61,9 +61,11 @@ KINDS: dict[str, Kind] = {
         Kind(
             "title_typo",
             Severity.WARNING,
-            "the noted title is arXiv's with small slips (letters, plural, punctuation, case)",
+            "the noted title (or the part of it in arXiv's script, beside a translation) is arXiv's with "
+            "small slips (letters, two swapped letters, plural, punctuation, case; in a title of 5+ words "
+            "one word more or fewer)",
             'Fix the title to "{suggestion}"',
-            "arXiv's title",
+            "arXiv's title (its name before the colon when only that was noted; a translation beside it kept)",
             fixable=True,
         ),
         Kind(
@@ -77,7 +79,8 @@ KINDS: dict[str, Kind] = {
         Kind(
             "title_mismatch",
             Severity.ERROR,
-            "the noted title is unrelated to every version: probably a wrong ID",
+            "the noted title is unrelated to every version: probably a wrong ID (a title in another script, "
+            "a translation, is never one)",
             'Check the arXiv ID {arxiv_id}: that paper is "{arxiv_value}"',
         ),
         Kind(
