@@ -13,6 +13,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .inline import EMPHASIS, LINK, InlineText, flatten_inline
+from .linkroles import label_role, link_arxiv_id
 
 _LISTS = ("bullet_list", "ordered_list")
 
@@ -26,7 +27,7 @@ class Heading:
 
 @dataclass(frozen=True)
 class Candidate:
-    kind: str  # "item" | "row" | "paragraph" | "heading"
+    kind: str  # "item" | "row" | "paragraph" | "heading" | "post" (a heading and the blocks about its paper)
     line: int
     end_line: int
     text: InlineText
@@ -37,6 +38,9 @@ class Candidate:
 Event = Heading | Candidate
 
 
+# Daily-paper posts write a paper as a linked heading, then its date, tags, notes
+# and a citation linking the same paper again; this many blocks are looked at.
+MAX_POST_BLOCKS = 8
 # markdown-it stops nesting blocks (quotes, lists) and inline links this deep; it
 # also bounds the recursion of the walks below, which follow block nesting only.
 MAX_NESTING = 20
@@ -89,9 +93,12 @@ def block_tree(tokens: list[Token]) -> BlockNode:
 
 
 def _walk(nodes: list[BlockNode], events: list[Event]) -> None:
-    for node in nodes:
+    index = 0
+    while index < len(nodes):
+        node = nodes[index]
+        index += 1
         if node.type == "heading":
-            _heading(node, events)
+            index += _heading(node, nodes[index:], events)
         elif node.type in _LISTS:
             _list(node, events)
         elif node.type == "table":
@@ -102,12 +109,53 @@ def _walk(nodes: list[BlockNode], events: list[Event]) -> None:
             _blockquote(node, events)
 
 
-def _heading(node: BlockNode, events: list[Event]) -> None:
+def _heading(node: BlockNode, after: list[BlockNode], events: list[Event]) -> int:
+    """Emit the heading (and its entry, when it links somewhere); return how many blocks after it that entry took."""
     text = _inline_of(node)
     line = _first_line(node)
     events.append(Heading(int(node.tag[1:] or 1), _plain(text), line))
-    if text.has_target:
+    if not text.has_target:
+        return 0
+    taken = _post_body(text, after)
+    if not taken:
         events.append(Candidate("heading", line, line, text))
+        return 0
+    body = InlineText()
+    for block in after[:taken]:
+        body = body + _block_text(block)
+    events.append(Candidate("post", line, _last_line(after[taken - 1]), text + body))
+    return taken
+
+
+def _post_body(heading: InlineText, after: list[BlockNode]) -> int:
+    """How many of the blocks after a linked heading are about its arXiv paper: through the first that links it again.
+
+    Only paragraphs and quotes count, and a block naming another paper first
+    means these are separate entries, as they were written.
+    """
+    paper = _title_paper(heading)
+    if paper is None:
+        return 0
+    for count, block in enumerate(after[:MAX_POST_BLOCKS], start=1):
+        if block.type not in ("paragraph", "blockquote"):
+            return 0
+        named = {found.id for found in map(link_arxiv_id, (link.url for link in _block_text(block).links)) if found}
+        if paper in named:
+            return count
+        if named:
+            return 0
+    return 0
+
+
+def _title_paper(heading: InlineText) -> str | None:
+    if not heading.links or heading.links[0].bare or label_role(heading.links[0].label) is not None:
+        return None
+    found = link_arxiv_id(heading.links[0].url)
+    return found.id if found else None
+
+
+def _block_text(block: BlockNode) -> InlineText:
+    return _inline_of(block) if block.type == "paragraph" else _own_text(block.children)
 
 
 def _paragraph(node: BlockNode, kind: str, events: list[Event]) -> None:

@@ -21,6 +21,12 @@ _DATE_CORE = r"(?:19|20)\d\d(?:[-./]\d{1,2}(?:[-./]\d{1,2})?)?"
 # (possessive), so a line of 100k markers costs one pass, not one per marker.
 _EMPHASIZED_DATE = re.compile(rf"(?<!{EMPHASIS}){EMPHASIS}++\s*+(?P<date>{_DATE_CORE})\s*+{EMPHASIS}++", re.ASCII)
 _BRACKETED_DATE = re.compile(rf"\[\s*(?P<date>{_DATE_CORE})(?:\s*[-–~]\s*[\d.]+)?\s*\]", re.ASCII)
+# `发表时间：2019-02-21`, `Date: 2019-02-21`: the curator names the date, so it beats any
+# other date-like text in the entry (a citation's publication year, above all).
+_LABELLED_DATE = re.compile(
+    rf"(?:发表时间|发布时间|发表日期|发布日期|日期|(?<![A-Za-z])(?i:date|published))[{EMPHASIS}\s]*[:：][{EMPHASIS}\s]*"
+    rf"(?P<date>{_DATE_CORE})(?![\d])"
+)
 _LEADING_DATE = re.compile(r"^\s*(?P<date>(?:19|20)\d\d-\d{1,2}(?:-\d{1,2})?)(?![\d.-])", re.ASCII)
 _MONTHS = {
     name: number
@@ -87,7 +93,8 @@ def markers(lines: list[str]) -> tuple[dict[int, str], list[Span]]:
 
 
 def noted_date(lines: list[str]) -> FoundDate | None:
-    for pattern, emphasized in ((_EMPHASIZED_DATE, True), (_BRACKETED_DATE, False), (_LEADING_DATE, False)):
+    patterns = ((_LABELLED_DATE, False), (_EMPHASIZED_DATE, True), (_BRACKETED_DATE, False), (_LEADING_DATE, False))
+    for pattern, emphasized in patterns:
         for index, line in enumerate(lines):
             for match in pattern.finditer(line):
                 found = _numeric_date(match, index, emphasized)

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from ..ids import ArxivId, find_arxiv_ids_in_text
 from . import fields
 from .blocks import Candidate, Heading, blocks, markdown_parser
+from .citations import citation_title
 from .frontmatter import split_front_matter
-from .inline import InlineText, RawLink
+from .inline import LINK, InlineText, RawLink
 from .linkroles import is_code_host, label_role, link_arxiv_id, link_role
 from .sections import CONTENTS, PAPERS, heading_kind
 
@@ -63,6 +64,9 @@ class Entry:
     rating_text: str | None  # the rating marks as written
     notes: str | None  # free text (any language), stripped, lines joined with "\n"
     links: tuple[Link, ...] = field(default_factory=tuple)
+    # The title link's text when the noted title was read from elsewhere: a
+    # translated heading whose citation quotes the title, or a whole citation.
+    title_as_written: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,8 +171,8 @@ def _entry(candidate: Candidate, section: Section | None, position: int, source:
     used += [found.span for found in (venue, rating) if found is not None]
     if date is not None:
         used.append((date.line_index, date.start, date.end))
-    noted_title, title_span = _noted_title(candidate, raw_links, title_index, arxiv_ids)
-    used += [title_span] if title_span else []
+    title = _noted_title(candidate, raw_links, title_index, arxiv_ids)
+    used += title.spans
     in_paper_section = section is None or section.is_paper_section
     names_paper = bool(arxiv_ids) or (title_index is not None and candidate.kind in ("item", "row"))
     return Entry(
@@ -178,7 +182,7 @@ def _entry(candidate: Candidate, section: Section | None, position: int, source:
         end_line=candidate.end_line,
         raw=source.lines(candidate.line, candidate.end_line),
         is_paper=in_paper_section and names_paper,
-        noted_title=noted_title,
+        noted_title=title.text,
         arxiv_id=arxiv_id,
         arxiv_ids=arxiv_ids,
         noted_date=_as_noted_date(date),
@@ -187,6 +191,7 @@ def _entry(candidate: Candidate, section: Section | None, position: int, source:
         rating_text=rating.text if rating else None,
         notes=_notes(candidate, lines, used),
         links=links,
+        title_as_written=title.as_written,
     )
 
 
@@ -244,8 +249,14 @@ def _title_index(candidate: Candidate, ids: list[ArxivId | None]) -> int | None:
     return first if on_title_line and _could_be_title(link, ids[first]) else None
 
 
+# Link text that is only an arXiv ID names the paper, not its title.
+_ID_ONLY = re.compile(
+    r"^\s*(?:arxiv\s*[:：]?\s*)?(?:\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(?:v\d+)?\s*$", re.IGNORECASE | re.ASCII
+)
+
+
 def _could_be_title(link: RawLink, arxiv: ArxivId | None) -> bool:
-    if link.bare or not link.label.strip() or link.url.startswith("#"):
+    if link.bare or not link.label.strip() or link.url.startswith("#") or _ID_ONLY.match(link.label):
         return False
     if label_role(link.label) is not None:
         return False
@@ -333,20 +344,87 @@ def _cell_text(candidate: Candidate, cell: _Cell) -> str:
     return " ".join(text.split())
 
 
+@dataclass(frozen=True)
+class _Title:
+    text: str | None  # the noted title
+    spans: list[fields.Span]  # text the title took, kept out of the notes
+    as_written: str | None = None  # the link text, when the title came from elsewhere
+
+
 def _noted_title(
     candidate: Candidate, links: tuple[RawLink, ...], title_index: int | None, arxiv_ids: tuple[str, ...]
-) -> tuple[str | None, fields.Span | None]:
-    """The title as written, and the span it takes when it is plain text rather than a link."""
-    if title_index is not None:
-        return links[title_index].label.strip() or None, None
+) -> _Title:
+    """The title as written: the title link's text, the citation inside it, or the text before the paper's link."""
+    lines = [line.text for line in candidate.text.lines]
     cell = _title_cell(candidate)
+    if title_index is not None:
+        return _title_of_link(candidate, links[title_index].label.strip(), lines, cell.lines[0])
     if not arxiv_ids or not cell.lines:
-        return None, None
-    index = cell.lines[0]
-    line = candidate.text.lines[index].text
-    title = fields.leading_text(line) or None
-    end = line.find("\x00")
-    return title, ((index, 0, len(line) if end < 0 else end) if title else None)
+        return _Title(None, [])
+    return _title_before_link(lines, cell.lines[0])
+
+
+def _title_of_link(candidate: Candidate, label: str, lines: list[str], index: int) -> _Title:
+    quoted = _quoted_title(lines) if candidate.kind == "post" else None
+    if quoted is not None:
+        return _Title(quoted.text, quoted.spans, label)
+    found = _link_title(label, lines, index)
+    return _Title(found.text, found.spans, label if found.text != label else None)
+
+
+def _title_before_link(lines: list[str], index: int) -> _Title:
+    line = lines[index]
+    written = fields.leading_text(line)
+    title = _plain_title(written)
+    end = line.find(LINK)
+    span = (index, 0, len(line) if end < 0 else end)
+    return _Title(title, [span] if title else [], written if title and title != written else None)
+
+
+def _quoted_title(lines: list[str]) -> _Title | None:
+    """The title a post's citation quotes (the post's heading may be a translation)."""
+    for index, line in enumerate(lines[1:], start=1):
+        title = citation_title(fields.leading_text(line))
+        if title is not None:
+            end = line.find(LINK)
+            return _Title(title, [(index, 0, len(line) if end < 0 else end)])
+    return None
+
+
+# A list item's number right before the title link: two items ran together.
+_ITEM_NUMBER_AT_END = re.compile(r"(?:^|\s)\d{1,3}[.)]$")
+
+
+def _link_title(label: str, lines: list[str], index: int) -> _Title:
+    """The title link's text, or the title it holds: a citation's title, the link text a stray `[` opened."""
+    before = lines[index][: max(lines[index].find(LINK), 0)]
+    stray = before.rfind("[")
+    if stray < 0 or "]" in before[stray:]:
+        return _Title(_plain_title(label), [])
+    # `[Describing Textures [A Survey](url)`: the curator's link text starts at the stray `[`.
+    opened = fields.leading_text(before[stray + 1 :])
+    spans: list[fields.Span] = [(index, stray, stray + 1)]
+    if _ITEM_NUMBER_AT_END.search(opened):
+        return _Title(None, spans)  # whose title the link carries is anyone's guess
+    spans = [(index, stray, len(before))]
+    return _Title(_plain_title(f"{opened} {label}".strip()), spans)
+
+
+def _plain_title(text: str) -> str | None:
+    """`text` as a title: the title inside a citation; None for markdown debris or an ID."""
+    title = citation_title(text) or text.strip()
+    if not title or _ID_ONLY.match(title) or _unbalanced(title):
+        return None
+    return title
+
+
+def _unbalanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += (char == "[") - (char == "]")
+        if depth < 0:
+            return True
+    return depth != 0 or "](" in text
 
 
 def _notes(candidate: Candidate, lines: list[str], used: list[fields.Span]) -> str | None:
