@@ -334,23 +334,13 @@ def test_mirror_and_duplicate_findings_are_exactly_the_real_ones(clean: CleanRun
         assert {k: n for k, n in found.items() if k[2] == kind} == expected, kind
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two errors on today's code, causes in harvester/readinglist/ and harvester/reconcile/titles.py "
-    "(see the docstring); remove this mark once their fixes are merged",
-)
 def test_no_warnings_or_errors_when_arxiv_agrees_with_the_notes(clean: CleanRun) -> None:
     """Every warning and error on agreeing metadata is one of the real problems computed above.
 
-    Noise on today's code (issue 12), both errors, both outside this test's reach:
-    - id_conflict, awesome-pruning.md:304 (1811.12495): the row's "[Extension1](arxiv.org/abs/1905.04967)"
-      link gets the role "paper" (harvester/readinglist/linkroles.py: any arXiv link with a label it cannot
-      read), so the extension counts as a second ID for the entry's own paper.
-    - title_mismatch, gan-2019-03-26.md:357 (1703.00848): noted "UNIT: UNsupervised Image-to-image
-      Translation Networks" for arXiv's "Unsupervised Image-to-Image Translation Networks": a short name
-      put before the title (and its letters capitalised in it) is not read as the same title
-      (harvester/reconcile/titles.py knows only the reverse, a title cut at its colon). Expected: the
-      title_typo warning every note differing from another entry's for the same paper is held to.
+    Two errors this once caught: a row's "[Extension1](arxiv.org/abs/...)" link taken for a second ID
+    of the entry's own paper (now the `related` link role), and "UNIT: UNsupervised Image-to-image
+    Translation Networks" called a wrong ID for arXiv's "Unsupervised Image-to-Image Translation
+    Networks" (now a `title_typo`, as every note contradicting another entry's for one paper is).
     """
     expected = expected_findings(clean.entries, clean.papers)
     found = reportable(clean.findings)
@@ -561,12 +551,6 @@ def test_every_planted_slip_is_found_with_its_kind_and_nothing_else_changes(clea
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="harvester/reconcile/titles.py counts swapped neighbours as two edits, and a word of 5-7 "
-    "letters (8 with a plural s, which is stemmed off first) may differ by one: 'Netowrks' for 'Networks' "
-    "or 'Weihgts' for 'Weights' is reported as title_mismatch (an error), not title_typo",
-)
 @pytest.mark.timeout(120)
 def test_swapped_letters_in_short_words_are_typos(clean: CleanRun, tmp_path: Path) -> None:
     slips = plant_slips(clean, 30, short_word_swap)

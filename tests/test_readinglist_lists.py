@@ -626,7 +626,8 @@ def test_pruning_row_with_two_ids(pruning: ReadingList) -> None:
     assert entry.noted_title == "On Implicit Filter Level Sparsity in Convolutional Neural Networks"
     assert (entry.arxiv_id, entry.arxiv_ids) == ("1811.12495", ("1811.12495", "1905.04967"))
     assert (entry.noted_venue, entry.notes) == ("CVPR", "Type: F")
-    assert [link.role for link in entry.links] == ["title", "paper", "other", "code"]
+    # "Extension1" and "Extension2" are later papers of the same authors, not this entry's paper.
+    assert [link.role for link in entry.links] == ["title", "related", "related", "code"]
     assert "\r" not in entry.raw and entry.raw.startswith("| [On Implicit Filter")
 
 

@@ -119,7 +119,7 @@ def _assert_sound(text: str, reading_list: ReadingList) -> None:
         assert len(set(entry.arxiv_ids)) == len(entry.arxiv_ids)
         assert 1 <= entry.line <= entry.end_line <= line_count
         for link in entry.links:
-            assert link.role in {"title", "paper", "code", "notes", "other"}
+            assert link.role in {"title", "paper", "code", "notes", "related", "other"}
             assert link.arxiv_version is None or link.arxiv_version >= 1
         if entry.noted_date is not None:
             assert entry.noted_date.precision in {"day", "month", "year"}

@@ -245,3 +245,19 @@ def test_citation_shapes_that_never_end_cost_one_pass(text: str) -> None:
     assert citation_title(text) is None
     line = f"- [{text}](https://arxiv.org/abs/1902.10001)\n- {text} [pdf](https://arxiv.org/abs/1902.10002)\n"
     assert [entry.arxiv_id for entry in parse_reading_list(line * 50).entries] == ["1902.10001", "1902.10002"] * 50
+
+
+def test_a_link_labelled_as_an_extension_is_another_paper_not_a_second_id() -> None:
+    from harvester.readinglist.linkroles import label_role
+
+    assert [label_role(label) for label in ("Extension1", "Extension", "extended version", "Journal version")] == [
+        "related",
+        "related",
+        "related",
+        "related",
+    ]
+    assert [label_role(label) for label in ("paper", "Extensive Experiments on Pruning", "code")] == [
+        "paper",
+        None,
+        "code",
+    ]

@@ -21,6 +21,8 @@ _CODE_WORDS = frozenset(
     cpp 代码 源码 复现代码合集
     """.split()
 )
+# A link to another paper that continues this one: not the entry's own paper.
+_RELATED = re.compile(r"^(?:extension|extended|journal|follow-?up|sequel|续作|扩展|期刊版)\w*$")
 _NOTES_WORDS = frozenset("blog blogs note notes 笔记 中文笔记 解读 知乎 阅读 讨论 一些讨论 博客 tweet".split())
 _CODE_HOSTS = frozenset({"github.com", "www.github.com", "gitlab.com", "bitbucket.org", "gitee.com"})
 _NOTES_HOSTS = frozenset(
@@ -46,7 +48,7 @@ _MAX_LABEL_WORDS = 3
 
 
 def label_role(label: str) -> str | None:
-    """'paper', 'code' or 'notes' when a short label says so, else None."""
+    """'paper', 'code', 'notes' or 'related' (another paper, e.g. an extension) when a short label says so."""
     text = label.casefold().strip(" []()（）:：")
     words = _WORD.findall(text)
     if not words or len(words) > _MAX_LABEL_WORDS or ":" in text or "with code" in text:
@@ -57,6 +59,8 @@ def label_role(label: str) -> str | None:
         return "code"
     if any(word in _NOTES_WORDS for word in words):
         return "notes"
+    if _RELATED.match(words[0]):
+        return "related"
     return None
 
 

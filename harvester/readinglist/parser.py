@@ -22,7 +22,7 @@ from .sections import CONTENTS, PAPERS, heading_kind
 class Link:
     url: str  # as written (after markdown unescaping)
     label: str  # the link text as written ("" for autolinks)
-    role: str  # "title" | "paper" | "code" | "notes" | "other"
+    role: str  # "title" | "paper" | "code" | "notes" | "related" | "other"
     line: int  # 1-based source line of the link
     arxiv_id: str | None = None  # canonical unversioned ID when the URL names an arXiv paper
     arxiv_version: int | None = None  # version named in the URL, if any

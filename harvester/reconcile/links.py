@@ -52,7 +52,9 @@ def canonical_link(url: str) -> str:
 
 
 def id_conflict_findings(entry: EntryInput, papers: Mapping[str, PaperInfo]) -> Iterator[Finding]:
-    ids = entry_ids(entry)
+    # A link labelled as another paper ("Extension1") names that paper, not a second ID of this one.
+    related = {link.arxiv_id for link in entry.links if link.role == "related"} - {entry.arxiv_id}
+    ids = [arxiv_id for arxiv_id in entry_ids(entry) if arxiv_id not in related]
     if len(ids) < 2:
         return
     titles = [f"{i}: {papers[i].title}" for i in ids if i in papers]

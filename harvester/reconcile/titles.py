@@ -47,7 +47,9 @@ def title_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
         """`title` in place of the part compared: a translation beside it stays."""
         return noted.replace(compared, title, 1)
 
-    fixed = _typo_target(compared, paper)
+    # A note that is exactly an earlier version's title is outdated, however close it
+    # also is to the current one (a renamed version often adds or drops one word).
+    fixed = None if _earlier_version_named(compared, paper, exact=True) else _typo_target(compared, paper)
     if fixed is not None:
         yield finding(
             entry,
@@ -101,11 +103,12 @@ def _typo_target(noted: str, paper: PaperInfo) -> str | None:
     return short if short and is_title_typo(noted, short) else None
 
 
-def _earlier_version_named(noted: str, paper: PaperInfo) -> VersionInfo | None:
+def _earlier_version_named(noted: str, paper: PaperInfo, exact: bool = False) -> VersionInfo | None:
+    """The earlier version whose title the note is (or, unless `exact`, is with slips)."""
     for version in sorted(paper.versions, key=lambda v: v.version):
         if titles_equal(version.title, paper.title):
             continue
-        if titles_equal(noted, version.title) or is_title_typo(noted, version.title):
+        if titles_equal(noted, version.title) or (not exact and is_title_typo(noted, version.title)):
             return version
     return None
 
