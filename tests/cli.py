@@ -9,6 +9,8 @@ process shows: locks, kills, concurrency, the real entry point's exit codes.
 from __future__ import annotations
 
 import contextlib
+import gc
+import io
 import logging
 import os
 import subprocess
@@ -17,7 +19,6 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from rich.console import Console
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).parent.parent
@@ -68,25 +69,37 @@ def invoke(
     command = _command(args, db)
     overrides: dict[str, str | None] = {k: None for k in os.environ if _inherited_settings(k)}
     overrides.update(env or {})
-    with _piped_consoles(), _fresh_logging(), contextlib.chdir(cwd or ROOT):
+    with _piped_consoles(env or {}), _fresh_logging(), contextlib.chdir(cwd or ROOT):
         result = CliRunner().invoke(app, command, env=overrides, prog_name="harvester")
-    stderr = result.stderr
+    returncode, stdout, stderr = result.exit_code, result.stdout, result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         # A real process would print this traceback; let the tests that forbid one see it.
         stderr += "".join(traceback.format_exception(result.exception))
-    return subprocess.CompletedProcess(["harvester", *command], result.exit_code, result.stdout, stderr)
+    # A process's exit closes the database connections its command left open (SQLite then
+    # moves the WAL into the file): close those of this run now, as its exit would have.
+    del result
+    gc.collect()
+    return subprocess.CompletedProcess(["harvester", *command], returncode, stdout, stderr)
 
 
 @contextlib.contextmanager
-def _piped_consoles() -> Iterator[None]:
-    """harvester.cli sizes its consoles at import from the terminal it found then;
-    give each run the consoles a process writing to pipes gets."""
+def _piped_consoles(env: dict[str, str]) -> Iterator[None]:
+    """harvester.cli makes its consoles at import, sized by the terminal or the COLUMNS
+    it found then; give each run the consoles a new process writing to pipes makes,
+    with the run's COLUMNS (only `env` can carry one: the caller's is dropped)."""
     import harvester.cli as cli
+    from harvester.output import make_console
 
+    columns = env.get("COLUMNS")
+    wide = int(columns) if columns is not None and columns.isdigit() else None
+    # No COLUMNS: harvester.cli asks for a wide page; rich alone, without a terminal, gives 80.
+    stderr_width = _PIPED_STDERR_WIDTH if wide is None else wide
+    stdout_width = _PIPED_STDOUT_WIDTH if columns is None else stderr_width
     saved = cli.stdout, cli.stderr
-    piped = {"soft_wrap": True, "color_system": None, "force_terminal": False, "force_interactive": False}
-    cli.stdout = Console(width=_PIPED_STDOUT_WIDTH, **piped)
-    cli.stderr = Console(stderr=True, width=_PIPED_STDERR_WIDTH, **piped)
+    # Made while stdout and stderr are not terminals, so colour is detected as in a pipe.
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        cli.stdout = make_console(width=stdout_width)
+        cli.stderr = make_console(stderr=True, width=stderr_width)
     try:
         yield
     finally:

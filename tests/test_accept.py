@@ -12,7 +12,7 @@ import pytest
 
 from harvester.acceptances import Acceptance, AcceptFileError, parse, read_file, render, toml_string
 from harvester.store import open_db
-from tests.cli import ROOT, run_cli
+from tests.cli import ROOT, invoke, run_cli
 from tests.seeddb import build_seed_db
 
 TYPO_KEY = "1:arxiv:1910.04576:title_typo"
@@ -46,10 +46,20 @@ def db(tmp_path: Path, lists: Path) -> Path:
     return path
 
 
+# In this process by default; the tests that take `real_processes` (after `db`: the set-up
+# stays in this process) run each command of their own as a process, as a user or cron would.
+RUN = invoke
+
+
+@pytest.fixture
+def real_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(globals(), "RUN", run_cli)
+
+
 def harvester(*args: str, db: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     # From the checkout (so this worktree's harvester runs); it holds no acceptance file.
     assert not (ROOT / "harvester-accept.toml").exists()
-    return run_cli(*args, db=db)
+    return RUN(*args, db=db)
 
 
 def reconciled(db: Path, cwd: Path) -> None:
@@ -73,7 +83,7 @@ def sha256(path: Path) -> str:
 
 
 def test_accepted_finding_is_hidden_everywhere_and_comes_back_when_its_values_change(
-    db: Path, lists: Path, tmp_path: Path
+    db: Path, lists: Path, tmp_path: Path, real_processes: None
 ) -> None:
     markdown = harvester("report", "--format", "markdown", db=db, cwd=tmp_path).stdout
     assert f"key `{TYPO_KEY}`" in markdown  # a person can copy it from the markdown report
@@ -123,6 +133,17 @@ def test_acceptance_file_round_trips_byte_stable(db: Path, lists: Path, tmp_path
     assert file.read_bytes() == before
 
 
+def test_unaccept_as_a_process_of_its_own_brings_the_finding_back(db: Path, lists: Path, tmp_path: Path) -> None:
+    accepted(db, tmp_path, TYPO_KEY)
+    accepted(db, tmp_path, OTHER_KEY)
+    assert TYPO_KEY not in report_keys(db, tmp_path)
+    result = run_cli("unaccept", TYPO_KEY, db=db)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert [a.key for a in read_file(lists / "harvester-accept.toml")] == [OTHER_KEY]
+    assert TYPO_KEY in report_keys(db, tmp_path)
+
+
 def test_writer_escapes_every_string_tomllib_reads_back() -> None:
     hostile = 'q"b\\s\x00\x1f\x7f\n\r\x08\x0c\ttab \u2028 中文 \U0001f600 """'
     assert tomllib.loads(f"v = {toml_string(hostile)}")["v"] == hostile
@@ -168,7 +189,7 @@ def assert_refused(db: Path, file: Path, problem: str, *command: str) -> None:
 
 @pytest.mark.parametrize(("content", "problem"), MALFORMED)
 def test_malformed_file_is_one_error_naming_it_and_changes_nothing(
-    db: Path, lists: Path, content: str, problem: str
+    db: Path, lists: Path, content: str, problem: str, real_processes: None
 ) -> None:
     file = lists / "harvester-accept.toml"
     file.write_text(content, encoding="utf-8")
@@ -256,17 +277,17 @@ def test_accept_file_option_and_environment(db: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert chosen.exists() and not (tmp_path / "lists" / "harvester-accept.toml").exists()
     assert TYPO_KEY in report_keys(db, tmp_path)  # the default file knows nothing of it
-    hidden = run_cli("report", "--format", "json", db=db, env={"HARVESTER_ACCEPT_FILE": str(chosen)})
+    hidden = invoke("report", "--format", "json", db=db, env={"HARVESTER_ACCEPT_FILE": str(chosen)})
     assert TYPO_KEY not in {row["key"] for row in json.loads(hidden.stdout)}
 
 
 def test_refresh_reads_the_file_beside_the_lists_into_the_database(db: Path, lists: Path) -> None:
     accepted(db, ROOT, TYPO_KEY, "why")
-    run_cli("query", "DELETE FROM acceptances", db=db)  # refused (read-only): the mirror stays
+    invoke("query", "DELETE FROM acceptances", db=db)  # refused (read-only): the mirror stays
     with open_db(db) as database:
         database.execute("DELETE FROM acceptances")
         database.conn.commit()
-    result = run_cli(
+    result = invoke(
         "refresh",
         str(lists),
         "--no-links",

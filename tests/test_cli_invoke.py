@@ -26,6 +26,14 @@ def test_invoke_gives_what_the_real_process_gives(shared_seed_db: Path, args: tu
     assert (here.returncode, here.stdout, here.stderr) == (real.returncode, real.stdout, real.stderr)
 
 
+def test_invoke_sizes_its_output_by_the_runs_columns_as_the_real_process_does(shared_seed_db: Path) -> None:
+    columns = "400"  # as the tests of markup-like data ask, so that no cell is wrapped
+    args = ("search", "pruning")
+    real = run_cli(*args, db=shared_seed_db, env={"COLUMNS": columns})
+    here = invoke(*args, db=shared_seed_db, env={"COLUMNS": columns})
+    assert (here.returncode, here.stdout, here.stderr) == (real.returncode, real.stdout, real.stderr)
+
+
 def test_invoke_shows_the_commands_log_lines_on_stderr(tmp_path: Path) -> None:
     listing = tmp_path / "l.md"
     listing.write_text("# L\n\n1. [Gone](http://127.0.0.1:9/a)\n", encoding="utf-8")

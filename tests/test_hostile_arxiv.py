@@ -21,7 +21,7 @@ from harvester.importer import import_lists, read_source
 from harvester.links import LinkCheckConfig, check_links
 from harvester.links.verdicts import DeadRule, missing_for_good
 from harvester.store import open_db
-from tests.cli import run_cli
+from tests.cli import invoke
 from tests.seeddb import NOW
 
 # Only arXiv's own links: they are judged from the harvested metadata, without a request.
@@ -46,7 +46,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def links_cli(db: Path) -> dict[str, str]:
-    result = run_cli("links", "--json", "--exclude", ONLY_ARXIV[0], db=db)
+    result = invoke("links", "--json", "--exclude", ONLY_ARXIV[0], db=db)
     assert result.returncode == 0, result.stderr
     return {link["url"]: link["verdict"] for link in json.loads(result.stdout)["links"]}
 
@@ -57,7 +57,7 @@ def arxiv_verdicts(verdicts: dict[str, str]) -> dict[str, str]:
 
 
 def reconcile_cli(db: Path, arxiv: ArxivStandIn) -> list[dict]:
-    result = run_cli("reconcile", "--json", db=db, env={"HARVESTER_ARXIV_URL": arxiv.url})
+    result = invoke("reconcile", "--json", db=db, env={"HARVESTER_ARXIV_URL": arxiv.url})
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)["findings"]
 
@@ -276,7 +276,7 @@ def test_a_feed_that_stays_blank_fails_the_fetch_and_keeps_the_stored_papers(
     assert fetch(db, arxiv).returncode == 0
     before = stored(db)
     arxiv.queue_faults(fault, fault)
-    result = run_cli(
+    result = invoke(
         "fetch",
         "--all",
         db=db,

@@ -18,7 +18,7 @@ from sqlite_utils import Database, Migrations
 from harvester import store
 from harvester.errors import DatabaseBusy, DatabaseError
 from harvester.schema import APPLICATION_ID, MIGRATION_SETS
-from tests.cli import ROOT, run_cli
+from tests.cli import ROOT, invoke, run_cli
 from tests.seeddb import SEED, build_seed_db
 
 # --- another application's database ------------------------------------------------------
@@ -58,7 +58,7 @@ def test_another_applications_database_is_refused_and_left_byte_identical(
 ) -> None:
     db = foreign_db(tmp_path / "other.db", journal_mode)
     before, files_before = sha256(db), sorted(os.listdir(tmp_path))
-    result = run_cli(
+    result = invoke(
         *command, db=db, env={"HARVESTER_ARXIV_URL": "http://127.0.0.1:9/api/query", "HARVESTER_ARXIV_ATTEMPTS": "1"}
     )
     assert result.returncode == 1, result.stdout + result.stderr
@@ -87,7 +87,7 @@ def test_a_database_stamped_by_another_application_is_refused(tmp_path: Path) ->
 
 def test_a_new_database_carries_harvesters_application_id(tmp_path: Path) -> None:
     db = tmp_path / "new.db"
-    result = run_cli("import", str(SEED), db=db)
+    result = invoke("import", str(SEED), db=db)
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(db) as connection:
         assert connection.execute("PRAGMA application_id").fetchone() == (APPLICATION_ID,)
@@ -96,7 +96,7 @@ def test_a_new_database_carries_harvesters_application_id(tmp_path: Path) -> Non
 def test_an_empty_file_is_a_new_database(tmp_path: Path) -> None:
     db = tmp_path / "empty.db"
     db.touch()
-    result = run_cli("import", str(SEED), db=db)
+    result = invoke("import", str(SEED), db=db)
     assert result.returncode == 0, result.stderr
 
 
@@ -111,9 +111,9 @@ def legacy_db(path: Path) -> Path:
 
 def test_a_database_from_before_the_application_id_is_recognised_and_stamped(tmp_path: Path) -> None:
     db = legacy_db(tmp_path / "old.db")
-    status = run_cli("status", "--json", db=db)
+    status = invoke("status", "--json", db=db)
     assert status.returncode == 0, status.stderr
-    result = run_cli("import", str(SEED), db=db)
+    result = invoke("import", str(SEED), db=db)
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(db) as connection:
         assert connection.execute("PRAGMA application_id").fetchone() == (APPLICATION_ID,)
@@ -180,7 +180,7 @@ def test_import_while_another_process_writes_says_busy_in_one_line(empty_harvest
 @pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf"])
 @pytest.mark.parametrize("command", [("import", str(SEED)), ("query", "SELECT 1")], ids=lambda c: c[0])
 def test_a_bad_busy_timeout_is_one_line(empty_harvester_db: Path, value: str, command: tuple[str, ...]) -> None:
-    result = run_cli(*command, db=empty_harvester_db, env={"HARVESTER_BUSY_TIMEOUT": value})
+    result = invoke(*command, db=empty_harvester_db, env={"HARVESTER_BUSY_TIMEOUT": value})
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "HARVESTER_BUSY_TIMEOUT" in lines[0], result.stderr

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from harvester.export import render_markdown
-from tests.cli import run_cli
+from tests.cli import invoke
 from tests.seeddb import build_seed_db
 
 PHISH = "Deep Compression](https://evil.example/phish) [see arXiv"
@@ -43,7 +43,7 @@ def links(text: str) -> list[str]:
 
 
 def export(db: Path, fmt: str = "markdown") -> str:
-    result = run_cli("export", "--format", fmt, db=db)
+    result = invoke("export", "--format", fmt, db=db)
     assert result.returncode == 0, result.stderr
     return result.stdout
 

@@ -32,7 +32,7 @@ from harvester.fix import (
 from harvester.links.verdicts import private_address
 from harvester.store import open_db
 from harvester.weburl import UnsafeUrl, is_malformed, web_url
-from tests.cli import run_cli
+from tests.cli import invoke
 
 FAST_LINKS = {"HARVESTER_LINKS_DELAY": "0", "HARVESTER_LINKS_BACKOFF": "0.01", "HARVESTER_LINKS_TIMEOUT": "2"}
 HOSTILE = "/new)](javascript:alert(document.domain)) [x](/y"
@@ -69,15 +69,15 @@ def web_list(tmp_path: Path, urls: list[str], extra: str = "") -> tuple[Path, Pa
     body = "".join(f"1. [Page {i}]({url}) and more\n" for i, url in enumerate(urls))
     listing.write_text("# Links\n\n" + body + extra, encoding="utf-8")
     db = tmp_path / "web.db"
-    imported = run_cli("import", str(listing), db=db)
+    imported = invoke("import", str(listing), db=db)
     assert imported.returncode == 0, imported.stderr
     return listing, db
 
 
 def check_then_fix(db: Path, listing: Path) -> tuple[subprocess.CompletedProcess[str], str]:
-    checked = run_cli("links", "--allow-private", "--json", db=db, env=FAST_LINKS)
+    checked = invoke("links", "--allow-private", "--json", db=db, env=FAST_LINKS)
     assert "Traceback" not in checked.stderr, checked.stderr
-    fixed = run_cli("fix", str(listing), "--write", db=db)
+    fixed = invoke("fix", str(listing), "--write", db=db)
     assert fixed.returncode == 0, fixed.stderr
     assert "Traceback" not in fixed.stderr
     return checked, fixed.stderr

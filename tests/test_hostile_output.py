@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from standins.web import LocalWeb, page, refused_port
 
-from tests.cli import run_cli
+from tests.cli import invoke
 from tests.seeddb import SEED, build_seed_db
 
 # Wide enough that no cell is wrapped in the middle of a literal the tests look for.
@@ -38,7 +38,7 @@ def _hostile_listing(folder: Path) -> Path:
 def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("hostile")
     db = build_seed_db(folder / "h.db", listing=_hostile_listing(folder))
-    reconciled = run_cli("reconcile", db=db)
+    reconciled = invoke("reconcile", db=db)
     assert reconciled.returncode == 0, reconciled.stderr
     return db
 
@@ -51,25 +51,25 @@ def _assert_clean(result: object, *literals: str) -> None:
 
 
 def test_search_table_shows_markup_like_notes_literally(hostile_db: Path) -> None:
-    result = run_cli("search", "someone", db=hostile_db, env=WIDE)
+    result = invoke("search", "someone", db=hostile_db, env=WIDE)
     _assert_clean(result, "[/r/MachineLearning]", "[bold]loud[/bold]", HOSTILE_NAME)
 
 
 def test_query_table_shows_markup_like_values_and_column_names_literally(hostile_db: Path) -> None:
     sql = "SELECT noted_title, notes AS \"[/y]\" FROM entries WHERE notes LIKE '%MachineLearning%'"
-    result = run_cli("query", sql, db=hostile_db, env=WIDE)
+    result = invoke("query", sql, db=hostile_db, env=WIDE)
     _assert_clean(result, "[/r/MachineLearning]", "[code]", "[bold]loud[/bold]", "[/y]")
 
 
 def test_report_table_shows_markup_like_list_names_literally(hostile_db: Path) -> None:
-    result = run_cli("report", db=hostile_db, env=WIDE)
+    result = invoke("report", db=hostile_db, env=WIDE)
     assert result.returncode == 0, result.stderr
     _assert_clean(result, HOSTILE_NAME)
 
 
 def test_import_of_a_missing_markup_like_path_is_one_line_naming_it(tmp_path: Path) -> None:
     missing = str(tmp_path / "[/x].md")
-    result = run_cli("import", missing, db=tmp_path / "h.db")
+    result = invoke("import", missing, db=tmp_path / "h.db")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -79,15 +79,15 @@ def test_import_of_a_missing_markup_like_path_is_one_line_naming_it(tmp_path: Pa
 def test_failed_refresh_and_status_show_markup_like_errors_literally(tmp_path: Path) -> None:
     db = tmp_path / "h.db"
     shutil.copyfile(SEED, tmp_path / "seed.md")
-    assert run_cli("import", str(tmp_path / "seed.md"), db=db).returncode == 0
+    assert invoke("import", str(tmp_path / "seed.md"), db=db).returncode == 0
     # arXiv is a closed local port, asked once: the run fails fast, as it does in a cron job without network.
     arxiv = ("--arxiv-url", f"http://127.0.0.1:{refused_port()}/api", "--arxiv-attempts", "1", "--arxiv-delay", "0")
     missing = str(tmp_path / "[/r/x].md")
-    refresh = run_cli(*arxiv, "refresh", "--no-links", "--no-enrich", missing, db=db)
+    refresh = invoke(*arxiv, "refresh", "--no-links", "--no-enrich", missing, db=db)
     assert refresh.returncode == 1
     assert "Traceback" not in refresh.stderr
     assert "[/r/x].md" in refresh.stderr
-    status = run_cli("status", db=db, env=WIDE)
+    status = invoke("status", db=db, env=WIDE)
     _assert_clean(status, "[/r/x].md")
 
 
@@ -102,15 +102,15 @@ def test_links_table_shows_markup_like_list_names_literally(tmp_path: Path, web:
     listing = tmp_path / "[code] [u]web.md"
     listing.write_text(f"# Links\n\n1. [Fine]({web.url('/fine')}) [/r/MachineLearning]\n", encoding="utf-8")
     db = tmp_path / "web.db"
-    imported = run_cli("import", str(listing), db=db, env=WIDE)
+    imported = invoke("import", str(listing), db=db, env=WIDE)
     _assert_clean(imported, "[code] [u]web.md")
     env = {**WIDE, "HARVESTER_LINKS_DELAY": "0", "HARVESTER_LINKS_TIMEOUT": "2"}
-    result = run_cli("links", "--allow-private", db=db, env=env)
+    result = invoke("links", "--allow-private", db=db, env=env)
     _assert_clean(result, "[code] [u]web.md:3")
 
 
 def test_json_output_is_unchanged_by_markup_like_data(hostile_db: Path) -> None:
-    result = run_cli("search", "someone", "--json", db=hostile_db)
+    result = invoke("search", "someone", "--json", db=hostile_db)
     assert result.returncode == 0, result.stderr
     [hit] = json.loads(result.stdout)
     assert hit["list"] == HOSTILE_NAME
@@ -134,7 +134,7 @@ def test_json_output_is_unchanged_by_markup_like_data(hostile_db: Path) -> None:
 )
 def test_query_refuses_dangerous_functions_and_writing_pragmas(hostile_db: Path, sql: str) -> None:
     before = hostile_db.read_bytes()
-    result = run_cli("query", sql, db=hostile_db)
+    result = invoke("query", sql, db=hostile_db)
     assert result.returncode == 1, result.stdout
     assert "Traceback" not in result.stderr
     assert "refused" in result.stderr
@@ -156,7 +156,7 @@ def test_query_refuses_dangerous_functions_and_writing_pragmas(hostile_db: Path,
 )
 def test_query_runs_pragmas_that_only_read(hostile_db: Path, sql: str, column: str | None) -> None:
     before = hostile_db.read_bytes()
-    result = run_cli("query", sql, "--format", "json", db=hostile_db)
+    result = invoke("query", sql, "--format", "json", db=hostile_db)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     if column:

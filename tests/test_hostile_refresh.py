@@ -20,7 +20,7 @@ from harvester.refresh import RefreshOptions, run_refresh
 from harvester.store import open_db
 from harvester.timeutil import utc_now
 from tests import test_refresh as shared
-from tests.cli import ROOT, invoke, run_cli
+from tests.cli import ROOT, invoke
 from tests.test_refresh import ONLY_LOCAL, dump, env_for, refresh
 
 # The nightly-job fixtures (arxiv and web come from conftest): the seed list and a small list.
@@ -103,7 +103,7 @@ def test_a_list_that_crashes_the_parser_is_reported_and_the_rest_of_the_refresh_
     [(status, errors)] = _runs(db)
     assert status == "partial"
     assert any("hostile.md" in error and "RecursionError" in error for error in errors)
-    shown = run_cli("status", db=db)
+    shown = invoke("status", db=db)
     assert shown.returncode == 0, shown.stderr
     assert "partial" in shown.stdout and "RecursionError" in " ".join(shown.stdout.split())
 
@@ -194,7 +194,7 @@ def test_a_refresh_through_another_spelling_of_a_locked_database_exits_1_and_cha
     tmp_path: Path, lists: Path, arxiv: ArxivStandIn, held_lock: Path, spelling: str
 ) -> None:
     db = held_lock
-    assert run_cli("import", str(lists), db=db).returncode == 0
+    assert invoke("import", str(lists), db=db).returncode == 0
     before = dump(db, skip=set())
     other = {
         "symlink": tmp_path / "link.db",
@@ -215,18 +215,18 @@ def test_a_refused_refresh_is_noted_beside_the_database_and_shown_by_status(
     tmp_path: Path, lists: Path, arxiv: ArxivStandIn, held_lock: Path
 ) -> None:
     db = held_lock
-    assert run_cli("import", str(lists), db=db).returncode == 0
+    assert invoke("import", str(lists), db=db).returncode == 0
     link = tmp_path / "link.db"
     link.symlink_to(db)
     assert refresh(link, lists, arxiv).returncode == 1
     assert refresh(db, lists, arxiv).returncode == 1
     refused = read_refused(db)
     assert len(refused) == 2 and all("already running" in r["reason"] for r in refused)
-    shown = run_cli("status", db=link)
+    shown = invoke("status", db=link)
     assert shown.returncode == 0, shown.stderr
     flat = " ".join(shown.stdout.split())
     assert "could not start" in flat and "already running" in flat
-    as_json = json.loads(run_cli("status", "--json", db=db).stdout)
+    as_json = json.loads(invoke("status", "--json", db=db).stdout)
     assert [r["reason"] for r in as_json["refused"]] == [r["reason"] for r in refused]
 
 
@@ -235,7 +235,7 @@ def test_a_refresh_refused_by_a_writer_holding_the_database_is_noted_and_shown(
     tmp_path: Path, lists: Path, arxiv: ArxivStandIn
 ) -> None:
     db = tmp_path / "h.db"
-    assert run_cli("import", str(lists), db=db).returncode == 0
+    assert invoke("import", str(lists), db=db).returncode == 0
     writer = sqlite3.connect(db, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # another program writing, not a refresh: no lock file involved
     try:
@@ -250,5 +250,5 @@ def test_a_refresh_refused_by_a_writer_holding_the_database_is_noted_and_shown(
     assert _runs(db) == []
     [refused] = read_refused(db)
     assert "did not start" in refused["reason"]
-    shown = run_cli("status", db=db)
+    shown = invoke("status", db=db)
     assert "could not start" in " ".join(shown.stdout.split())

@@ -1,6 +1,8 @@
 """Settings that would hang a run or mislead it are refused up front, by name, as usage errors.
 
 Hangs are the failure here, so each test has a timeout: a hang fails that test, not the suite.
+A setting that would hang a run if accepted is tried in a real process (`run_cli`), which the
+timeout ends cleanly; settings whose failure would be a wrong answer, not a hang, run in this one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from harvester.errors import InputError
 from harvester.importer import import_lists, read_source
 from harvester.settings_check import InvalidSetting, count, delay, duration, timeout
 from harvester.store import open_db
-from tests.cli import run_cli
+from tests.cli import invoke, run_cli
 from tests.seeddb import NOW, SEED, build_seed_db
 
 USAGE = 2
@@ -85,7 +87,7 @@ def test_links_refuses_a_bad_number_by_name_before_any_request(
 @pytest.mark.timeout(30)
 def test_links_accepts_zero_retries_and_zero_delay(web_db: Path, web: LocalWeb) -> None:
     env = {"HARVESTER_LINKS_RETRIES": "0", "HARVESTER_LINKS_DELAY": "0", "HARVESTER_LINKS_TIMEOUT": "2"}
-    result = run_cli("links", "--allow-private", "--json", db=web_db, env=env)
+    result = invoke("links", "--allow-private", "--json", db=web_db, env=env)
     assert result.returncode == 0, result.stderr
 
 
@@ -94,7 +96,7 @@ def test_links_accepts_zero_retries_and_zero_delay(web_db: Path, web: LocalWeb) 
 def test_links_refuses_an_exclude_pattern_that_is_broken_or_matches_everything(
     web_db: Path, web: LocalWeb, pattern: str
 ) -> None:
-    result = run_cli("links", "--allow-private", "--exclude", pattern, db=web_db, env={"HARVESTER_LINKS_DELAY": "0"})
+    result = invoke("links", "--allow-private", "--exclude", pattern, db=web_db, env={"HARVESTER_LINKS_DELAY": "0"})
     assert_usage_error(result, "--exclude")
     assert web.requests == []
 
@@ -135,7 +137,7 @@ def test_fetch_refuses_a_bad_arxiv_number_by_name(
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("value", ["nans", "infd", "1e300w"])
 def test_fetch_refuses_an_unusable_stale_age(seed_db: Path, value: str) -> None:
-    result = run_cli("--arxiv-url", f"http://127.0.0.1:{refused_port()}/", "fetch", "--stale-after", value, db=seed_db)
+    result = invoke("--arxiv-url", f"http://127.0.0.1:{refused_port()}/", "fetch", "--stale-after", value, db=seed_db)
     assert_usage_error(result, "--stale-after")
 
 
@@ -143,7 +145,7 @@ def test_fetch_refuses_an_unusable_stale_age(seed_db: Path, value: str) -> None:
 @pytest.mark.parametrize("ids", [",", "", " , "])
 def test_fetch_ids_without_an_id_is_a_usage_error_not_everything(seed_db: Path, ids: str) -> None:
     with ArxivStandIn() as arxiv:
-        result = run_cli(
+        result = invoke(
             "fetch", "--ids", ids, db=seed_db, env={"HARVESTER_ARXIV_URL": arxiv.url, "HARVESTER_ARXIV_DELAY": "0"}
         )
         assert_usage_error(result, "--ids")
@@ -155,9 +157,9 @@ def test_fix_kinds_without_a_kind_is_a_usage_error_not_every_kind(tmp_path: Path
     listing = tmp_path / "model-compression.md"
     shutil.copyfile(SEED, listing)
     db = build_seed_db(tmp_path / "h.db", listing=listing)
-    assert run_cli("reconcile", db=db).returncode == 0
+    assert invoke("reconcile", db=db).returncode == 0
     before = listing.read_bytes()
-    result = run_cli("fix", "--kinds", ",", "--write", db=db)
+    result = invoke("fix", "--kinds", ",", "--write", db=db)
     assert_usage_error(result, "--kinds")
     assert listing.read_bytes() == before
 

@@ -170,7 +170,7 @@ def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path) -> None:
     not_db = tmp_path / "notes.txt"
     not_db.write_bytes(b"my precious notes\n" * 100)
     before = not_db.read_bytes()
-    result = run_cli("import", str(SEED), db=not_db)
+    result = invoke("import", str(SEED), db=not_db)
     assert result.returncode == 1
     assert "not an SQLite database" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -165,7 +165,7 @@ def test_refresh_fills_every_table_and_a_second_run_changes_nothing(
 
 def test_a_failing_step_does_not_stop_the_others(tmp_path: Path, lists: Path, arxiv: ArxivStandIn) -> None:
     db = tmp_path / "h.db"
-    result = run_cli(
+    result = invoke(
         "refresh",
         str(lists),
         *ONLY_LOCAL,
