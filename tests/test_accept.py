@@ -116,7 +116,7 @@ def test_accepted_finding_is_hidden_everywhere_and_comes_back_when_its_values_ch
     assert {a["key"]: a["state"] for a in listed["acceptances"]} == {TYPO_KEY: "changed", OTHER_KEY: "applies"}
 
 
-def test_acceptance_file_round_trips_byte_stable(db: Path, lists: Path, tmp_path: Path) -> None:
+def test_acceptance_file_round_trips_byte_stable(db: Path, lists: Path, tmp_path: Path, real_processes: None) -> None:
     file = lists / "harvester-accept.toml"
     accepted(db, tmp_path, TYPO_KEY, 'a "quoted" reason\twith a tab, a \\ and 中文')
     accepted(db, tmp_path, OTHER_KEY)

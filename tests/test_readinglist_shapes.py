@@ -261,3 +261,61 @@ def test_a_link_labelled_as_an_extension_is_another_paper_not_a_second_id() -> N
         None,
         "code",
     ]
+
+
+# The titles the curator meant (what arXiv would say), where the line gives one.
+MEANT = {
+    "1811.30001": "Mixed Precision Search by Gradient Descent",
+    "1905.30002": "Ternary Weights Revisited: A Training Recipe",
+    "1910.30003": "Quantized Attention for Edge Devices",
+    "1709.30004": "Bit-Serial Inference Kernels",
+    "1903.30005": "Pruning Filters by Their Echo",
+    "1806.40003": "Learning to Grow Sparse Networks",
+}
+
+
+@pytest.mark.parametrize("name", ["awesome-citations.md", "broken-links.md"])
+def test_citation_and_broken_title_lists_reconcile_without_noise_when_arxiv_agrees(tmp_path: Path, name: str) -> None:
+    """arXiv agreeing with what the curator meant: citation titles, ID-only and broken links raise nothing."""
+    listing = tmp_path / "lists" / name
+    listing.parent.mkdir()
+    listing.write_bytes((SHAPES / name).read_bytes())
+    db = new_db(tmp_path / "h.db")
+    import_file(db, listing)
+    records = []
+    for row in db.query(
+        "SELECT arxiv_id, noted_title, noted_year, noted_month, noted_day FROM entries "
+        "WHERE arxiv_id IS NOT NULL AND is_paper = 1"
+    ):
+        day = f"{row['noted_year'] or 2018}-{row['noted_month'] or 6:02d}-{row['noted_day'] or 15:02d}"
+        records.append(
+            {
+                "id": row["arxiv_id"],
+                "authors": [{"name": "A. Author", "affiliations": []}],
+                "abstract": "An abstract.",
+                "primary_category": "cs.LG",
+                "categories": ["cs.LG"],
+                "comment": None,
+                "journal_ref": None,
+                "doi": None,
+                "versions": [
+                    {
+                        "version": 1,
+                        "submitted": f"{day}T12:00:00Z",
+                        "title": MEANT.get(row["arxiv_id"]) or row["noted_title"] or "A Title the Line Does Not Give",
+                    }
+                ],
+            }
+        )
+    assert len(records) >= 6
+    papers = tmp_path / "papers.json"
+    papers.write_text(json.dumps({"papers": records}), encoding="utf-8")
+    load_papers(db, papers)
+    run_reconcile(db, now=NOW)
+    noisy = [
+        (row["line"], row["kind"], row["noted"])
+        for row in open_findings(db)
+        if row["severity"] != "info" and row["kind"] != "mirror_link"
+    ]
+    assert noisy == [], noisy
+    assert {row["arxiv_id"] for row in db.query("SELECT arxiv_id FROM papers")} >= set(r["id"] for r in records)

@@ -36,6 +36,9 @@ def title_findings(entry: EntryInput, paper: PaperInfo) -> Iterator[Finding]:
     noted = entry.noted_title
     if not noted or titles_equal(noted, paper.title) or _is_short_name(noted, paper):
         return
+    without_year = _TRAILING_YEAR.sub("", noted)
+    if without_year != noted and titles_equal(without_year, paper.title):
+        return  # "Title (2019)": the year is a date note beside the title
     compared = _comparable_part(noted, paper)
     if compared is None:
         return  # a translation: the curator chose another language; the ID is checked by other means
@@ -209,6 +212,9 @@ def _longest_part_without(noted: str, foreign: set[str]) -> str:
     ]
     parts = [_strip_brackets(p) for p in parts]
     return max(parts, key=lambda p: sum(c.isalpha() for c in p), default="")
+
+
+_TRAILING_YEAR = re.compile(r"\s*[(\[（【]\s*(?:19|20)\d\d\s*[)\]）】]\s*$")
 
 
 def _strip_brackets(part: str) -> str:
