@@ -357,3 +357,15 @@ def test_http_client_settings() -> None:
     assert http.follow_redirects is False
     assert ClientConfig().base_url == "https://export.arxiv.org/api/query"
     assert (ClientConfig().delay, ClientConfig().batch_size) == (3.0, 500)
+
+
+def test_missing_ids_cost_one_re_ask_request_together(arxiv: ArxivStandIn) -> None:
+    """Eight IDs left out of a batch (three glitches, five truly gone) are asked again in one request."""
+    glitched, gone = SEED_IDS[:3], [f"2001.9999{n}" for n in range(5)]
+    arxiv.queue_faults(Fault.omit_ids(*glitched))
+    batch = [*SEED_IDS, *gone]
+    result, client = run(fast_config(arxiv), lambda c: c.fetch_batch(batch))
+    assert client.requests_made == 2
+    assert sorted(arxiv.requests[1].ids) == sorted([*glitched, *gone])
+    assert sorted(result.missing) == sorted(gone)
+    assert sorted(p.arxiv_id for p in result.papers) == sorted(SEED_IDS)

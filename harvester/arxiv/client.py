@@ -11,10 +11,10 @@ apart, from all of a user's machines together (field-notes.md). So:
   exponential backoff and jitter, honouring `Retry-After` up to a cap;
 - a 400 (a malformed ID fails the whole request) is not retried as such: the
   batch is split to isolate the offending IDs and the rest is fetched;
-- IDs missing from an answer are asked again one by one before being called
-  missing, since an empty answer can be a glitch; a whole batch answered
-  empty is asked again whole, and once more empty it is handed over as it is
-  (the harvest decides whether that is an outage).
+- IDs missing from an answer are asked again, all together in one request,
+  before being called missing, since an empty answer can be a glitch; still
+  missing, they are handed over as they are (the harvest decides whether a
+  batch without the papers it used to hold is an outage).
 
 Redirects are not followed: the API's address moved to https once, and a
 redirect is reported as an error naming the new address, so the configured URL
@@ -156,17 +156,13 @@ class ArxivClient:
         """
         requested = list(dict.fromkeys(ids))
         tally = await self._resolve(requested)
-        empty_twice = False
-        if len(tally.missing) > 1 and not tally.found:
-            # A whole batch coming back empty is likelier a glitch than N missing papers.
-            again = tally.missing
+        if tally.missing:
+            # An ID left out of a 200 can be a glitch: ask again before calling it missing,
+            # all of them in one request (a request per ID cost 3 s each at arXiv's pace);
+            # a 400 in that answer is still narrowed down to the bad ID by `_resolve`.
+            again = list(tally.missing)
             tally.forget_missing(again)
             tally.absorb(await self._resolve(again))
-            empty_twice = not tally.found
-        # After two empty answers, a request per ID would cost arXiv hundreds of requests
-        # in an outage and tell it from removals no better (the harvest does that).
-        if not empty_twice:
-            await self._ask_each_alone(tally)
         return BatchResult(
             requested=tuple(requested),
             papers=_unique_papers(tally.found[i] for i in requested if i in tally.found),
@@ -218,11 +214,6 @@ class ArxivClient:
         papers: list[Paper] = []
         await self.fetch_many(versioned_ids, on_batch=lambda batch: papers.extend(batch.papers))
         return papers
-
-    async def _ask_each_alone(self, tally: _Tally) -> None:
-        for arxiv_id in list(tally.missing):
-            tally.forget_missing([arxiv_id])
-            tally.absorb(await self._resolve([arxiv_id]))
 
     async def _resolve(self, ids: list[str]) -> _Tally:
         answer = await self._query(ids)
