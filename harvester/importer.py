@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,11 @@ class SourceList:
     text: str
     sha256: str
     size: int
-    parsed: ReadingList
+
+    @cached_property
+    def parsed(self) -> ReadingList:
+        """Parsed on first use: a list whose hash is already stored is never parsed again."""
+        return parse_reading_list(self.text.removeprefix("\ufeff"))
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,6 @@ def read_source(path: Path) -> SourceList:
         text=text,
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
-        parsed=parse_reading_list(text.removeprefix("\ufeff")),
     )
 
 
@@ -152,7 +156,7 @@ def import_lists(db: Database, sources: Iterable[SourceList], now: datetime) -> 
 def import_list(db: Database, source: SourceList, now: datetime) -> ImportResult:
     existing = _list_row(db, source.path)
     if existing and existing["sha256"] == source.sha256:
-        return _unchanged(source)
+        return _unchanged(db, source, int(existing["id"]))
     with db.atomic():
         list_id = _save_list_row(db, source, existing, now)
         _sync_sections(db, list_id, source.parsed, now)
@@ -206,14 +210,21 @@ def _list_row(db: Database, path: Path) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def _unchanged(source: SourceList) -> ImportResult:
+def _unchanged(db: Database, source: SourceList, list_id: int) -> ImportResult:
+    """The counts of what the same bytes stored last time, read back instead of parsing again."""
+    entries, papers = db.execute(
+        "SELECT count(*), coalesce(sum(is_paper), 0) FROM entries WHERE list_id = ? AND removed_at IS NULL", [list_id]
+    ).fetchone()
+    (sections,) = db.execute(
+        "SELECT count(*) FROM sections WHERE list_id = ? AND removed_at IS NULL", [list_id]
+    ).fetchone()
     return ImportResult(
         path=str(source.path),
         name=source.path.name,
         status="unchanged",
-        entries=len(source.parsed.entries),
-        paper_entries=len(source.parsed.paper_entries),
-        sections=len(source.parsed.sections),
+        entries=int(entries),
+        paper_entries=int(papers),
+        sections=int(sections),
     )
 
 

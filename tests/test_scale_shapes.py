@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from harvester.export import bibtex_keys, clash_suffix
 from harvester.store import ensure_db_shape, open_db
 from tests.seeddb import build_seed_db
@@ -47,3 +49,28 @@ def test_the_reading_list_view_counts_findings_through_the_entry_index(tmp_path:
     assert "findings_entry_open" in indexes
     plan = " ".join(str(row[-1]) for row in db.execute("EXPLAIN QUERY PLAN SELECT * FROM reading_list").fetchall())
     assert "findings_entry_open" in plan, plan
+
+
+def test_an_unchanged_list_is_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harvester import importer
+    from harvester.importer import import_list, read_source
+    from tests.seeddb import NOW, SEED
+
+    parses: list[int] = []
+    real_parse = importer.parse_reading_list
+
+    def counting_parse(text: str) -> importer.ReadingList:
+        parses.append(len(text))
+        return real_parse(text)
+
+    monkeypatch.setattr(importer, "parse_reading_list", counting_parse)
+    db = open_db(tmp_path / "h.db")
+    first = import_list(db, read_source(SEED), NOW)
+    second = import_list(db, read_source(SEED), NOW)
+    assert len(parses) == 1  # the hash matched: the second read never parsed
+    assert (second.status, second.entries, second.paper_entries, second.sections) == (
+        "unchanged",
+        first.entries,
+        first.paper_entries,
+        first.sections,
+    )
