@@ -74,11 +74,13 @@ def _venue_names_column(db: Database) -> None:
 
 def due_ids(db: Database, source: str, ids: Sequence[str], now: datetime, max_age: timedelta) -> list[str]:
     """The IDs `source` should be asked about: new, last failed, or checked before `now - max_age`."""
+    # Strictly after the cutoff: times are stored to the second, so an age of 0 must
+    # still mean "ask again" for an answer stored in this very second.
     cutoff = iso(now - max_age)
     fresh = {
         row["arxiv_id"]
         for row in db.query(
-            "SELECT arxiv_id FROM enrichments WHERE source = ? AND last_error IS NULL AND checked_at >= ?",
+            "SELECT arxiv_id FROM enrichments WHERE source = ? AND last_error IS NULL AND checked_at > ?",
             [source, cutoff],
         )
     }

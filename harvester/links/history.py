@@ -130,7 +130,7 @@ def _target(url: str, rows: list[dict[str, object]]) -> LinkTarget:
 
 
 def fresh_urls(db: Database, since: datetime, verdicts: Iterable[str] = (Verdict.OK.value,)) -> set[str]:
-    """URLs given one of `verdicts` at or after `since`: a run does not check them again.
+    """URLs given one of `verdicts` after `since` (strictly: times are kept to the second): not checked again.
 
     Checks made while the network was down are never fresh: nothing was judged.
     """
@@ -139,7 +139,7 @@ def fresh_urls(db: Database, since: datetime, verdicts: Iterable[str] = (Verdict
     rows = db.query(
         f"""
         SELECT k.url FROM links k
-        WHERE k.last_checked_at >= ? AND k.verdict IN ({marks})
+        WHERE k.last_checked_at > ? AND k.verdict IN ({marks})
           AND EXISTS (SELECT 1 FROM link_checks c
                       WHERE c.url = k.url AND c.checked_at = k.last_checked_at AND c.counted = 1)
         """,
