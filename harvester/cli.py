@@ -51,7 +51,7 @@ from .settings_check import InvalidSetting
 from .status import collect_status
 from .store import ensure_db_shape, open_db, open_readonly
 from .timeutil import iso, utc_now
-from .vocabulary import Severity, Verdict
+from .vocabulary import RunStatus, Severity, Verdict
 
 app = typer.Typer(
     help="Turn hand-kept research reading lists into a SQLite database checked against arXiv.",
@@ -743,7 +743,7 @@ def refresh(
     else:
         for line in summary_lines(report):
             print_plain(stdout, line)
-    if report.status != "ok":
+    if report.status != RunStatus.OK:
         for error in report.errors:
             print_error(stderr, error)
         raise typer.Exit(EXIT_FAILED)

@@ -41,7 +41,7 @@ from .runlog import (
 )
 from .store import ensure_db_shape, open_db
 from .timeutil import utc_now
-from .vocabulary import Verdict
+from .vocabulary import RunStatus, StepStatus, Verdict
 
 Progress = Callable[[str], None]
 
@@ -59,7 +59,7 @@ class RefreshOptions:
 
 @dataclass
 class StepResult:
-    status: str = "ok"  # ok | partial | failed | skipped
+    status: StepStatus = StepStatus.OK
     counts: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
@@ -70,7 +70,7 @@ class StepResult:
 @dataclass
 class RefreshReport:
     run_id: int
-    status: str
+    status: RunStatus
     steps: dict[str, StepResult]
     changes: dict[str, Any]
 
@@ -163,7 +163,7 @@ async def _guarded(
         return await step(db, options, now, done, progress)
     except Exception as error:  # noqa: BLE001 - one broken step must not stop the others
         _end_open_transaction(db)
-        return StepResult(status="failed", error=describe_crash(error))
+        return StepResult(status=StepStatus.FAILED, error=describe_crash(error))
 
 
 def _end_open_transaction(db: Database) -> None:
@@ -172,11 +172,11 @@ def _end_open_transaction(db: Database) -> None:
         db.conn.rollback()
 
 
-def _overall(steps: dict[str, StepResult]) -> str:
+def _overall(steps: dict[str, StepResult]) -> RunStatus:
     statuses = {step.status for step in steps.values()}
-    if statuses <= {"ok", "skipped"}:
-        return "ok"
-    return "failed" if statuses == {"failed"} else "partial"
+    if statuses <= {StepStatus.OK, StepStatus.SKIPPED}:
+        return RunStatus.OK
+    return RunStatus.FAILED if statuses == {StepStatus.FAILED} else RunStatus.PARTIAL
 
 
 # --- the steps --------------------------------------------------------------------------
@@ -201,7 +201,7 @@ async def _import_step(
             counts[key] += getattr(imported, key)
     result.counts = counts
     if errors:
-        result.status = "partial" if counts["lists"] else "failed"
+        result.status = StepStatus.PARTIAL if counts["lists"] else StepStatus.FAILED
         result.error = "; ".join(errors)
     return result
 
@@ -220,9 +220,9 @@ async def _fetch_step(
     counts["missing"] = len(summary.missing)
     counts["invalid"] = len(summary.invalid)
     if summary.failed:
-        return StepResult(status="failed", counts=counts, error=summary.failed)
+        return StepResult(status=StepStatus.FAILED, counts=counts, error=summary.failed)
     if summary.versions_warning:
-        return StepResult(status="partial", counts=counts, error=summary.versions_warning)
+        return StepResult(status=StepStatus.PARTIAL, counts=counts, error=summary.versions_warning)
     return StepResult(counts=counts)
 
 
@@ -233,7 +233,9 @@ async def _enrich_step(
     counts = summary.as_dict()
     partial = bool(counts.get("partial"))
     return StepResult(
-        status="partial" if partial else "ok", counts=counts, error=counts.get("error") if partial else None
+        status=StepStatus.PARTIAL if partial else StepStatus.OK,
+        counts=counts,
+        error=counts.get("error") if partial else None,
     )
 
 
@@ -241,7 +243,7 @@ async def _reconcile_step(
     db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], _progress: Progress
 ) -> StepResult:
     if not _inputs_changed(db):
-        return StepResult(status="skipped", counts={"reason": "nothing changed since the last reconcile"})
+        return StepResult(status=StepStatus.SKIPPED, counts={"reason": "nothing changed since the last reconcile"})
     return StepResult(counts=run_reconcile(db, now=now).as_dict())
 
 
@@ -275,7 +277,7 @@ async def _links_step(
     counts = {"checked": report.checked, "not_due": report.not_due, "requests": report.requests_made, **report.counts()}
     if report.network_down:
         return StepResult(
-            status="failed",
+            status=StepStatus.FAILED,
             counts=counts,
             error="network down: no link could be reached; no failure was counted against any link",
         )

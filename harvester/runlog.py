@@ -29,6 +29,7 @@ from sqlite_utils import Database
 from .errors import HarvesterError
 from .store import insert_row
 from .timeutil import iso, utc_now
+from .vocabulary import RunStatus
 
 _REFUSED_KEPT = 200  # lines of `<db>.refused` kept when it is trimmed
 
@@ -138,8 +139,8 @@ def _close_unfinished(db: Database, run_id: int, crash: BaseException | None) ->
         if db.conn.in_transaction:
             db.conn.rollback()  # the crash's half-done write is not committed with the run's row
         row = db.execute("SELECT status FROM runs WHERE id = ?", [run_id]).fetchone()
-        if row is not None and row[0] == "running":
-            finish_run(db, run_id, "failed", [describe_crash(crash)], utc_now())
+        if row is not None and row[0] == RunStatus.RUNNING:
+            finish_run(db, run_id, RunStatus.FAILED, [describe_crash(crash)], utc_now())
     except sqlite3.Error:
         pass  # the database itself failed; the next run marks the row `killed`
 
@@ -156,8 +157,8 @@ def describe_crash(error: BaseException | None) -> str:
 
 def start_run(db: Database, command: str, now: datetime) -> int:
     # Rows left 'running' by a killed process are closed as such: we hold the lock now.
-    db.execute("UPDATE runs SET status = 'killed' WHERE status = 'running'")
-    return insert_row(db, "runs", {"command": command, "started_at": iso(now), "status": "running"})
+    db.execute("UPDATE runs SET status = ? WHERE status = ?", [RunStatus.KILLED, RunStatus.RUNNING])
+    return insert_row(db, "runs", {"command": command, "started_at": iso(now), "status": RunStatus.RUNNING})
 
 
 def record_step(db: Database, run_id: int, step: str, result: dict[str, Any]) -> None:
@@ -167,7 +168,7 @@ def record_step(db: Database, run_id: int, step: str, result: dict[str, Any]) ->
     db.table("runs").update(run_id, {"steps": json.dumps(steps, ensure_ascii=False, default=str)})
 
 
-def finish_run(db: Database, run_id: int, status: str, errors: list[str], now: datetime) -> None:
+def finish_run(db: Database, run_id: int, status: RunStatus, errors: list[str], now: datetime) -> None:
     db.table("runs").update(
         run_id, {"status": status, "ended_at": iso(now), "errors": json.dumps(errors, ensure_ascii=False)}
     )
