@@ -174,7 +174,7 @@ def _by_section(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, An
 
 def _counts_line(rows: list[dict[str, Any]]) -> str:
     counts = {s: sum(1 for r in rows if r.get("severity") == s) for s in Severity}
-    parts = [f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items() if n]
+    parts = [f"{n} {s}{'s' if n != 1 and s != Severity.INFO else ''}" for s, n in counts.items() if n]
     return f"**{len(rows)} findings**: " + ", ".join(parts)
 
 

@@ -13,6 +13,7 @@ from .harvest import DEFAULT_STALE_AFTER
 from .runlog import read_refused
 from .store import open_readonly
 from .timeutil import iso, utc_now
+from .vocabulary import Severity, Verdict
 
 _COUNTS = {
     "lists": "SELECT count(*) FROM lists",
@@ -40,12 +41,14 @@ def collect_status(
         ),
         "papers stale": _scalar(connection, "SELECT count(*) FROM papers WHERE last_fetched < ?", [cutoff]),
         "papers missing on arXiv": _scalar(connection, "SELECT count(*) FROM missing_papers"),
-        "findings (errors)": _minus(_scalar(connection, _OPEN_OF_SEVERITY, ["error"]), acceptance["error"]),
-        "findings (warnings)": _minus(_scalar(connection, _OPEN_OF_SEVERITY, ["warning"]), acceptance["warning"]),
+        "findings (errors)": _minus(_scalar(connection, _OPEN_OF_SEVERITY, [Severity.ERROR]), acceptance["error"]),
+        "findings (warnings)": _minus(
+            _scalar(connection, _OPEN_OF_SEVERITY, [Severity.WARNING]), acceptance["warning"]
+        ),
         "acceptances no longer applying": acceptance["stale"],
-        "links dead": _scalar(connection, "SELECT count(*) FROM links WHERE verdict = 'dead'"),
-        "links moved": _scalar(connection, "SELECT count(*) FROM links WHERE verdict = 'moved'"),
-        "links unreachable": _scalar(connection, "SELECT count(*) FROM links WHERE verdict = 'unreachable'"),
+        "links dead": _scalar(connection, _LINKS_OF_VERDICT, [Verdict.DEAD]),
+        "links moved": _scalar(connection, _LINKS_OF_VERDICT, [Verdict.MOVED]),
+        "links unreachable": _scalar(connection, _LINKS_OF_VERDICT, [Verdict.UNREACHABLE]),
     }
     return {
         "database": str(db_path),
@@ -58,6 +61,7 @@ def collect_status(
 
 
 _OPEN_OF_SEVERITY = "SELECT count(*) FROM findings WHERE resolved_at IS NULL AND severity = ?"
+_LINKS_OF_VERDICT = "SELECT count(*) FROM links WHERE verdict = ?"
 
 
 def _acceptance_counts(connection: sqlite3.Connection, accepted: AcceptanceSet) -> dict[str, int]:
@@ -67,8 +71,8 @@ def _acceptance_counts(connection: sqlite3.Connection, accepted: AcceptanceSet) 
     states = [accepted.state_of(a, findings) for a in accepted.acceptances]
     return {
         "accepted": len(hidden),
-        "error": sum(1 for row in hidden if row["severity"] == "error"),
-        "warning": sum(1 for row in hidden if row["severity"] == "warning"),
+        "error": sum(1 for row in hidden if row["severity"] == Severity.ERROR),
+        "warning": sum(1 for row in hidden if row["severity"] == Severity.WARNING),
         "stale": sum(1 for state in states if state != "applies"),
     }
 

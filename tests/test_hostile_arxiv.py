@@ -6,7 +6,7 @@ import asyncio
 import json
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,12 +27,6 @@ from tests.seeddb import NOW
 # Only arXiv's own links: they are judged from the harvested metadata, without a request.
 ONLY_ARXIV = (r"^https?://(?!(\w+\.)?arxiv\.org/)",)
 REMOVED = "1905.08922"  # a seed paper, linked as https://arxiv.org/abs/1905.08922
-
-
-@pytest.fixture
-def arxiv() -> Iterator[ArxivStandIn]:
-    with ArxivStandIn() as standin:
-        yield standin
 
 
 @pytest.fixture

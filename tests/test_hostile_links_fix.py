@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,12 +35,6 @@ from tests.cli import invoke
 
 FAST_LINKS = {"HARVESTER_LINKS_DELAY": "0", "HARVESTER_LINKS_BACKOFF": "0.01", "HARVESTER_LINKS_TIMEOUT": "2"}
 HOSTILE = "/new)](javascript:alert(document.domain)) [x](/y"
-
-
-@pytest.fixture
-def web() -> Iterator[LocalWeb]:
-    with LocalWeb() as server:
-        yield server
 
 
 def links_of(text: str) -> list[str]:
