@@ -8,6 +8,7 @@ problems asked about with --fail-on were found.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import functools
 import json
@@ -27,7 +28,7 @@ import typer
 from rich.table import Table
 from sqlite_utils import Database
 
-from . import __version__, settings_check
+from . import __version__, progress, settings_check
 from .acceptances import AcceptanceSet, checked_reason, load, locate, mirror, write_file
 from .acceptances import accept as with_accepted
 from .acceptances import unaccept as without_key
@@ -42,7 +43,7 @@ from .harvest import harvest_with, listed_ids, stale_ids
 from .ids import parse_arxiv_id
 from .importer import discover, import_lists, read_source
 from .links import LinkCheckConfig, check_links
-from .output import data_table, make_console, print_error, print_plain, print_warning
+from .output import data_table, make_console, print_error, print_plain, print_table, print_warning
 from .query import run_query
 from .query import search as run_search
 from .refresh import RefreshOptions, dumps, run_refresh, summary_lines
@@ -51,12 +52,12 @@ from .settings_check import InvalidSetting
 from .status import collect_status
 from .store import ensure_db_shape, open_db, open_readonly
 from .timeutil import iso, utc_now
-from .vocabulary import RunStatus, Severity, Verdict
+from .vocabulary import FIXABLE_KINDS, PROBLEM_VERDICTS, RunStatus, Severity, Verdict
 
 app = typer.Typer(
     help="Turn hand-kept research reading lists into a SQLite database checked against arXiv.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 # Piped into a cron log or a file there is no terminal width to fit: use a wide page.
@@ -232,6 +233,11 @@ def main(
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
+def _progress_on_stderr() -> contextlib.AbstractContextManager[progress.Display]:
+    """Bars with counts and time left on a terminal, plain lines in a log; never on stdout."""
+    return progress.showing(progress.display_for(stderr))
+
+
 def _print_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
@@ -324,9 +330,8 @@ def fetch(
         wanted = listed_ids(db)
         if not all_papers:
             wanted = stale_ids(db, wanted, now, stale_age)
-    summary = asyncio.run(
-        harvest_with(db, settings.client_config(batch_size), wanted, now, lambda text: print_plain(stderr, text))
-    )
+    with _progress_on_stderr():
+        summary = asyncio.run(harvest_with(db, settings.client_config(batch_size), wanted, now))
     ensure_db_shape(db)
     _report_harvest(summary.as_dict(), as_json)
     if summary.versions_warning:
@@ -506,7 +511,8 @@ def fix(
     ctx: typer.Context,
     path: Annotated[Path | None, typer.Argument(help="Only this list (default: every imported list).")] = None,
     kinds: Annotated[
-        list[str] | None, typer.Option("--kinds", help="Only these kinds (repeat or comma-separate).")
+        list[str] | None,
+        typer.Option("--kinds", help=f"Only these kinds, repeated or comma-separated: {', '.join(FIXABLE_KINDS)}."),
     ] = None,
     write: Annotated[bool, typer.Option("--write", help="Apply the edits (atomically, keeping a .bak).")] = False,
 ) -> None:
@@ -604,6 +610,9 @@ def links(
     fail_on: Annotated[
         LinkFailOn | None, typer.Option("--fail-on", help="Exit 3 when such links exist (moved includes dead).")
     ] = None,
+    problems_only: Annotated[
+        bool, typer.Option("--problems-only", help="Show only links whose verdict is not ok or skipped.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Check every link in the lists; record verdicts and their history."""
@@ -611,9 +620,11 @@ def links(
     settings: Settings = ctx.obj
     config = _link_config(allow_private, max_age, exclude)
     db = open_db(settings.db)
-    report = asyncio.run(check_links(db, config, all=all_links))
+    with _progress_on_stderr():
+        report = asyncio.run(check_links(db, config, all=all_links))
     ensure_db_shape(db)
     rows = [_link_row(result) for result in report.results]
+    shown = [row for row in rows if row["verdict"] in PROBLEM_VERDICTS] if problems_only else rows
     if as_json:
         _print_json(
             {
@@ -622,20 +633,20 @@ def links(
                 "not_due": report.not_due,
                 "requests": report.requests_made,
                 "counts": report.counts(),
-                "links": rows,
+                "links": shown,
             }
         )
     else:
-        stdout.print(
-            _table(
-                f"{report.checked} links checked ({report.not_due} still fresh), {report.requests_made} requests",
-                ["verdict", "status", "url", "final url / suggestion", "used at"],
-                [
-                    [r["verdict"], r["status"], r["url"], r["suggestion"] or r["final_url"] or r["error"], r["used_at"]]
-                    for r in rows
-                ],
-            )
+        table = _table(
+            f"{report.checked} links checked ({report.not_due} still fresh), {report.requests_made} requests",
+            ["verdict", "status", "url", "final url / suggestion", "used at"],
+            [
+                [r["verdict"], r["status"], r["url"], r["suggestion"] or r["final_url"] or r["error"], r["used_at"]]
+                for r in shown
+            ],
         )
+        # In a pipe a URL is data: whole on one line, never folded or cut to fit a width.
+        print_table(stdout, table, unwrapped=not stdout.is_terminal)
     if report.network_down:
         print_error(stderr, "network down: no link could be reached; no failure was counted against any link")
         raise typer.Exit(EXIT_FAILED)
@@ -667,7 +678,7 @@ def enrich(
     ctx: typer.Context,
     source: Annotated[
         list[str] | None,
-        typer.Option("--source", help="Only this source: semantic_scholar or huggingface (repeatable)."),
+        typer.Option("--source", help=f"Only this source (repeatable): {' or '.join(SOURCES)}."),
     ] = None,
     all_papers: Annotated[
         bool, typer.Option("--all", help="Ask again even when the last answer is younger than the age.")
@@ -684,7 +695,8 @@ def enrich(
     settings: Settings = ctx.obj
     config = EnrichConfig.from_env(os.environ)
     db = open_db(settings.db)
-    summary = run_enrich(db, config, sources=source or None, all=all_papers, now=utc_now())
+    with _progress_on_stderr():
+        summary = run_enrich(db, config, sources=source or None, all=all_papers, now=utc_now())
     ensure_db_shape(db)
     result = summary.as_dict()
     if as_json:
@@ -737,7 +749,8 @@ def refresh(
         enrich=None if no_enrich else _enrich_config(),
         accepted=accepted,
     )
-    report = run_refresh(options, progress=lambda text: print_plain(stderr, text))
+    with _progress_on_stderr():
+        report = run_refresh(options, progress=lambda text: print_plain(stderr, text))
     if as_json:
         typer.echo(dumps(report))
     else:

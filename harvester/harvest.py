@@ -8,13 +8,14 @@ next run (which skips papers fetched within the stale age) does not ask again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
+from . import progress
 from .arxiv.client import ArxivClient, BatchResult, ClientConfig, make_http_client
 from .arxiv.feed import Paper, says_withdrawn
 from .errors import ArxivUnavailable
@@ -91,7 +92,6 @@ async def harvest(
     client: ArxivClient,
     ids: Sequence[str],
     now: datetime,
-    progress: Callable[[str], None] | None = None,
 ) -> HarvestSummary:
     """Fetch `ids` batch by batch, committing each batch before asking for the next.
 
@@ -99,24 +99,26 @@ async def harvest(
     finished before that is already stored.
     """
     summary = HarvestSummary(requested=len(ids))
+    answered: set[str] = set()  # a missing ID asked again is counted once
 
-    def save(result: BatchResult) -> None:
-        save_batch(db, result, now, summary)
-        if progress:
-            progress(f"batch {summary.batches}: {summary.fetched} of {summary.requested} papers stored")
+    with progress.tracked("fetch", len(set(ids)), "papers") as task:
 
-    try:
-        await client.fetch_many(list(ids), on_batch=save)
-    except ArxivUnavailable as error:
-        summary.failed = str(error)
-    finally:
-        summary.requests_made = client.requests_made
+        def save(result: BatchResult) -> None:
+            save_batch(db, result, now, summary)
+            new = set(result.requested) - answered
+            answered.update(new)
+            task.advance(len(new))
+
+        try:
+            await client.fetch_many(list(ids), on_batch=save)
+        except ArxivUnavailable as error:
+            summary.failed = str(error)
+        finally:
+            summary.requests_made = client.requests_made
     return summary
 
 
-async def harvest_with(
-    db: Database, config: ClientConfig, ids: Sequence[str], now: datetime, progress: Callable[[str], None] | None = None
-) -> HarvestSummary:
+async def harvest_with(db: Database, config: ClientConfig, ids: Sequence[str], now: datetime) -> HarvestSummary:
     """Fetch `ids`, then the earlier versions reconciliation needs, on one client of its own.
 
     Reconciliation itself never touches the network: what it compares against
@@ -126,7 +128,7 @@ async def harvest_with(
         return HarvestSummary()
     async with make_http_client(config) as http:
         client = ArxivClient(http, config)
-        summary = await harvest(db, client, ids, now, progress) if ids else HarvestSummary()
+        summary = await harvest(db, client, ids, now) if ids else HarvestSummary()
         if not summary.failed:
             summary.versions_added, summary.versions_warning = await fetch_needed_versions(db, client, now)
         summary.requests_made = client.requests_made

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -33,6 +34,23 @@ def data_table(title: str, columns: Sequence[Any], rows: Iterable[Sequence[Any]]
     for row in rows:
         table.add_row(*(cell(value) for value in row))
     return table
+
+
+def print_table(console: Console, table: Table, *, unwrapped: bool = False) -> None:
+    """Print `table`; `unwrapped` makes the page as wide as the longest row needs, so no cell is folded."""
+    if not unwrapped:
+        console.print(table)
+        return
+    natural = Measurement.get(console, console.options.update_width(_UNLIMITED), table).maximum
+    page_width = console.width
+    console.width = max(natural, page_width)  # print() alone never renders wider than the console
+    try:
+        console.print(table)
+    finally:
+        console.width = page_width
+
+
+_UNLIMITED = 1_000_000
 
 
 def labelled(label: str, style: str, message: Any) -> Text:

@@ -212,10 +212,10 @@ def _list_error(path: Path, error: Exception) -> str:
 
 
 async def _fetch_step(
-    db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], progress: Progress
+    db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], _progress: Progress
 ) -> StepResult:
     ids = stale_ids(db, listed_ids(db), now, options.stale_after)
-    summary = await harvest_with(db, options.arxiv, ids, now, progress)
+    summary = await harvest_with(db, options.arxiv, ids, now)
     counts = summary.as_dict()
     counts["missing"] = len(summary.missing)
     counts["invalid"] = len(summary.invalid)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 
+import click
 import pytest
+import typer
 
 from harvester.cli import app
+from harvester.enrich import SOURCES
+from harvester.vocabulary import FIXABLE_KINDS
 from tests.cli import ROOT, invoke, run_cli
 
 COMMANDS = sorted(command.name or command.callback.__name__ for command in app.registered_commands)
@@ -48,6 +52,38 @@ def test_readme_has_a_section_and_an_example_for_every_command(command: str) -> 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"### {command}\n" in readme
     assert re.search(rf"^\s+\$ harvester {command}\b", readme, re.MULTILINE)
+
+
+def _help_text(*args: str) -> str:
+    result = invoke(*args, "--help")
+    assert result.returncode == 0, result.stderr
+    return re.sub(r"\s+", " ", result.stdout.replace("│", " "))
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, None])
+def test_help_shows_flags_without_a_value_placeholder(command: str | None) -> None:
+    text = _help_text(*([command] if command else []))
+    assert "<bool>" not in text and "<boolean>" not in text
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_lists_the_choices_of_every_closed_option(command: str) -> None:
+    click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    text = _help_text(command)
+    for param in click_command.params:
+        if isinstance(param.type, click.Choice):
+            for choice in param.type.choices:
+                assert str(getattr(choice, "value", choice)) in text, (param.name, choice)
+
+
+def test_help_lists_the_kinds_fix_can_fix_and_the_enrichment_sources() -> None:
+    assert all(kind in _help_text("fix") for kind in FIXABLE_KINDS)
+    assert all(source in _help_text("enrich") for source in SOURCES)
+
+
+def test_shell_completion_is_offered() -> None:
+    text = _help_text()
+    assert "--install-completion" in text and "--show-completion" in text
 
 
 def test_top_level_help_lists_every_command() -> None:

@@ -51,6 +51,27 @@ def test_links_reports_each_url_and_fails_on_dead(tmp_path: Path, link_site: Loc
     assert all(row["used_at"].startswith("web.md:") for row in report["links"])
 
 
+def test_piped_links_table_keeps_every_url_whole_and_problems_only_shows_problems(
+    tmp_path: Path, link_site: LocalWeb
+) -> None:
+    long_path = "/missing/" + "a-rather-long-path-segment/" * 6
+    link_site.route(long_path, page("Missing", status=404))
+    urls = [link_site.url("/fine"), link_site.url("/old"), link_site.url(long_path)]
+    db = web_db(tmp_path, urls)
+    result = invoke("links", "--allow-private", db=db, env=FAST_LINKS)
+    assert result.returncode == 0, result.stderr
+    for url in urls:  # each URL on one line, not folded to the page width
+        assert any(url in line for line in result.stdout.splitlines()), url
+    problems = invoke("links", "--allow-private", "--all", "--problems-only", db=db, env=FAST_LINKS)
+    assert problems.returncode == 0, problems.stderr
+    assert link_site.url(long_path) in problems.stdout and link_site.url("/old") in problems.stdout
+    assert link_site.url("/fine") + " " not in problems.stdout and "│ ok " not in problems.stdout
+    as_json = invoke("links", "--allow-private", "--all", "--problems-only", "--json", db=db, env=FAST_LINKS)
+    report = json.loads(as_json.stdout)
+    assert {row["verdict"] for row in report["links"]} == {"moved", "dead"}
+    assert report["counts"]["ok"] == 1  # the counts still cover every link
+
+
 def test_links_without_allow_private_skips_loopback(tmp_path: Path, link_site: LocalWeb) -> None:
     db = web_db(tmp_path, [link_site.url("/fine")])
     result = invoke("links", "--json", db=db, env=FAST_LINKS)

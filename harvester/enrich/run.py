@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from sqlite_utils import Database
 
+from .. import progress
 from ..arxiv.client import user_agent
 from ..errors import HarvesterError, InvalidArxivId
 from ..harvest import listed_ids
@@ -159,9 +160,11 @@ async def _run_source(
     answers: list[Enrichment] = []
     error = None
     try:
-        async for page in source.fetch(http, asked):
-            save_enrichments(db, page, now)
-            answers.extend(page)
+        with progress.tracked(f"enrich {name}", len(asked), "papers") as task:
+            async for page in source.fetch(http, asked):
+                save_enrichments(db, page, now)
+                answers.extend(page)
+                task.advance(len(page))
     except (HarvesterError, httpx.HTTPError, ValueError) as exc:
         error = str(exc) if isinstance(exc, HarvesterError) else describe_failure(exc)
     return _summary(name, due, asked, answers, http.requests_made, error)

@@ -21,6 +21,7 @@ from urllib.parse import urldefrag
 import httpx
 from sqlite_utils import Database
 
+from .. import progress
 from ..errors import InvalidArxivId
 from ..ids import ARXIV_HOSTS, host_of, parse_arxiv_url
 from ..vocabulary import Verdict
@@ -213,10 +214,13 @@ class _Run:
             groups.setdefault(_fetch_key(target.url), []).append(target)
         tasks = [asyncio.create_task(self._fetch(fetcher, key, group)) for key, group in groups.items()]
         try:
-            for next_done in asyncio.as_completed(tasks):
-                for held in await next_done:
-                    self._take(held)
-                self._save(force=False)
+            with progress.tracked("links", len(targets), "links") as shown:
+                for next_done in asyncio.as_completed(tasks):
+                    finished = await next_done
+                    for held in finished:
+                        self._take(held)
+                    self._save(force=False)
+                    shown.advance(len(finished))
         finally:
             for task in tasks:
                 task.cancel()
