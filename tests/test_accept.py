@@ -46,20 +46,10 @@ def db(tmp_path: Path, lists: Path) -> Path:
     return path
 
 
-# In this process by default; the tests that take `real_processes` (after `db`: the set-up
-# stays in this process) run each command of their own as a process, as a user or cron would.
-RUN = invoke
-
-
-@pytest.fixture
-def real_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(globals(), "RUN", run_cli)
-
-
 def harvester(*args: str, db: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     # From the checkout (so this worktree's harvester runs); it holds no acceptance file.
     assert not (ROOT / "harvester-accept.toml").exists()
-    return RUN(*args, db=db)
+    return invoke(*args, db=db)  # in this process; the unaccept test below runs a real one
 
 
 def reconciled(db: Path, cwd: Path) -> None:
@@ -83,7 +73,7 @@ def sha256(path: Path) -> str:
 
 
 def test_accepted_finding_is_hidden_everywhere_and_comes_back_when_its_values_change(
-    db: Path, lists: Path, tmp_path: Path, real_processes: None
+    db: Path, lists: Path, tmp_path: Path
 ) -> None:
     markdown = harvester("report", "--format", "markdown", db=db, cwd=tmp_path).stdout
     assert f"key `{TYPO_KEY}`" in markdown  # a person can copy it from the markdown report
@@ -116,7 +106,7 @@ def test_accepted_finding_is_hidden_everywhere_and_comes_back_when_its_values_ch
     assert {a["key"]: a["state"] for a in listed["acceptances"]} == {TYPO_KEY: "changed", OTHER_KEY: "applies"}
 
 
-def test_acceptance_file_round_trips_byte_stable(db: Path, lists: Path, tmp_path: Path, real_processes: None) -> None:
+def test_acceptance_file_round_trips_byte_stable(db: Path, lists: Path, tmp_path: Path) -> None:
     file = lists / "harvester-accept.toml"
     accepted(db, tmp_path, TYPO_KEY, 'a "quoted" reason\twith a tab, a \\ and 中文')
     accepted(db, tmp_path, OTHER_KEY)
@@ -189,7 +179,7 @@ def assert_refused(db: Path, file: Path, problem: str, *command: str) -> None:
 
 @pytest.mark.parametrize(("content", "problem"), MALFORMED)
 def test_malformed_file_is_one_error_naming_it_and_changes_nothing(
-    db: Path, lists: Path, content: str, problem: str, real_processes: None
+    db: Path, lists: Path, content: str, problem: str
 ) -> None:
     file = lists / "harvester-accept.toml"
     file.write_text(content, encoding="utf-8")
