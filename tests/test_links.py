@@ -30,6 +30,7 @@ from harvester.links import (
     problem_findings,
     verdict_counts,
 )
+from harvester.links.verdicts import rest_after
 from harvester.schema import MIGRATION_SETS
 from harvester.timeutil import iso
 from tests.standins.web import (
@@ -44,7 +45,8 @@ from tests.standins.web import (
 ROOT = Path(__file__).parent.parent
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
-# Tiny timeouts and backoffs keep the file fast; loopback needs allow_private.
+# Tiny timeouts and backoffs keep the file fast; loopback needs allow_private. No rest
+# between the checks of a failing link: the tests of the rest ask for one.
 FAST = LinkCheckConfig(
     concurrency=8,
     per_host=4,
@@ -55,6 +57,7 @@ FAST = LinkCheckConfig(
     max_backoff=0.05,
     max_retry_after=0.3,
     allow_private=True,
+    first_rest=timedelta(0),
 )
 
 
@@ -572,6 +575,54 @@ def test_three_failing_runs_on_two_days_make_unreachable_dead_and_one_success_re
     )
     checks = list(db.query("SELECT verdict, status, counted FROM link_checks WHERE url = ? ORDER BY id", [url]))
     assert [c["verdict"] for c in checks] == ["unreachable", "unreachable", "unreachable", "ok"]
+
+
+def test_a_failing_link_rests_longer_after_each_failure_and_still_becomes_dead(web: LocalWeb, tmp_path: Path) -> None:
+    web.route("/down", Reply(503))
+    url = web.url("/down")
+    db = make_db(tmp_path, [url])
+    config = replace(FAST, retries=0, first_rest=timedelta(hours=12), longest_rest=timedelta(days=7))
+    night = T0.replace(hour=2)
+
+    def checked_at(moment: datetime) -> LinkResult | None:
+        return by_url(run(db, config, now=lambda: moment)).get(url)
+
+    assert checked_at(night).verdict == "unreachable"  # type: ignore[union-attr]
+    assert checked_at(night + timedelta(hours=11)) is None  # resting 12 h after one failure
+    assert checked_at(night + timedelta(days=1)).verdict == "unreachable"  # type: ignore[union-attr]
+    # Two failures: 24 h of rest. A nightly run a minute early is still within it.
+    assert checked_at(night + timedelta(days=2) - timedelta(minutes=1)) is None
+    third = checked_at(night + timedelta(days=3))
+    assert third is not None and third.verdict == "dead"  # the dead rule saw 3 runs over 4 days
+    assert web.hits("/down") == 3  # one request per check, none while resting
+    assert len(list(db.query("SELECT 1 FROM link_checks WHERE url = ?", [url]))) == 3
+
+
+def test_a_resting_link_is_checked_with_all_and_counted_as_not_due_without(web: LocalWeb, tmp_path: Path) -> None:
+    web.route("/down", Reply(503))
+    web.route("/fine", page("Fine"))
+    down, fine = web.url("/down"), web.url("/fine")
+    db = make_db(tmp_path, [down, fine])
+    config = replace(FAST, retries=0, first_rest=timedelta(hours=12), max_age=timedelta(0))
+    run(db, config)
+    later = run(db, config, now=lambda: T0 + timedelta(hours=1))
+    assert set(by_url(later)) == {fine} and later.not_due == 1
+    everything = run(db, config, all=True, now=lambda: T0 + timedelta(hours=2))
+    assert set(by_url(everything)) == {down, fine}
+    assert web.hits("/down") == 2
+
+
+def test_the_rest_doubles_from_the_first_and_stops_at_the_longest() -> None:
+    first, longest = timedelta(hours=12), timedelta(days=7)
+    assert [rest_after(n, first, longest) for n in range(6)] == [
+        timedelta(0),
+        timedelta(hours=12),
+        timedelta(days=1),
+        timedelta(days=2),
+        timedelta(days=4),
+        timedelta(days=7),
+    ]
+    assert rest_after(10_000, first, longest) == longest
 
 
 def test_three_failing_runs_on_one_day_stay_unreachable(web: LocalWeb, tmp_path: Path) -> None:

@@ -41,6 +41,7 @@ from .history import (
     paper_facts,
     previous_state,
     record_checks,
+    resting_urls,
 )
 from .verdicts import (
     DeadRule,
@@ -81,6 +82,10 @@ class LinkCheckConfig:
     # Verdicts kept for max_age. `refresh` keeps every real verdict, so a second
     # run right after the first changes nothing; a nightly run is past the age anyway.
     fresh_verdicts: tuple[str, ...] = ("ok",)
+    # A link failing for a reason that may pass waits this long before its next check,
+    # twice as long after each further failure, never longer than `longest_rest`.
+    first_rest: timedelta = timedelta(hours=12)
+    longest_rest: timedelta = timedelta(days=7)
     dead_after_runs: int = 3
     dead_after_days: int = 2
     allow_private: bool = False  # loopback, private and link-local addresses
@@ -113,7 +118,7 @@ class LinkRunReport:
     network_down: bool  # every network attempt failed at the DNS/connection level
     checked: int  # distinct URLs given a verdict in this run
     requests_made: int  # HTTP requests sent, hops and retries included
-    not_due: int  # URLs still `ok` within max_age, not checked
+    not_due: int  # URLs not checked: still `ok` within max_age, or failing and resting
     results: tuple[LinkResult, ...]
 
     def counts(self) -> dict[str, int]:
@@ -135,14 +140,19 @@ async def check_links(
 ) -> LinkRunReport:
     """Check the due links of every live entry and record the results.
 
-    With `all`, links still `ok` within `config.max_age` are checked too.
+    Not due: links still `ok` within `config.max_age`, and links failing for a
+    reason that may pass (unreachable, blocked) while they rest, a rest that
+    doubles with each failure in a row. With `all`, every link is checked.
     `now`, `transport` and `resolver` are for tests and embedding.
     """
     ensure_link_tables(db)
     clock = _utc_clock(now)
     targets = live_targets(db)
-    fresh = set() if all else fresh_urls(db, clock() - config.max_age, config.fresh_verdicts)
-    due = [target for target in targets if target.url not in fresh]
+    started = clock()
+    not_due = set() if all else fresh_urls(db, started - config.max_age, config.fresh_verdicts)
+    if not all:
+        not_due |= resting_urls(db, started, config.first_rest, config.longest_rest)
+    due = [target for target in targets if target.url not in not_due]
     run = _Run(db, config, clock, run_id)
     remote = run.judge_locally(due)
     async with Fetcher(config, transport, resolver or system_resolver) as fetcher:

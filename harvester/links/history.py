@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database, Migrations
 
@@ -19,7 +19,7 @@ from ..ids import RETIRED_MIRROR_HOSTS, host_of
 from ..schema import register_migrations
 from ..timeutil import iso, parse_iso
 from ..vocabulary import VERDICT_KINDS, Source, Verdict, severity_of, sql_list
-from .verdicts import Judgement, LinkState, PaperFacts, Settled, missing_for_good
+from .verdicts import RESTING, Judgement, LinkState, PaperFacts, Settled, missing_for_good, rest_after
 
 migrations = register_migrations(Migrations("links"))
 
@@ -146,6 +146,25 @@ def fresh_urls(db: Database, since: datetime, verdicts: Iterable[str] = (Verdict
         [_iso(since), *wanted],
     )
     return {str(row["url"]) for row in rows}
+
+
+def resting_urls(db: Database, now: datetime, first: timedelta, longest: timedelta) -> set[str]:
+    """URLs failing for a reason that may pass whose rest (see `verdicts.rest_after`) is not over."""
+    marks = ", ".join("?" for _ in RESTING)
+    rows = db.query(
+        f"""
+        SELECT k.url, k.last_checked_at, k.consecutive_failures FROM links k
+        WHERE k.verdict IN ({marks}) AND k.consecutive_failures > 0
+          AND EXISTS (SELECT 1 FROM link_checks c
+                      WHERE c.url = k.url AND c.checked_at = k.last_checked_at AND c.counted = 1)
+        """,
+        sorted(verdict.value for verdict in RESTING),
+    )
+    return {
+        str(row["url"])
+        for row in rows
+        if now - parse_iso(str(row["last_checked_at"])) < rest_after(int(row["consecutive_failures"]), first, longest)
+    }
 
 
 def paper_facts(db: Database, arxiv_ids: Iterable[str]) -> dict[str, PaperFacts]:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from itertools import pairwise
 from urllib.parse import SplitResult, urlsplit, urlunsplit
@@ -501,6 +501,20 @@ def settle(judgement: Judgement, previous: LinkState | None, now: datetime, rule
         error = f"unreachable on {streak} runs over {days} days since {first_failed:%Y-%m-%d}: {judgement.error}"
         return replace(settled, verdict=Verdict.DEAD, error=error)
     return settled
+
+
+# A link failing for a reason that may pass (a time-out, a 5xx, a block) rests between
+# checks, longer after each failure: a host that is down or refuses us is not asked
+# every night for months, and the dead rule still sees its runs over its days.
+RESTING = frozenset({Verdict.UNREACHABLE, Verdict.BLOCKED})
+
+
+def rest_after(failures: int, first: timedelta, longest: timedelta) -> timedelta:
+    """How long a link with `failures` failing checks in a row waits before the next: `first`, doubling, capped."""
+    if failures <= 0:
+        return timedelta(0)
+    doubled = first.total_seconds() * 2.0 ** min(failures - 1, 40)
+    return timedelta(seconds=min(doubled, longest.total_seconds()))
 
 
 def hold(judgement: Judgement, previous: LinkState | None) -> Settled:
