@@ -43,10 +43,19 @@ from .ids import parse_arxiv_id
 from .importer import discover, import_lists, read_source
 from .links import LinkCheckConfig, check_links
 from .output import data_table, make_console, print_error, print_plain, print_warning
+from .paths import relative_to_root
 from .query import run_query
 from .query import search as run_search
 from .refresh import RefreshOptions, dumps, run_refresh, summary_lines
-from .report import ReportFormat, fails_on, print_findings_table, render_findings, report_rows, without_accepted
+from .report import (
+    ReportFormat,
+    fails_on,
+    print_findings_table,
+    render_findings,
+    report_rows,
+    with_relative_paths,
+    without_accepted,
+)
 from .settings_check import InvalidSetting
 from .status import collect_status
 from .store import ensure_db_shape, open_db, open_readonly
@@ -95,6 +104,15 @@ class Settings:
             backoff_base=self.arxiv_backoff,
             max_retry_after=max(self.arxiv_backoff * 40, 1.0),
         )
+
+
+def _lists_root() -> Path:
+    """The folder every path in every output is shown relative to: the lists' root.
+
+    The one place the CLI decides it: the current folder for now; the configuration
+    file's folder once there is one.
+    """
+    return Path.cwd()
 
 
 def reports_errors(command: F) -> F:
@@ -483,15 +501,19 @@ def report(
     db = Database(open_readonly(settings.db))
     findings = report_rows(db, include_info=include_info, accepted=accepted)
     _say_hidden(len(report_rows(db, include_info=include_info)) - len(findings))
-    if fmt == "table":
-        if findings:
-            print_findings_table(findings, stdout)
-        else:
-            stdout.print("No open findings.")
-    else:
-        sys.stdout.write(render_findings(findings, fmt))
+    _print_report(findings, fmt)
     if fails_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _print_report(findings: list[dict[str, Any]], fmt: ReportFormat) -> None:
+    root = _lists_root()
+    if fmt != ReportFormat.TABLE:
+        sys.stdout.write(render_findings(findings, fmt, root))
+    elif findings:
+        print_findings_table(with_relative_paths(findings, root), stdout)
+    else:
+        stdout.print("No open findings.")
 
 
 def _require_db(path: Path) -> None:
@@ -522,17 +544,23 @@ def fix(
     if not any(plan.edits for plan in plans):
         stderr.print("nothing to fix")
         return
+    root = _lists_root()
     for plan in plans:
-        sys.stdout.write(plan.diff())
+        sys.stdout.write(plan.diff(root))
         for skipped in plan.skipped:
-            print_plain(stderr, f"skipped {plan.path.name}:{skipped.line} {skipped.kind}: {skipped.reason}")
+            where = relative_to_root(plan.path, root)
+            print_plain(stderr, f"skipped {where}:{skipped.line} {skipped.kind}: {skipped.reason}")
     if not write:
         return
     write_fixes(
         db,
         plans,
         utc_now(),
-        lambda plan, backup: print_plain(stderr, f"wrote {plan.path} ({len(plan.edits)} edits; backup {backup})"),
+        lambda plan, backup: print_plain(
+            stderr,
+            f"wrote {relative_to_root(plan.path, root)} ({len(plan.edits)} edits; "
+            f"backup {relative_to_root(backup, root) if backup else None})",
+        ),
     )
 
 
@@ -613,7 +641,8 @@ def links(
     db = open_db(settings.db)
     report = asyncio.run(check_links(db, config, all=all_links))
     ensure_db_shape(db)
-    rows = [_link_row(result) for result in report.results]
+    root = _lists_root()
+    rows = [_link_row(result, root) for result in report.results]
     if as_json:
         _print_json(
             {
@@ -643,7 +672,7 @@ def links(
         raise typer.Exit(EXIT_PROBLEMS)
 
 
-def _link_row(result: Any) -> dict[str, Any]:
+def _link_row(result: Any, root: Path) -> dict[str, Any]:
     return {
         "url": result.url,
         "verdict": result.verdict.value,
@@ -653,9 +682,13 @@ def _link_row(result: Any) -> dict[str, Any]:
         "error": result.error,
         "note": result.note,
         "hops": [hop.as_dict() for hop in result.hops],
-        "used_at": ", ".join(f"{e.list_name}:{e.line}" for e in result.entries),
-        "entries": [{"list": e.list_name, "line": e.line, "section": e.section} for e in result.entries],
+        "used_at": ", ".join(f"{_list_where(e, root)}:{e.line}" for e in result.entries),
+        "entries": [{"list": _list_where(e, root), "line": e.line, "section": e.section} for e in result.entries],
     }
+
+
+def _list_where(entry: Any, root: Path) -> str:
+    return relative_to_root(entry.list_path, root) if entry.list_path else str(entry.list_name)
 
 
 # --- enrich ---------------------------------------------------------------------------
@@ -761,6 +794,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     settings: Settings = ctx.obj
     _require_db(settings.db)
     state = collect_status(settings.db, accepted=_accepted(settings))
+    state["database"] = relative_to_root(state["database"], _lists_root())
     if as_json:
         _print_json(state)
         return
