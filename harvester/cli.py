@@ -32,6 +32,7 @@ from .acceptances import AcceptanceSet, checked_reason, load, locate, mirror, wr
 from .acceptances import accept as with_accepted
 from .acceptances import unaccept as without_key
 from .arxiv.client import ClientConfig
+from .check import check_lists
 from .enrich import SOURCES, EnrichConfig, run_enrich
 from .errors import DatabaseError, HarvesterError, InputError, InvalidArxivId
 from .export import ExportFormat
@@ -514,6 +515,30 @@ def _print_report(findings: list[dict[str, Any]], fmt: ReportFormat) -> None:
         print_findings_table(with_relative_paths(findings, root), stdout)
     else:
         stdout.print("No open findings.")
+
+
+@app.command()
+@reports_errors
+def check(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Reading lists (files or folders of them) to check.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="How to print the findings.")] = ReportFormat.TABLE,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option("--fail-on", help="Exit 3 when these lists have findings of this severity or worse."),
+    ] = Severity.ERROR,
+) -> None:
+    """Check lists offline against what the database holds: no network, the database untouched (pre-commit)."""
+
+    settings: Settings = ctx.obj
+    sources = [read_source(path) for path in discover(paths)]
+    accepted = _accepted(settings, [source.path for source in sources])
+    if not settings.db.exists():
+        print_warning(stderr, f"no database at {settings.db}: only what needs no arXiv data is checked")
+    findings = check_lists(settings.db, sources, utc_now(), accepted)
+    _print_report(findings, fmt)
+    if fails_on(findings, fail_on):
+        raise typer.Exit(EXIT_PROBLEMS)
 
 
 def _require_db(path: Path) -> None:
