@@ -33,6 +33,7 @@ from .acceptances import AcceptanceSet, checked_reason, load, locate, mirror, wr
 from .acceptances import accept as with_accepted
 from .acceptances import unaccept as without_key
 from .arxiv.client import ClientConfig
+from .check import check_lists
 from .enrich import SOURCES, EnrichConfig, run_enrich
 from .errors import DatabaseError, HarvesterError, InputError, InvalidArxivId
 from .export import ExportFormat
@@ -44,10 +45,19 @@ from .ids import parse_arxiv_id
 from .importer import discover, import_lists, read_source
 from .links import LinkCheckConfig, check_links
 from .output import data_table, make_console, print_error, print_plain, print_table, print_warning
+from .paths import relative_to_root
 from .query import run_query
 from .query import search as run_search
 from .refresh import RefreshOptions, dumps, run_refresh, summary_lines
-from .report import ReportFormat, fails_on, print_findings_table, render_findings, report_rows, without_accepted
+from .report import (
+    ReportFormat,
+    fails_on,
+    print_findings_table,
+    render_findings,
+    report_rows,
+    with_relative_paths,
+    without_accepted,
+)
 from .settings_check import InvalidSetting
 from .status import collect_status
 from .store import ensure_db_shape, open_db, open_readonly
@@ -96,6 +106,15 @@ class Settings:
             backoff_base=self.arxiv_backoff,
             max_retry_after=max(self.arxiv_backoff * 40, 1.0),
         )
+
+
+def _lists_root() -> Path:
+    """The folder every path in every output is shown relative to: the lists' root.
+
+    The one place the CLI decides it: the current folder for now; the configuration
+    file's folder once there is one.
+    """
+    return Path.cwd()
 
 
 def reports_errors(command: F) -> F:
@@ -488,13 +507,41 @@ def report(
     db = Database(open_readonly(settings.db))
     findings = report_rows(db, include_info=include_info, accepted=accepted)
     _say_hidden(len(report_rows(db, include_info=include_info)) - len(findings))
-    if fmt == "table":
-        if findings:
-            print_findings_table(findings, stdout)
-        else:
-            stdout.print("No open findings.")
+    _print_report(findings, fmt)
+    if fails_on(findings, fail_on):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _print_report(findings: list[dict[str, Any]], fmt: ReportFormat) -> None:
+    root = _lists_root()
+    if fmt != ReportFormat.TABLE:
+        sys.stdout.write(render_findings(findings, fmt, root))
+    elif findings:
+        print_findings_table(with_relative_paths(findings, root), stdout)
     else:
-        sys.stdout.write(render_findings(findings, fmt))
+        stdout.print("No open findings.")
+
+
+@app.command()
+@reports_errors
+def check(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Reading lists (files or folders of them) to check.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="How to print the findings.")] = ReportFormat.TABLE,
+    fail_on: Annotated[
+        Severity | None,
+        typer.Option("--fail-on", help="Exit 3 when these lists have findings of this severity or worse."),
+    ] = Severity.ERROR,
+) -> None:
+    """Check lists offline against what the database holds: no network, the database untouched (pre-commit)."""
+
+    settings: Settings = ctx.obj
+    sources = [read_source(path) for path in discover(paths)]
+    accepted = _accepted(settings, [source.path for source in sources])
+    if not settings.db.exists():
+        print_warning(stderr, f"no database at {settings.db}: only what needs no arXiv data is checked")
+    findings = check_lists(settings.db, sources, utc_now(), accepted)
+    _print_report(findings, fmt)
     if fails_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)
 
@@ -528,17 +575,23 @@ def fix(
     if not any(plan.edits for plan in plans):
         stderr.print("nothing to fix")
         return
+    root = _lists_root()
     for plan in plans:
-        sys.stdout.write(plan.diff())
+        sys.stdout.write(plan.diff(root))
         for skipped in plan.skipped:
-            print_plain(stderr, f"skipped {plan.path.name}:{skipped.line} {skipped.kind}: {skipped.reason}")
+            where = relative_to_root(plan.path, root)
+            print_plain(stderr, f"skipped {where}:{skipped.line} {skipped.kind}: {skipped.reason}")
     if not write:
         return
     write_fixes(
         db,
         plans,
         utc_now(),
-        lambda plan, backup: print_plain(stderr, f"wrote {plan.path} ({len(plan.edits)} edits; backup {backup})"),
+        lambda plan, backup: print_plain(
+            stderr,
+            f"wrote {relative_to_root(plan.path, root)} ({len(plan.edits)} edits; "
+            f"backup {relative_to_root(backup, root) if backup else None})",
+        ),
     )
 
 
@@ -623,7 +676,8 @@ def links(
     with _progress_on_stderr():
         report = asyncio.run(check_links(db, config, all=all_links))
     ensure_db_shape(db)
-    rows = [_link_row(result) for result in report.results]
+    root = _lists_root()
+    rows = [_link_row(result, root) for result in report.results]
     shown = [row for row in rows if row["verdict"] in PROBLEM_VERDICTS] if problems_only else rows
     if as_json:
         _print_json(
@@ -654,7 +708,7 @@ def links(
         raise typer.Exit(EXIT_PROBLEMS)
 
 
-def _link_row(result: Any) -> dict[str, Any]:
+def _link_row(result: Any, root: Path) -> dict[str, Any]:
     return {
         "url": result.url,
         "verdict": result.verdict.value,
@@ -664,9 +718,13 @@ def _link_row(result: Any) -> dict[str, Any]:
         "error": result.error,
         "note": result.note,
         "hops": [hop.as_dict() for hop in result.hops],
-        "used_at": ", ".join(f"{e.list_name}:{e.line}" for e in result.entries),
-        "entries": [{"list": e.list_name, "line": e.line, "section": e.section} for e in result.entries],
+        "used_at": ", ".join(f"{_list_where(e, root)}:{e.line}" for e in result.entries),
+        "entries": [{"list": _list_where(e, root), "line": e.line, "section": e.section} for e in result.entries],
     }
+
+
+def _list_where(entry: Any, root: Path) -> str:
+    return relative_to_root(entry.list_path, root) if entry.list_path else str(entry.list_name)
 
 
 # --- enrich ---------------------------------------------------------------------------
@@ -774,6 +832,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     settings: Settings = ctx.obj
     _require_db(settings.db)
     state = collect_status(settings.db, accepted=_accepted(settings))
+    state["database"] = relative_to_root(state["database"], _lists_root())
     if as_json:
         _print_json(state)
         return

@@ -38,6 +38,7 @@ from . import mdescape
 from .errors import HarvesterError
 from .findings import run_reconcile
 from .importer import import_list, read_source
+from .paths import relative_to_root
 from .store import ensure_db_shape
 
 try:
@@ -100,13 +101,17 @@ class FixPlan:
             last = edit.end
         return b"".join(out) + self.original[last:]
 
-    def diff(self) -> str:
-        """A unified diff of the file before and after the edits ("" when there are none)."""
+    def diff(self, root: Path | None = None) -> str:
+        """A unified diff of the file before and after the edits ("" when there are none).
+
+        With the lists' `root`, the file is named relative to it (`a/lists/x.md`), so
+        `git apply` run from the root applies it; without, by its bare name.
+        """
         if not self.edits:
             return ""
         before = self.original.decode("utf-8").splitlines(keepends=True)
         after = self.fixed().decode("utf-8").splitlines(keepends=True)
-        name = self.path.name
+        name = relative_to_root(self.path, root) if root is not None else self.path.name
         lines = difflib.unified_diff(before, after, f"a/{name}", f"b/{name}")
         return "".join(_diff_line(line) for line in lines)
 

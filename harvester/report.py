@@ -1,9 +1,12 @@
-"""Findings for a person to act on: a rich table for the terminal, markdown, or JSON.
+"""Findings for a person or a CI to act on: a rich table, JSON, a markdown summary,
+GitHub annotations or SARIF.
 
 Every renderer takes plain dicts (rows of `findings.open_findings`, or
-`dataclasses.asdict` of reconcile findings), grouped by list and section and
-ordered by line, each with one sentence saying what to change. Rows of other
-kinds (link problems) render through the same path with a generic sentence.
+`dataclasses.asdict` of reconcile findings), ordered by list and line, each with
+one sentence saying what to change. Rows of other kinds (link problems) render
+through the same path with a generic sentence. Given the lists' root, every
+list's path is shown relative to it. The CI formats live in their own modules
+(`jobsummary`, `annotations`, `sarif`); this one prepares their rows.
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from itertools import groupby
+from pathlib import Path
 from typing import Any, cast
 
 from rich.console import Console
@@ -22,17 +25,22 @@ from rich.table import Table
 from rich.text import Text
 from sqlite_utils import Database
 
+from . import annotations as github_annotations  # the module; `annotations` is the __future__ feature here
+from . import jobsummary, sarif
 from .acceptances import AcceptanceSet
 from .findings import open_findings
 from .links import problem_findings
 from .output import cell
+from .paths import relative_to_root
 from .vocabulary import KINDS, Severity, severity_rank
 
 
 class ReportFormat(StrEnum):
     TABLE = "table"
-    MARKDOWN = "markdown"
+    MARKDOWN = "markdown"  # a summary for a CI job's page ($GITHUB_STEP_SUMMARY)
     JSON = "json"
+    GITHUB = "github"  # GitHub Actions workflow commands: annotations on the lists' lines
+    SARIF = "sarif"  # SARIF 2.1.0, for code scanning
 
 
 FORMATS = tuple(ReportFormat)
@@ -81,18 +89,39 @@ def fails_on(rows: Iterable[Mapping[str, Any]], level: Severity | None) -> bool:
     return level is not None and any(severity_rank(row.get("severity")) <= level.rank for row in rows)
 
 
-def render_findings(findings: Iterable[Mapping[str, Any] | Any], fmt: str) -> str:
-    """`findings` as text in `fmt`: "json", "markdown" or "table" (the rich table, as text)."""
-    rows = [as_row(f) for f in findings]
-    if fmt == "json":
+def render_findings(findings: Iterable[Mapping[str, Any] | Any], fmt: str, root: Path | None = None) -> str:
+    """`findings` as text in `fmt` (a `ReportFormat`; "table" is the rich table, as text).
+
+    With `root`, every list's path is shown relative to it (see `paths.relative_to_root`).
+    """
+    rows = with_relative_paths([as_row(f) for f in findings], root)
+    if fmt == ReportFormat.JSON:
         return render_json(rows)
-    if fmt == "markdown":
-        return render_markdown(rows)
-    if fmt == "table":
+    if fmt == ReportFormat.MARKDOWN:
+        return jobsummary.render(prepared(rows))
+    if fmt == ReportFormat.GITHUB:
+        return github_annotations.render(prepared(rows))
+    if fmt == ReportFormat.SARIF:
+        return sarif.render(prepared(rows), root.resolve().as_uri() if root is not None else None)
+    if fmt == ReportFormat.TABLE:
         buffer = io.StringIO()
         print_findings_table(rows, Console(file=buffer, width=160, color_system=None, markup=False))
         return buffer.getvalue()
     raise ValueError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def with_relative_paths(rows: list[dict[str, Any]], root: Path | None) -> list[dict[str, Any]]:
+    """`rows` with `list_path` relative to the lists' root (unchanged without a root)."""
+    if root is None:
+        return rows
+    return [
+        {**row, "list_path": relative_to_root(row["list_path"], root)} if row.get("list_path") else row for row in rows
+    ]
+
+
+def prepared(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as the CI renderers take them: in report order, each with its `action` sentence."""
+    return [{**row, "action": action_text(row)} for row in _ordered(rows)]
 
 
 def as_row(finding: Mapping[str, Any] | Any) -> dict[str, Any]:
@@ -115,18 +144,6 @@ def action_text(finding: Mapping[str, Any]) -> str:
 def render_json(rows: list[dict[str, Any]]) -> str:
     objects = [{**{k: row.get(k) for k in FIELDS}, **row, "action": action_text(row)} for row in _ordered(rows)]
     return json.dumps(objects, ensure_ascii=False, indent=2)
-
-
-def render_markdown(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return "# Findings\n\nNothing to fix.\n"
-    out = ["# Findings", "", _counts_line(rows)]
-    for list_path, in_list in _by_list(rows):
-        out += ["", f"## {list_path}"]
-        for section, in_section in _by_section(in_list):
-            out += ["", f"### {section or '(no section)'}", ""]
-            out += [_markdown_item(row) for row in in_section]
-    return "\n".join(out) + "\n"
 
 
 def print_findings_table(findings: Iterable[Mapping[str, Any] | Any], console: Console) -> None:
@@ -176,26 +193,6 @@ def _counts_line(rows: list[dict[str, Any]]) -> str:
     counts = {s: sum(1 for r in rows if r.get("severity") == s) for s in Severity}
     parts = [f"{n} {s}{'s' if n != 1 and s != Severity.INFO else ''}" for s, n in counts.items() if n]
     return f"**{len(rows)} findings**: " + ", ".join(parts)
-
-
-def _markdown_item(row: dict[str, Any]) -> str:
-    arxiv = f" [{row['arxiv_id']}](https://arxiv.org/abs/{row['arxiv_id']})" if row.get("arxiv_id") else ""
-    head = f"- line {row.get('line')} · {row.get('severity')} · `{row.get('kind')}`{arxiv}: "
-    detail = _md_escape(str(row.get("detail") or ""))
-    key = f" · key {_code_span(str(row['key']))}" if row.get("key") else ""
-    return head + _md_escape(action_text(row)) + f"  \n  {detail}{key}"
-
-
-def _code_span(text: str) -> str:
-    """`text` as inline code, copyable as is: fenced by more backticks than it holds in a row."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;")
 
 
 def _list_table(list_path: str, rows: list[dict[str, Any]]) -> Table:

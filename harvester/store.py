@@ -255,6 +255,30 @@ def open_readonly(path: Path | str) -> sqlite3.Connection:
     return connection
 
 
+def open_scratch_copy(path: Path | str) -> Database:
+    """An in-memory copy of the database at `path` (an empty one if there is none), migrated.
+
+    For work whose results must never reach the file: `check` imports lists and
+    reconciles here, so edits not yet committed leave no trace in the nightly database.
+    """
+    path = Path(path)
+    memory = sqlite3.connect(":memory:", isolation_level="IMMEDIATE")
+    try:
+        if path.exists():
+            with contextlib.closing(open_readonly(path)) as source:
+                source.backup(memory)
+        db = HarvesterDatabase(memory)
+        db.execute("PRAGMA foreign_keys = ON")
+        apply_migrations(db)
+    except sqlite3.DatabaseError as error:
+        memory.close()
+        raise DatabaseError(f"cannot read database {path}: {error}") from error
+    except BaseException:
+        memory.close()
+        raise
+    return db
+
+
 def _connect_readonly(path: Path, timeout: float) -> sqlite3.Connection:
     uri = path.resolve().as_uri()
     try:

@@ -76,7 +76,7 @@ def test_accepted_finding_is_hidden_everywhere_and_comes_back_when_its_values_ch
     db: Path, lists: Path, tmp_path: Path
 ) -> None:
     markdown = harvester("report", "--format", "markdown", db=db, cwd=tmp_path).stdout
-    assert f"key `{TYPO_KEY}`" in markdown  # a person can copy it from the markdown report
+    assert f"| `{TYPO_KEY}` |" in markdown  # a person can copy it from the markdown report
     assert TYPO_KEY in report_keys(db, tmp_path)
 
     accepted(db, tmp_path, TYPO_KEY, "the list keeps the author's spelling")

@@ -34,6 +34,7 @@ def test_the_command_list_is_what_the_readme_documents() -> None:
                 "export",
                 "accept",
                 "unaccept",
+                "check",
             ]
         )
         == COMMANDS

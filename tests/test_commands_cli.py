@@ -38,7 +38,7 @@ def web_db(tmp_path: Path, urls: list[str]) -> Path:
 
 def test_links_reports_each_url_and_fails_on_dead(tmp_path: Path, link_site: LocalWeb) -> None:
     db = web_db(tmp_path, [link_site.url("/fine"), link_site.url("/old"), link_site.url("/missing")])
-    result = run_cli("links", "--allow-private", "--json", "--fail-on", "dead", db=db, env=FAST_LINKS)
+    result = run_cli("links", "--allow-private", "--json", "--fail-on", "dead", db=db, env=FAST_LINKS, cwd=tmp_path)
     assert result.returncode == 3, result.stderr
     report = json.loads(result.stdout)
     verdicts = {row["url"]: (row["verdict"], row["status"], row["suggestion"]) for row in report["links"]}
@@ -48,7 +48,7 @@ def test_links_reports_each_url_and_fails_on_dead(tmp_path: Path, link_site: Loc
         link_site.url("/missing"): ("dead", 404, None),
     }
     assert report["network_down"] is False
-    assert all(row["used_at"].startswith("web.md:") for row in report["links"])
+    assert all(row["used_at"].startswith("web.md:") for row in report["links"])  # relative to the root, the cwd
 
 
 def test_piped_links_table_keeps_every_url_whole_and_problems_only_shows_problems(
@@ -112,7 +112,8 @@ def test_reconcile_and_report_fail_on(seed_db: Path) -> None:
         "resolved_at",
     } <= set(rows[0])
     markdown = invoke("report", "--format", "markdown", db=seed_db)
-    assert markdown.returncode == 0 and "## " in markdown.stdout and "title_typo" in markdown.stdout
+    assert markdown.returncode == 0 and "| kind | severity | count |" in markdown.stdout
+    assert "`title_typo`" in markdown.stdout
     table = invoke("report", db=seed_db)
     assert table.returncode == 0 and "Trained Rank Pruning" in table.stdout
 

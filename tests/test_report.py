@@ -45,25 +45,31 @@ def test_json_has_one_object_per_finding_with_every_field(rows: list[dict]) -> N
     assert date["action"] == "Change the date 2019-01-29 to 2019-06-29"
 
 
-def test_markdown_groups_by_list_and_section_in_file_order(rows: list[dict]) -> None:
-    text = render_findings(rows, "markdown")
-    headings = [line for line in text.splitlines() if line.startswith("#")]
-    assert headings[:2] == ["# Findings", f"## {rows[0]['list_path']}"]
-    assert headings[2:] == [
-        "### 1 综述",
-        "### 2 理论",
-        "### 3 剪枝",
-        "### 5 低秩分解",
-        "### 6 权值量化",
-        "### 7 知识蒸馏",
-        "### 8 嵌入式加速",
-        "### 9 其他",
-    ]
-    assert "**28 findings**: 22 warnings, 6 info" in text
+def test_markdown_summary_counts_by_severity_and_kind_then_lists_findings_by_line(rows: list[dict]) -> None:
+    text = render_findings(rows, "markdown", root=Path(rows[0]["list_path"]).parent)
+    lines = text.splitlines()
+    assert lines[:3] == ["# Findings", "", "**28 findings**: 22 warnings, 6 info"]
+    assert "| `mirror_link` | warning | 17 |" in lines
+    assert "| `date_mismatch` | warning | 1 |" in lines
+    kinds = [line for line in lines if line.startswith("| `")]
+    assert sum(int(line.rsplit("|", 2)[1]) for line in kinds) == 28
     assert (
-        "- line 37 · warning · `date_mismatch` [1907.00262](https://arxiv.org/abs/1907.00262): "
-        "Change the date 2019-01-29 to 2019-06-29  \n"
-    ) in text
+        "| model-compression.md:37 | warning | `date_mismatch` | Change the date 2019-01-29 to 2019-06-29 | "
+        "`1:arxiv:1907.00262:date_mismatch` |"
+    ) in lines
+    where = [line.split(" | ")[0] for line in lines if line.startswith("| model-compression.md:")]
+    assert len(where) == 28
+    assert [int(w.rsplit(":", 1)[1]) for w in where] == sorted(int(w.rsplit(":", 1)[1]) for w in where)
+
+
+def test_markdown_summary_is_capped_with_a_line_saying_how_many_more(rows: list[dict]) -> None:
+    from harvester import jobsummary
+    from harvester.report import prepared
+
+    text = jobsummary.render(prepared(rows), limit=10)
+    assert sum(1 for line in text.splitlines() if line.startswith("| /")) == 10
+    assert text.rstrip().endswith("… and 18 more findings (`harvester report` lists them all).")
+    assert "more finding" not in jobsummary.render(prepared(rows), limit=28)
 
 
 def test_table_names_what_to_change(rows: list[dict]) -> None:
@@ -103,6 +109,7 @@ def test_rows_of_other_kinds_render_generically() -> None:
     }
     assert action_text(row) == "moved: use https://b.example/x"
     assert "moved: use https://b.example/x" in render_findings([row], "markdown")
+    assert "| `moved` |  | 1 |" in render_findings([row], "markdown")
 
 
 def test_unknown_format_is_refused() -> None:

@@ -89,11 +89,12 @@ def ensure_link_tables(db: Database) -> None:
 
 @dataclass(frozen=True)
 class EntryRef:
-    """Where a URL is used: list file name, the line of the link, the entry's section."""
+    """Where a URL is used: list file name, the line of the link, the entry's section, the list's path."""
 
     list_name: str
     line: int
     section: str
+    list_path: str = ""  # absolute, as stored; outputs show it relative to the lists' root
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class LinkTarget:
 
 
 _USES = """
-    SELECT el.url, el.arxiv_id, el.arxiv_version, l.name AS list_name, el.line, e.section
+    SELECT el.url, el.arxiv_id, el.arxiv_version, l.name AS list_name, l.path AS list_path, el.line, e.section
     FROM entry_links el
     JOIN entries e ON e.id = el.entry_id
     JOIN lists l ON l.id = e.list_id
@@ -125,7 +126,9 @@ def live_targets(db: Database) -> list[LinkTarget]:
 def _target(url: str, rows: list[dict[str, object]]) -> LinkTarget:
     arxiv_id = next((str(r["arxiv_id"]) for r in rows if r["arxiv_id"]), None)
     version = next((int(str(r["arxiv_version"])) for r in rows if r["arxiv_version"]), None)
-    entries = tuple(EntryRef(str(r["list_name"]), int(str(r["line"])), str(r["section"])) for r in rows)
+    entries = tuple(
+        EntryRef(str(r["list_name"]), int(str(r["line"])), str(r["section"]), str(r["list_path"])) for r in rows
+    )
     return LinkTarget(url, arxiv_id, version, entries)
 
 
