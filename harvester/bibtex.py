@@ -186,19 +186,23 @@ def ascii_word(word: str) -> str:
 
 # --- TeX text -------------------------------------------------------------------------------
 
-_COMMAND = re.compile(r"\\(?:[A-Za-z]+\*?|[^A-Za-z])")  # \ell, \&, \"
+_COMMAND = re.compile(r"\\(?:[A-Za-z]+\*?|[^A-Za-z\s])")  # \ell, \&, \"
 _WORD = re.compile(r"[^\W_]+")
-_ESCAPED_BRACES = {"\\{": r"\textbraceleft{}", "\\}": r"\textbraceright{}"}
+# BibTeX readers disagree on whether `\{` counts as a brace and whether `\\}` ends a
+# field, so no backslash is ever written before a brace: these are spelled otherwise.
+_TEXT_ESCAPES = {"\\{": r"\textbraceleft{}", "\\}": r"\textbraceright{}", "\\\\": " "}
+_MATH_ESCAPES = {"\\{": r"\lbrace ", "\\}": r"\rbrace ", "\\\\": " "}
+_MATH_ESCAPE = re.compile(r"\\[{}\\]")
 
 
 def tex_title(text: str) -> str:
     """arXiv's title for a `title` field: as written, with capitals that matter protected."""
-    return _tex(" ".join(text.split()), protect=True)
+    return " ".join(_tex(text, protect=True).split())  # spaces are one space to TeX, and none at the ends
 
 
 def tex_text(text: str) -> str:
     """Any other text (names, venues) for a field: `&`, `%`, `#` escaped, braces kept balanced."""
-    return _tex(" ".join(text.split()), protect=False)
+    return " ".join(_tex(text, protect=False).split())
 
 
 def _tex(text: str, protect: bool) -> str:
@@ -212,11 +216,14 @@ def _tex_parts(text: str, protect: bool) -> Iterator[str]:
         ch, verbatim, end = text[i], None, i + 1
         if ch == "$":
             math_end = _closing(text, i)
-            verbatim, end = (text[i:math_end], math_end) if math_end else (r"\$", i + 1)
+            math = _MATH_ESCAPE.sub(lambda m: _MATH_ESCAPES[m.group()], text[i:math_end]) if math_end else ""
+            verbatim, end = (math, math_end) if math_end and _balanced(math) else (r"\$", i + 1)
         elif ch == "\\":
             command = _COMMAND.match(text, i)
             word = command.group() if command else "\\"
-            verbatim = _ESCAPED_BRACES.get(word, word if command else r"\textbackslash{}")
+            # A backslash before a space is TeX's control space: a space it stays.
+            lone = "" if text[i + 1 : i + 2].isspace() else r"\textbackslash{}"
+            verbatim = _TEXT_ESCAPES.get(word, word) if command else lone
             end = i + len(word)
         elif ch == "{":
             group_end = _group_end(text, i)
@@ -243,10 +250,7 @@ def _closing(text: str, start: int) -> int | None:
     close = text.find(fence, start + len(fence) + 1)
     while close != -1 and text[close - 1] == "\\":
         close = text.find(fence, close + 1)
-    if close == -1:
-        return None
-    end = close + len(fence)
-    return end if _balanced(text[start:end]) else None
+    return None if close == -1 else close + len(fence)
 
 
 def _group_end(text: str, start: int) -> int | None:
@@ -296,7 +300,8 @@ def bibtex_record(paper: dict[str, Any], key: str, enriched: Enriched, published
     authors = json.loads(paper.get("author_names") or "[]")
     arxiv_id = paper["arxiv_id"]
     version = enriched.published if published else None
-    head = [("title", tex_title(paper["title"])), ("author", tex_text(" and ".join(authors)))]
+    names = [bibtex_name(name) for name in authors if tex_text(name).strip()]
+    head = [("title", tex_title(paper["title"])), ("author", " and ".join(names))]
     preprint = [
         ("eprint", arxiv_id),
         ("archivePrefix", "arXiv"),
@@ -327,6 +332,12 @@ def bibtex_record(paper: dict[str, Any], key: str, enriched: Enriched, published
         ]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
     return f"@{kind}{{{key},\n{body}\n}}\n"
+
+
+def bibtex_name(name: str) -> str:
+    """One author for the `author` field; a comma or a lone "and" would make BibTeX read the name otherwise."""
+    text = tex_text(name).strip()
+    return "{" + text + "}" if re.search(r",|\band\b", text, re.IGNORECASE) else text
 
 
 def _pages(pages: str | None) -> str | None:

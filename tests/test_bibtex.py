@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import bibtexparser
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pybtex.database import parse_string as pybtex_parse
 
 from harvester.bibtex import bibtex_keys, bibtex_record, family_name, key_base, tex_text, tex_title
@@ -303,3 +306,33 @@ def test_bibtex_export_of_a_missing_database_creates_nothing(tmp_path: Path) -> 
     assert result.returncode == 1
     assert "no database" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "absent.db").exists()
+
+
+# --- any title -------------------------------------------------------------------------------
+
+TEX_PIECES = [*"aZ 09${}\\&%#_^~@,=\"'\n", "\\ell", "{BERT}", "$x$", "é", "张", "\\{", "\\}", "$$", " and ", "\\ "]
+TEX_TEXT = st.lists(st.sampled_from(TEX_PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=TEX_TEXT, author=TEX_TEXT)
+def test_no_title_or_name_can_break_out_of_its_field(title: str, author: str) -> None:
+    record = bibtex_record(paper(title=title, author_names=json.dumps([author])), "k", Enriched(), published=True)
+    library = bibtexparser.parse_string(record)
+    assert not library.failed_blocks and len(library.entries) == 1
+    strict = pybtex_parse(record, "bibtex").entries["k"]
+    assert set(strict.fields) - {"title"} == {"year", "month", "eprint", "archivePrefix", "primaryClass", "url"}
+    assert strict.fields.get("title", "") == library.entries[0].fields_dict.get("title", FieldStub("")).value
+    assert strict.fields.get("title", "") == tex_title(title)
+
+
+@dataclass
+class FieldStub:
+    value: str
+
+
+def test_a_hostile_title_stays_inside_its_field() -> None:
+    record = bibtex_record(paper(title="x}, note = {pwned}, y = {"), "k", Enriched(), published=True)
+    entry = pybtex_parse(record, "bibtex").entries["k"]
+    assert "note" not in entry.fields and "y" not in entry.fields
+    assert entry.fields["title"] == "x, note = {pwned}, y ="  # the unmatched braces are dropped
