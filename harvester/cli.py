@@ -429,7 +429,7 @@ def export(
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
-    """Export the listed papers with their metadata."""
+    """Export the listed papers with their metadata. BibTeX pins each new paper's citation key in the database."""
 
     settings: Settings = ctx.obj
     try:
