@@ -8,6 +8,7 @@ problems asked about with --fail-on were found.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import functools
 import json
@@ -34,7 +35,7 @@ from .acceptances import unaccept as without_key
 from .arxiv.client import ClientConfig
 from .bibtex import pin_citation_keys
 from .enrich import SOURCES, EnrichConfig, run_enrich
-from .errors import DatabaseError, HarvesterError, InputError, InvalidArxivId
+from .errors import DatabaseBusy, DatabaseError, HarvesterError, InputError, InvalidArxivId
 from .export import ExportFormat, ExportStyle, InvalidStyle, check_style
 from .export import export as render
 from .findings import open_findings, run_reconcile
@@ -452,11 +453,12 @@ def _pin_citation_keys(path: Path) -> None:
     if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
         print_warning(stderr, f"citation keys are not pinned: {path} cannot be written here")
         return
-    db = open_db(path)
+    # Busy, the export goes on: its keys are the ones the next export pins, unless the lists change meanwhile.
     try:
-        pin_citation_keys(db)
-    finally:
-        db.close()
+        with contextlib.closing(open_db(path)) as db:
+            pin_citation_keys(db)
+    except DatabaseBusy as error:
+        print_warning(stderr, f"citation keys are not pinned: {error}")
 
 
 # --- reconcile, report, fix ----------------------------------------------------------

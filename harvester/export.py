@@ -18,12 +18,12 @@ from enum import StrEnum
 from typing import Any
 
 from . import mdescape
-from .bibtex import bibtex_keys, clash_suffix, export_bibtex
+from .bibtex import bibtex_keys as bibtex_keys  # the key rules live in bibtex.py
+from .bibtex import clash_suffix as clash_suffix
+from .bibtex import export_bibtex
 from .errors import HarvesterError
 from .ids import abs_url
 from .published import Enriched, read_enrichment
-
-__all__ = ["bibtex_keys", "clash_suffix"]  # the BibTeX rules live in bibtex.py
 
 
 class ExportFormat(StrEnum):

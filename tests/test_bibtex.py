@@ -336,3 +336,19 @@ def test_a_hostile_title_stays_inside_its_field() -> None:
     entry = pybtex_parse(record, "bibtex").entries["k"]
     assert "note" not in entry.fields and "y" not in entry.fields
     assert entry.fields["title"] == "x, note = {pwned}, y ="  # the unmatched braces are dropped
+
+
+@pytest.mark.timeout(60)
+def test_an_export_while_another_process_writes_goes_on_without_pinning(seed_db: Path) -> None:
+    holder = sqlite3.connect(seed_db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE lists SET title = title")
+    try:
+        result = invoke("export", db=seed_db, env={"HARVESTER_BUSY_TIMEOUT": "0.2"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 0, result.stderr
+    assert "citation keys are not pinned" in result.stderr and "busy" in result.stderr
+    assert "@misc{han2015deep," in result.stdout
+    assert export(seed_db) == result.stdout  # the keys the next export pins
