@@ -33,10 +33,11 @@ from .acceptances import AcceptanceSet, checked_reason, load, locate, mirror, wr
 from .acceptances import accept as with_accepted
 from .acceptances import unaccept as without_key
 from .arxiv.client import ClientConfig
+from .bibtex import pin_citation_keys
 from .check import check_lists
 from .enrich import SOURCES, EnrichConfig, run_enrich
-from .errors import DatabaseError, HarvesterError, InputError, InvalidArxivId
-from .export import ExportFormat
+from .errors import DatabaseBusy, DatabaseError, HarvesterError, InputError, InvalidArxivId
+from .export import ExportFormat, ExportStyle, InvalidStyle, check_style
 from .export import export as render
 from .findings import open_findings, run_reconcile
 from .fix import plan_fixes, write_fixes
@@ -442,17 +443,45 @@ def query(
 def export(
     ctx: typer.Context,
     fmt: Annotated[ExportFormat, typer.Option("--format", help="What to write.")] = ExportFormat.BIBTEX,
+    style: Annotated[
+        ExportStyle | None,
+        typer.Option(
+            "--style",
+            help="bibtex: published (default: the published version when a source names it) or arxiv (always "
+            "the preprint, @misc); markdown: curator (the list's own layout) or awesome.",
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
-    """Export the listed papers with their metadata."""
+    """Export the listed papers with their metadata. BibTeX pins each new paper's citation key in the database."""
 
     settings: Settings = ctx.obj
-    text = render(open_readonly(settings.db), fmt)
+    try:
+        check_style(fmt, style)
+    except InvalidStyle as error:
+        raise typer.BadParameter(str(error), param_hint="--style") from None
+    connection = open_readonly(settings.db)  # refuses a missing or foreign file before anything is written
+    if fmt == ExportFormat.BIBTEX:
+        _pin_citation_keys(settings.db)
+    text = render(connection, fmt, style)
     if output:
         output.write_text(text, encoding="utf-8")
         print_plain(stderr, f"wrote {output}")
     else:
         sys.stdout.write(text)
+
+
+def _pin_citation_keys(path: Path) -> None:
+    """Pin the keys of papers exported for the first time; a database that cannot be written still exports."""
+    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        print_warning(stderr, f"citation keys are not pinned: {path} cannot be written here")
+        return
+    # Busy, the export goes on: its keys are the ones the next export pins, unless the lists change meanwhile.
+    try:
+        with contextlib.closing(open_db(path)) as db:
+            pin_citation_keys(db)
+    except DatabaseBusy as error:
+        print_warning(stderr, f"citation keys are not pinned: {error}")
 
 
 # --- reconcile, report, fix ----------------------------------------------------------

@@ -1,5 +1,7 @@
 """The lists with their metadata, as BibTeX, CSV, JSON or a clean markdown list.
 
+BibTeX lives in `bibtex.py`; JSON and CSV carry the enrichments (`published.py`).
+
 Reads through a read-only connection; rendering is pure. Everything the export
 did not write itself (titles from arXiv, the list's headings, venues, notes, code
 links) is escaped for its format: markdown through `mdescape`, so it adds no link
@@ -11,15 +13,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sqlite3
-import unicodedata
-from collections import defaultdict
 from enum import StrEnum
 from typing import Any
 
 from . import mdescape
+from .bibtex import bibtex_keys as bibtex_keys  # the key rules live in bibtex.py
+from .bibtex import clash_suffix as clash_suffix
+from .bibtex import export_bibtex
+from .errors import HarvesterError
 from .ids import abs_url
+from .published import Enriched, read_enrichment
 
 
 class ExportFormat(StrEnum):
@@ -31,16 +35,23 @@ class ExportFormat(StrEnum):
 
 FORMATS = tuple(ExportFormat)
 
-_PAPERS_SQL = """
-SELECT p.*, (
-  SELECT json_group_array(a.name) FROM (
-    SELECT au.name FROM paper_authors pa JOIN authors au ON au.id = pa.author_id
-    WHERE pa.arxiv_id = p.arxiv_id ORDER BY pa.position) a
-) AS author_names
-FROM papers p
-WHERE p.arxiv_id IN (SELECT arxiv_id FROM entries WHERE removed_at IS NULL AND arxiv_id IS NOT NULL)
-ORDER BY p.published, p.arxiv_id
-"""
+
+class ExportStyle(StrEnum):
+    PUBLISHED = "published"  # bibtex: the published version when a source names it
+    ARXIV = "arxiv"  # bibtex: always the arXiv preprint, as @misc
+    CURATOR = "curator"  # markdown: the list's own layout
+    AWESOME = "awesome"  # markdown: a plain awesome-list layout
+
+
+# Each format's styles, its default first; a format missing here takes no --style.
+STYLES: dict[ExportFormat, tuple[ExportStyle, ...]] = {
+    ExportFormat.BIBTEX: (ExportStyle.PUBLISHED, ExportStyle.ARXIV),
+}
+
+
+class InvalidStyle(HarvesterError, ValueError):
+    """A --style the chosen --format does not have."""
+
 
 _ENTRIES_SQL = """
 SELECT l.name AS list, l.title AS list_title, e.section, e.position, e.line, e.arxiv_id,
@@ -61,100 +72,52 @@ def rows(connection: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def export(connection: sqlite3.Connection, fmt: str) -> str:
+def check_style(fmt: str, style: str | None) -> ExportStyle | None:
+    """The style `fmt` is written in: `style` when the format has it, its default when None.
+
+    The one place that knows which styles each format takes: InvalidStyle otherwise.
+    """
+    choices = STYLES.get(ExportFormat(fmt), ())
+    if style is None:
+        return choices[0] if choices else None
+    if style not in choices:
+        allowed = f"one of {', '.join(choices)}" if choices else "no --style"
+        raise InvalidStyle(f"--format {fmt} takes {allowed}, not {str(style)!r}")
+    return ExportStyle(style)
+
+
+def export(connection: sqlite3.Connection, fmt: str, style: str | None = None) -> str:
+    chosen = check_style(fmt, style)
     if fmt == "bibtex":
-        return render_bibtex(rows(connection, _PAPERS_SQL))
+        return export_bibtex(connection, published=chosen != ExportStyle.ARXIV)
     entries = rows(connection, _ENTRIES_SQL)
     for entry in entries:
         entry["code_links"] = json.loads(entry["code_links"] or "[]")
     if fmt == "json":
-        return json.dumps(entries, ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(with_enrichment(connection, entries), ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
-        return render_csv(entries)
+        return render_csv(with_enrichment(connection, entries))
     if fmt == "markdown":
         return render_markdown(entries)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-# --- BibTeX -------------------------------------------------------------------------
-
-_LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
-_STOPWORDS = {"a", "an", "the", "on", "of", "for", "in", "and", "to", "with", "via", "towards", "is"}
+def with_enrichment(connection: sqlite3.Connection, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each entry with what the enrichments add: published venue and year, its DOI, official code (`code_url`), citations."""
+    papers = {e["arxiv_id"]: e for e in entries if e["arxiv_id"]}
+    enrichment = read_enrichment(connection, list(papers.values()))
+    return [{**entry, **enrichment_fields(enrichment.get(entry["arxiv_id"] or ""))} for entry in entries]
 
 
-def render_bibtex(papers: list[dict[str, Any]]) -> str:
-    keys = bibtex_keys(papers)
-    return "\n".join(_bibtex_record(paper, keys[paper["arxiv_id"]]) for paper in papers)
-
-
-def bibtex_keys(papers: list[dict[str, Any]]) -> dict[str, str]:
-    """`han2015deep`: first author's family name, v1 year, first title word; clashes get a, b, ..."""
-    by_base: dict[str, list[str]] = defaultdict(list)
-    for paper in sorted(papers, key=lambda p: p["arxiv_id"]):
-        by_base[_key_base(paper)].append(paper["arxiv_id"])
-    keys = {}
-    for base, ids in by_base.items():
-        for index, arxiv_id in enumerate(ids):
-            keys[arxiv_id] = base if len(ids) == 1 else base + clash_suffix(index)
-    return keys
-
-
-def clash_suffix(index: int) -> str:
-    """a, b, ..., z, then aa, ab, ... (as reference managers do): always letters, never past `z`."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("a") + rest) + letters
-    return letters
-
-
-def _key_base(paper: dict[str, Any]) -> str:
-    authors = json.loads(paper.get("author_names") or "[]")
-    family = _ascii_word(authors[0].split()[-1]) if authors else "anon"
-    words = [_ascii_word(w) for w in re.split(r"[\s:\-–,]+", paper["title"])]
-    first = next((w for w in words if w and w not in _STOPWORDS), "paper")
-    return f"{family}{paper['published'][:4]}{first}"
-
-
-def _ascii_word(word: str) -> str:
-    folded = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]", "", folded.lower())
-
-
-def _latex(text: str) -> str:
-    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in text)
-
-
-def _bibtex_record(paper: dict[str, Any], key: str) -> str:
-    authors = json.loads(paper.get("author_names") or "[]")
-    fields = [
-        ("title", "{" + _latex(paper["title"]) + "}"),
-        ("author", _latex(" and ".join(authors))),
-        ("year", paper["published"][:4]),
-        ("month", str(int(paper["published"][5:7]))),
-        ("eprint", paper["arxiv_id"]),
-        ("archivePrefix", "arXiv"),
-        ("primaryClass", paper.get("primary_category")),
-        ("url", abs_url(paper["arxiv_id"])),
-        ("doi", paper.get("doi")),
-        ("journal", _latex(paper["journal_ref"]) if paper.get("journal_ref") else None),
-        ("note", _latex(paper["comment"]) if paper.get("comment") else None),
-    ]
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
-    kind = "article" if paper.get("journal_ref") else "misc"
-    return f"@{kind}{{{key},\n{body}\n}}\n"
+def enrichment_fields(enriched: Enriched | None) -> dict[str, Any]:
+    published = enriched.published if enriched else None
+    return {
+        "published_venue": published.venue if published else None,
+        "published_year": published.year if published else None,
+        "published_doi": enriched.doi if enriched else None,
+        "code_url": enriched.code_url if enriched else None,
+        "citation_count": enriched.citation_count if enriched else None,
+    }
 
 
 # --- CSV and markdown ---------------------------------------------------------------
@@ -176,6 +139,11 @@ _CSV_COLUMNS = [
     "doi",
     "code",
     "notes",
+    "published_venue",
+    "published_year",
+    "published_doi",
+    "code_url",
+    "citation_count",
 ]
 
 

@@ -279,6 +279,7 @@ def read_only_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         (("status", "--json"), '"papers": 19'),
         (("search", "pruning", "--json"), "arxiv_id"),
         (("export", "--format", "json"), "1907.05642"),
+        (("export", "--format", "bibtex"), "@misc{han2015deep,"),  # keys not pinned, said on stderr
     ],
     ids=lambda value: value[0] if isinstance(value, tuple) else "",
 )
