@@ -15,11 +15,16 @@ import re
 import sqlite3
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import mdescape
 from .ids import abs_url
+
+if TYPE_CHECKING:
+    from .publish import ExportedList
 
 
 class ExportFormat(StrEnum):
@@ -30,6 +35,27 @@ class ExportFormat(StrEnum):
 
 
 FORMATS = tuple(ExportFormat)
+
+# One `--style` option for every format, each format with its own choices (the first is the default).
+STYLES: dict[str, tuple[str, ...]] = {
+    ExportFormat.MARKDOWN: ("curator", "awesome", "plain"),
+}
+STYLE_HELP = (
+    "markdown: curator (default: each list in its own layout), awesome (a plain awesome list) "
+    "or plain (from the database alone); bibtex: published (default) or arxiv."
+)
+
+
+def checked_style(fmt: str, style: str | None) -> str | None:
+    """The style to use for `fmt` (its default when None); ValueError naming the choices when it has none such."""
+    choices = STYLES.get(fmt, ())
+    if style is None:
+        return choices[0] if choices else None
+    if style not in choices:
+        allowed = f"choose {', '.join(choices)}" if choices else "it has no styles"
+        raise ValueError(f"{style!r} is not a style of --format {fmt}: {allowed}")
+    return style
+
 
 _PAPERS_SQL = """
 SELECT p.*, (
@@ -61,7 +87,7 @@ def rows(connection: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def export(connection: sqlite3.Connection, fmt: str) -> str:
+def export(connection: sqlite3.Connection, fmt: str, style: str | None = None) -> str:
     if fmt == "bibtex":
         return render_bibtex(rows(connection, _PAPERS_SQL))
     entries = rows(connection, _ENTRIES_SQL)
@@ -72,7 +98,7 @@ def export(connection: sqlite3.Connection, fmt: str) -> str:
     if fmt == "csv":
         return render_csv(entries)
     if fmt == "markdown":
-        return render_markdown(entries)
+        return "\n".join(exported.text for exported in markdown_exports(connection, checked_style(fmt, style) or ""))
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -197,6 +223,24 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def markdown_exports(connection: sqlite3.Connection, style: str, paths: Sequence[Path] = ()) -> list[ExportedList]:
+    """Each list (those at `paths`, else every imported one) as markdown in `style`: one document per list.
+
+    `curator` regenerates a list in its own layout from its file (see harvester/publish.py); a list
+    whose file cannot be used, and every list under `plain`, is rendered from the database alone.
+    """
+    from .publish import markdown_lists
+
+    entries = rows(connection, _ENTRIES_SQL)
+    for entry in entries:
+        entry["code_links"] = json.loads(entry["code_links"] or "[]")
+
+    def plain(name: str) -> str:
+        return render_markdown([entry for entry in entries if entry["list"] == name])
+
+    return markdown_lists(connection, style, paths, plain)
 
 
 def render_markdown(entries: list[dict[str, Any]]) -> str:
