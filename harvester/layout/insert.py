@@ -55,11 +55,11 @@ def add_entry(
     listed = next((e for e in parsed.entries if paper.arxiv_id in e.arxiv_ids), None)
     if listed is not None:
         raise AddRefused(f"{paper.arxiv_id} is already in the list (line {listed.line})")
-    style = learn_styles(text, parsed).get(section)
+    style = learn_styles(text, parsed, only=section).get(section)
     entries = [e for e in parsed.entries if e.section_path == section]
     name = " / ".join(section) or "(before any heading)"
     if style is None or not entries:
-        raise AddRefused(f"section {name!r} has no entries to learn its style from")
+        raise AddRefused(f"section {name!r} has no paper entries to learn its style from")
     last = entries[-1]
     starts = line_starts(text)
     _, at = entry_region(text, starts, last)
@@ -74,7 +74,7 @@ def add_entry(
         inserted = gap + candidate
         new_text = text[:at] + inserted + text[at:]
         line = last.end_line + gap.count(style.line_ending)
-        problem = _reads_back(parsed, new_text, section, paper, line)
+        problem = _reads_back(text, new_text, parsed, section, paper, line)
         if problem is None:
             return Added(new_text, at, inserted, line)
         reason = problem
@@ -283,6 +283,8 @@ def _cell_value(
             return date
     if placeholders:
         return placeholders[0]
+    if kind == "code":
+        return "-"  # no code is a fact, written the way tables of code links write it
     return AddRefusal(
         f"column {header!r} cannot be filled: every row gives it a value and harvester knows none "
         f"(give it: --cell '{header}=...')"
@@ -292,13 +294,23 @@ def _cell_value(
 # --- checking the result --------------------------------------------------------------------
 
 
-def _reads_back(before: ReadingList, text: str, section: tuple[str, ...], paper: PaperFacts, line: int) -> str | None:
-    after = parse_reading_list(text)
+def _reads_back(
+    text: str, new_text: str, parsed: ReadingList, section: tuple[str, ...], paper: PaperFacts, line: int
+) -> str | None:
+    """None when the new text reads as the old plus the new entry; else what went wrong.
+
+    Only the section's own stretch is parsed again (its heading up to the next heading): a heading
+    closes every block before it, so nothing outside that stretch can read differently.
+    """
+    first, last = _stretch(parsed, section, text.count("\n") + 1)
+    before = parse_reading_list(_lines(text, first, last))
+    inserted = new_text.count("\n") - text.count("\n")
+    after = parse_reading_list(_lines(new_text, first, last + inserted))
     added = [e for e in after.entries if e.arxiv_id == paper.arxiv_id]
     if len(added) != 1 or len(after.entries) != len(before.entries) + 1:
         return "the new entry does not read back as one entry"
     entry = added[0]
-    if entry.section_path != section or entry.line != line:
+    if entry.section_path[-1:] != section[-1:] or entry.line + first - 1 != line:
         return "the new entry reads back in another section"
     if entry.noted_title is not None and " ".join(entry.noted_title.split()) != " ".join(paper.title.split()):
         return "the new entry's title reads back differently"
@@ -309,6 +321,20 @@ def _reads_back(before: ReadingList, text: str, section: tuple[str, ...], paper:
     if others != [_fields(e) for e in before.entries]:
         return "the new entry would change how another entry reads"
     return None
+
+
+def _stretch(parsed: ReadingList, section: tuple[str, ...], line_count: int) -> tuple[int, int]:
+    """The 1-based lines from the section's heading to the line before the next heading."""
+    headings = [s.line for s in parsed.sections]
+    own = next((s.line for s in parsed.sections if s.path == section), 1)
+    following = [line for line in headings if line > own]
+    return own, (following[0] - 1 if following else line_count)
+
+
+def _lines(text: str, first: int, last: int) -> str:
+    starts = line_starts(text)
+    end = starts[last] if last < len(starts) else len(text)
+    return text[starts[first - 1] : end]
 
 
 def _fields(entry: Entry) -> tuple[object, ...]:

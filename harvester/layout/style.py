@@ -57,20 +57,22 @@ class SectionStyle:
     exemplars: tuple[Entry, ...]  # the section's paper entries to copy the layout from, simplest first
 
 
-def learn_styles(text: str, parsed: ReadingList) -> dict[tuple[str, ...], SectionStyle]:
-    """One style per section that holds paper entries; sections without borrow the list's commonest."""
+def learn_styles(
+    text: str, parsed: ReadingList, only: tuple[str, ...] | None = None
+) -> dict[tuple[str, ...], SectionStyle]:
+    """One style per section that holds paper entries (only `only`'s when given); the others borrow the commonest."""
     eol = line_ending(text)
     lines = LINE_END.split(text)
     by_section: dict[tuple[str, ...], list[Entry]] = {}
     for entry in parsed.entries:
-        by_section.setdefault(entry.section_path, []).append(entry)
+        if only is None or entry.section_path == only:
+            by_section.setdefault(entry.section_path, []).append(entry)
     styles: dict[tuple[str, ...], SectionStyle] = {}
-    list_code = _code_form([e for e in parsed.entries if e.is_paper])
     for section, entries in by_section.items():
         papers = [e for e in entries if e.is_paper]
         if papers:
-            styles[section] = _learn(section, entries, papers, lines, eol, list_code)
-    if styles:
+            styles[section] = _learn(section, entries, papers, lines, eol, parsed)
+    if styles and only is None:
         common = Counter((s.kind, s.title_form, s.date_format) for s in styles.values()).most_common(1)[0][0]
         borrowed = next(s for s in styles.values() if (s.kind, s.title_form, s.date_format) == common)
         for heading in parsed.sections:
@@ -89,12 +91,14 @@ def _learn(
     papers: list[Entry],
     lines: list[str],
     eol: str,
-    list_code: CodeForm | None,
+    parsed: ReadingList,
 ) -> SectionStyle:
     kind = _kind(papers, lines)
     markers = [m for m in (_ITEM_MARKER.match(lines[e.line - 1]) for e in entries) if m]
     columns = _columns(papers, lines) if kind == "row" else ()
+    # A section dates its entries when most of them carry a date; a few dated ones are exceptions.
     dated = [e for e in papers if e.noted_date is not None]
+    dated = dated if 2 * len(dated) >= len(papers) else []
     return SectionStyle(
         section=section,
         kind=kind,
@@ -106,12 +110,12 @@ def _learn(
         venue_place=_common(_venue_place(e, kind) for e in papers if e.noted_venue),
         paper_link=_common(_paper_label(e) for e in papers),
         line_break=_common(hard_break(lines[e.line - 1]) for e in papers if e.end_line > e.line) or "",
-        code_link=_code_form(papers) or list_code,
+        code_link=_code_form(papers) or _code_form(parsed.paper_entries),
         rating=any(e.rating_text for e in papers),
         columns=columns,
         loose=_loose(entries, lines),
         line_ending=eol,
-        exemplars=tuple(sorted(papers, key=_simplicity)),
+        exemplars=tuple(sorted(papers, key=lambda e: _simplicity(e, bool(dated)))),
     )
 
 
@@ -246,13 +250,13 @@ def _loose(entries: list[Entry], lines: list[str]) -> bool:
     return Counter(gap > 0 for gap in gaps).most_common(1)[0][0]
 
 
-def _simplicity(entry: Entry) -> tuple[int, int, int, int]:
-    """Entries easiest to copy first: with a title link and an arXiv ID, a date, few links, no notes."""
+def _simplicity(entry: Entry, dated: bool) -> tuple[int, int, int, int]:
+    """Entries easiest to copy first: a title link and an arXiv ID, dated like the section, few links, no notes."""
     has_title = any(link.role == "title" and link.arxiv_id for link in entry.links)
     others = sum(1 for link in entry.links if link.role not in ("title", "paper"))
     return (
         0 if has_title and entry.arxiv_id else 1,
-        0 if entry.noted_date else 1,
+        0 if (entry.noted_date is not None) == dated else 1,
         others + (2 if entry.notes else 0) + (1 if entry.rating_text else 0),
         -entry.position,
     )
