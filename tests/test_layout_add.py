@@ -69,7 +69,7 @@ def test_add_on_each_section_inserts_one_entry_in_its_style(listing: Path, arxiv
         (path, style)
         for path, style in styles.items()
         if any(
-            e.section_path == path and any(l.role == "title" and l.arxiv_id for l in e.links) for e in parsed.entries
+            e.section_path == path and any(k.role == "title" and k.arxiv_id for k in e.links) for e in parsed.entries
         )
     ]
     assert sections

@@ -21,6 +21,7 @@ from .spans import LINE_END, hard_break, inline_links, line_ending, line_starts,
 _ITEM_MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>(?P<number>\d{1,9})[.)]|[-*+])(?P<space>[ \t]+)")
 _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _DIGIT = re.compile(r"\d")
+_CHAIN_SEPARATOR = re.compile(r"[ \t]{0,2}[|,，;；/]?[ \t]{0,2}")
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def _learn(
         code_link=_code_form(papers) or _code_form(parsed.paper_entries),
         rating=any(e.rating_text for e in papers),
         columns=columns,
-        loose=_loose(entries, lines),
+        loose=_loose(entries) if len(entries) > 1 else _loose(list(parsed.entries)),
         line_ending=eol,
         exemplars=tuple(sorted(papers, key=lambda e: _simplicity(e, bool(dated)))),
     )
@@ -191,8 +192,8 @@ def _code_form(entries: Sequence[Entry]) -> CodeForm | None:
             if link.role != "code" or number == 0:
                 continue
             before = entry.raw[spans[number - 1][1].end : span.start]
-            if "\n" in before or "\r" in before or (link.marker and len(before) > 4):
-                continue
+            if not _CHAIN_SEPARATOR.fullmatch(before):
+                continue  # text between the links (a table's cells, a sentence) is not a separator
             if link.marker and not entry.raw.startswith(f"-{link.marker}", span.end):
                 continue  # only the `[label](url)-marker` form is repeated
             forms[CodeForm(before, link.label, link.marker)] += 1
@@ -243,8 +244,11 @@ def split_row(line: str) -> list[str]:
     return cells
 
 
-def _loose(entries: list[Entry], lines: list[str]) -> bool:
-    gaps = [b.line - a.end_line - 1 for a, b in zip(entries, entries[1:], strict=False)]
+def _loose(entries: list[Entry]) -> bool:
+    """Most entries stand apart (a blank line between them); a one-entry section asks the whole list."""
+    gaps = [
+        b.line - a.end_line - 1 for a, b in zip(entries, entries[1:], strict=False) if a.section_path == b.section_path
+    ]
     if not gaps:
         return False
     return Counter(gap > 0 for gap in gaps).most_common(1)[0][0]
