@@ -167,3 +167,39 @@ def test_a_list_changed_since_import_is_exported_in_the_plain_layout_and_says_so
     assert "layout: article" not in result.stdout and result.stdout.startswith("# ")
     db = build_seed_db(seed_db.parent / "again.db", listing=listing)
     assert "layout: article" in invoke("export", "--format", "markdown", db=db).stdout
+
+
+COUNTING_CRLF = (
+    "# Papers\r\n\r\n1. [A](https://arxiv.org/abs/1905.10324) (May 2019)<br>\r\n"
+    "2. [B](https://arxiv.org/abs/1907.00274) (Jun 2019)<br>\r\n3. [C](https://arxiv.org/abs/1907.00262) (Jun 2019)<br>\r\n"
+    "\r\n## Other\r\n"
+)
+BOLD_TITLES = (
+    "## Pruning\n\n* **Some Title** [[paper](https://arxiv.org/pdf/1905.10324.pdf)] NIPS 2019 *2019-05-24*\n"
+    "* **Other Title** [[paper](https://arxiv.org/pdf/1907.00274.pdf)] *2019-06-29*\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "inserted", "shape"),
+    [
+        (COUNTING_CRLF, "\r\n4. [New \\*Paper\\*](https://arxiv.org/abs/2101.00001) (Jan 2021)<br>", "(Mon YYYY)"),
+        (
+            BOLD_TITLES,
+            "\n* **New \\*Paper\\*** [[paper](https://arxiv.org/abs/2101.00001)] ICLR 2021 *2021-01-05*",
+            "*YYYY-MM-DD*",
+        ),
+    ],
+    ids=["counting-crlf-br", "bold-title-bracketed-link"],
+)
+def test_add_follows_counting_numbers_br_breaks_and_bold_titles(text: str, inserted: str, shape: str) -> None:
+    from harvester.layout import add_entry
+
+    parsed = parse_reading_list(text)
+    section = parsed.paper_entries[0].section_path
+    assert learn_styles(text, parsed)[section].date_format == shape
+    paper = PaperFacts("2101.00001", "New *Paper*", date(2021, 1, 5), "ICLR 2021", None)
+    added = add_entry(text, parsed, section, paper)
+    assert added.inserted == inserted
+    entry = next(e for e in parse_reading_list(added.text).entries if e.arxiv_id == "2101.00001")
+    assert (entry.noted_title, entry.noted_date and entry.noted_date.year) == ("New *Paper*", 2021)

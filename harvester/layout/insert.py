@@ -29,6 +29,8 @@ from .style import _ITEM_MARKER, SectionStyle, learn_styles, split_row
 _SEPARATOR_BEFORE = re.compile(r"[ \t]*[|,，;；/][ \t]*$|[ \t]+$")
 _SEPARATOR_AFTER = re.compile(r"^[ \t]*[|,，;；/][ \t]*|^[ \t]+")
 _MARKER_AFTER = re.compile(r"^(?:-[^\s|\[\]()]+|\([^()\r\n]*\)|（[^（）\r\n]*）)")
+# The parser may keep a bracket or a separator at a venue's edge (`] NIPS 2019`): not the venue's.
+_NOT_VENUE = " \t[](){}（）【】|,;:，；：-–—"
 _LEFTOVER = re.compile(r"^[\s|,，;；:：.\-–—]*(?:<br\s*/?>)?[\s]*$", re.IGNORECASE)
 
 
@@ -95,7 +97,7 @@ def _candidates(
     candidates: list[str | AddRefusal] = []
     for exemplar in style.exemplars:
         if exemplar.arxiv_id:
-            copied = _item(exemplar, paper, number)
+            copied = _item(exemplar, paper, number, style.venue_place)
             candidates += [copied, _title_line_only(copied)] if isinstance(copied, str) else [copied]
     return candidates
 
@@ -111,7 +113,7 @@ def _next_number(style: SectionStyle, text: str, entries: list[Entry]) -> str | 
 # --- a list item ------------------------------------------------------------------------
 
 
-def _item(exemplar: Entry, paper: PaperFacts, number: str | None) -> str | AddRefusal:
+def _item(exemplar: Entry, paper: PaperFacts, number: str | None, venue_place: str | None) -> str | AddRefusal:
     raw = exemplar.raw
     placed = placed_links(raw, exemplar.links)
     areas = [(span.start, span.end) for span in inline_links(raw)]
@@ -144,7 +146,7 @@ def _item(exemplar: Entry, paper: PaperFacts, number: str | None) -> str | AddRe
         if found is None:
             return AddRefusal("the title of its entries cannot be placed in the text")
         edits.append((found[0], found[1], mdescape.text(paper.title)))
-    for piece in _dated_pieces(raw, exemplar, paper, areas):
+    for piece in _dated_pieces(raw, exemplar, paper, areas, venue_place):
         if isinstance(piece, AddRefusal):
             return piece
         edits.append(piece)
@@ -162,17 +164,22 @@ def _title_line_only(copied: str) -> str | AddRefusal:
 
 
 def _dated_pieces(
-    raw: str, exemplar: Entry, paper: PaperFacts, areas: list[tuple[int, int]]
+    raw: str, exemplar: Entry, paper: PaperFacts, areas: list[tuple[int, int]], venue_place: str | None
 ) -> list[tuple[int, int, str] | AddRefusal]:
     pieces: list[tuple[int, int, str] | AddRefusal] = []
+    venue = (exemplar.noted_venue or "").strip(_NOT_VENUE)
     if exemplar.noted_date is not None:
         date = written_like(exemplar.noted_date, paper.v1_date)
         found = find_once(raw, exemplar.noted_date.text, areas)
         if date is None or found is None:
             return [AddRefusal(f"its date {exemplar.noted_date.text!r} cannot be written for another paper")]
         pieces.append((found[0], found[1], date))
-    if exemplar.noted_venue:
-        found = find_once(raw, exemplar.noted_venue, areas)
+        emphasized = found[0] > 0 and raw[found[0] - 1] in "*_" and raw[found[1] : found[1] + 1] == raw[found[0] - 1]
+        if venue_place == "before date" and paper.venue and not venue and emphasized:
+            # The section writes venues before the date (`ICLR 2016 *2015-10-01*`); this copy had none.
+            pieces.append((found[0] - 1, found[0] - 1, mdescape.text(paper.venue) + " "))
+    if venue:
+        found = find_once(raw, venue, areas)
         if found is None:
             return [AddRefusal("its venue cannot be placed in the text")]
         if paper.venue:

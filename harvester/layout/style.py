@@ -21,6 +21,7 @@ from .spans import LINE_END, hard_break, inline_links, line_ending, line_starts,
 _ITEM_MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>(?P<number>\d{1,9})[.)]|[-*+])(?P<space>[ \t]+)")
 _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _DIGIT = re.compile(r"\d")
+_MONTH_NAME = re.compile(r"[A-Za-z]{3,9}")
 _CHAIN_SEPARATOR = re.compile(r"[ \t]{0,2}[|,，;；/]?[ \t]{0,2}")
 
 
@@ -151,7 +152,8 @@ def _title_form(entry: Entry) -> str | None:
 def _date_format(entry: Entry) -> str | None:
     assert entry.noted_date is not None
     written = entry.noted_date.text
-    shape = _DIGIT.sub(lambda m: "#", written)
+    shape = _MONTH_NAME.sub(lambda m: "Mon" if len(m.group(0)) == 3 else "Month", written)
+    shape = _DIGIT.sub(lambda m: "#", shape)
     shape = shape.replace("####", "YYYY", 1).replace("##", "MM", 1).replace("##", "DD", 1)
     for before, after in (("*", "*"), ("_", "_"), ("[", "]"), ("(", ")")):
         if f"{before}{written}{after}" in entry.raw:
