@@ -24,7 +24,7 @@ from harvester.layout import AddRefused, PaperFacts, add_entry, learn_styles
 from harvester.publish import paper_facts
 from harvester.readinglist import ReadingList, parse_reading_list
 from harvester.store import open_db
-from tests.cli import invoke
+from tests.cli import invoke, run_cli
 from tests.seeddb import SEED
 from tests.standins.arxiv import ArxivStandIn
 
@@ -129,7 +129,8 @@ def test_add_shows_a_diff_and_write_applies_it_atomically_and_reimports(arxiv: A
         and plus[1].endswith("](https://arxiv.org/abs/2112.20001)   ")
     )
     assert copy.read_bytes() == SEED.read_bytes()  # nothing written without --write
-    written = invoke(*args, "--write", db=tmp_path / "h.db", env=env, cwd=tmp_path)
+    # The write as a real process: the atomic write and the re-import at the command's own entry point.
+    written = run_cli(*args, "--write", db=tmp_path / "h.db", env=env, cwd=tmp_path)
     assert written.returncode == 0, written.stderr
     assert written.stdout == shown.stdout
     assert (tmp_path / "model-compression.md.bak").read_bytes() == SEED.read_bytes()

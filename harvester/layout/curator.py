@@ -185,7 +185,7 @@ def _row_edits(region: str, entry: Entry, paper: PaperFacts, style: SectionStyle
         elif column.kind == "code" and paper.code_url and not any(link.role == "code" for link in entry.links):
             new = (code_link(paper.code_url, None) or "").strip() or None
         if new is not None:
-            edits.append(_Edit(start, end, _fitted(region[start:end], new)))
+            edits.append(_Edit(start, end, fitted_cell(region[start:end], new)))
     return edits
 
 
@@ -198,7 +198,7 @@ def cell_spans(row: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _fitted(cell: str, content: str) -> str:
+def fitted_cell(cell: str, content: str) -> str:
     """`content` in a cell's padding: one space each side, or as wide as the cell was."""
     width = len(cell) - 2
     return f" {content.ljust(width)} " if width > len(content) else f" {content} "

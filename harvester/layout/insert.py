@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from .. import mdescape
 from ..errors import HarvesterError
 from ..readinglist import Entry, ReadingList, parse_reading_list
-from .curator import _fitted, cell_spans, code_link
+from .curator import cell_spans, code_link, fitted_cell
 from .dates import written_like
 from .facts import PaperFacts
 from .spans import LINE_END, entry_region, find_once, hard_break, inline_links, line_starts, placed_links
-from .style import _ITEM_MARKER, SectionStyle, learn_styles, split_row
+from .style import ITEM_MARKER, SectionStyle, learn_styles, split_row
 
 # What stands between two links of a chain: ` | `, `, `, a space.
 _SEPARATOR_BEFORE = re.compile(r"[ \t]*[|,，;；/][ \t]*$|[ \t]+$")
@@ -106,7 +106,7 @@ def _next_number(style: SectionStyle, text: str, entries: list[Entry]) -> str | 
     if style.numbering != "counting":
         return None
     lines = LINE_END.split(text)
-    numbers = [m.group("number") for m in (_ITEM_MARKER.match(lines[e.line - 1]) for e in entries) if m]
+    numbers = [m.group("number") for m in (ITEM_MARKER.match(lines[e.line - 1]) for e in entries) if m]
     return str(int(numbers[-1]) + 1) if numbers and numbers[-1] else None
 
 
@@ -118,7 +118,7 @@ def _item(exemplar: Entry, paper: PaperFacts, number: str | None, venue_place: s
     placed = placed_links(raw, exemplar.links)
     areas = [(span.start, span.end) for span in inline_links(raw)]
     edits: list[tuple[int, int, str]] = []
-    marker = _ITEM_MARKER.match(raw)
+    marker = ITEM_MARKER.match(raw)
     if marker is None:
         return AddRefusal("its entries are not list items")
     if number is not None and marker.group("number"):
@@ -258,7 +258,7 @@ def _row(text: str, style: SectionStyle, paper: PaperFacts, extra: Mapping[str, 
         if isinstance(value, AddRefusal):
             return value
         cell = cells[index] if index < len(cells) else "  "
-        written.append(_fitted(cell, value))
+        written.append(fitted_cell(cell, value))
     prefix = line[: spans[0][0]] if spans else "|"
     suffix = "|" if line.rstrip().endswith("|") else ""
     return prefix + "|".join(written) + suffix

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..readinglist import Entry, ReadingList
 from ..readinglist.parser import _column_kind
-from .spans import LINE_END, hard_break, inline_links, line_ending, line_starts, placed_links
+from .spans import LINE_END, hard_break, line_ending, placed_links
 
-_ITEM_MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>(?P<number>\d{1,9})[.)]|[-*+])(?P<space>[ \t]+)")
+ITEM_MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>(?P<number>\d{1,9})[.)]|[-*+])(?P<space>[ \t]+)")
 _DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _DIGIT = re.compile(r"\d")
 _MONTH_NAME = re.compile(r"[A-Za-z]{3,9}")
@@ -96,7 +96,7 @@ def _learn(
     parsed: ReadingList,
 ) -> SectionStyle:
     kind = _kind(papers, lines)
-    markers = [m for m in (_ITEM_MARKER.match(lines[e.line - 1]) for e in entries) if m]
+    markers = [m for m in (ITEM_MARKER.match(lines[e.line - 1]) for e in entries) if m]
     columns = _columns(papers, lines) if kind == "row" else ()
     # A section dates its entries when most of them carry a date; a few dated ones are exceptions.
     dated = [e for e in papers if e.noted_date is not None]
@@ -124,7 +124,7 @@ def _learn(
 def _kind(papers: list[Entry], lines: list[str]) -> str:
     def kind_of(entry: Entry) -> str:
         first = lines[entry.line - 1]
-        if _ITEM_MARKER.match(first):
+        if ITEM_MARKER.match(first):
             return "item"
         return "row" if first.lstrip().startswith("|") else "other"
 
@@ -268,9 +268,7 @@ def _simplicity(entry: Entry, dated: bool) -> tuple[int, int, int, int]:
     )
 
 
-def _common(values: object) -> str | None:
-    counted = Counter(v for v in values if v)  # type: ignore[attr-defined]
+def _common(values: Iterable[str | None]) -> str | None:
+    """The value most entries share (the first seen among equals); None when none has one."""
+    counted = Counter(v for v in values if v)
     return counted.most_common(1)[0][0] if counted else None
-
-
-__all__ = ["CodeForm", "Column", "SectionStyle", "inline_links", "learn_styles", "line_starts", "split_row"]
