@@ -32,12 +32,13 @@ from . import __version__, progress, settings_check
 from .acceptances import AcceptanceSet, checked_reason, load, locate, mirror, write_file
 from .acceptances import accept as with_accepted
 from .acceptances import unaccept as without_key
+from .addpaper import AddError, plan_add, write_add
 from .arxiv.client import ClientConfig
 from .bibtex import pin_citation_keys
 from .check import check_lists
 from .enrich import SOURCES, EnrichConfig, run_enrich
 from .errors import DatabaseBusy, DatabaseError, HarvesterError, InputError, InvalidArxivId
-from .export import ExportFormat, ExportStyle, InvalidStyle, check_style
+from .export import STYLE_HELP, ExportFormat, ExportStyle, InvalidStyle, check_style, markdown_exports
 from .export import export as render
 from .findings import open_findings, run_reconcile
 from .fix import plan_fixes, write_fixes
@@ -47,6 +48,7 @@ from .importer import discover, import_lists, read_source
 from .links import LinkCheckConfig, check_links
 from .output import data_table, make_console, print_error, print_plain, print_table, print_warning
 from .paths import relative_to_root
+from .publish import write_markdown_files
 from .query import run_query
 from .query import search as run_search
 from .refresh import RefreshOptions, dumps, run_refresh, summary_lines
@@ -442,30 +444,56 @@ def query(
 @reports_errors
 def export(
     ctx: typer.Context,
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="What to write.")] = ExportFormat.BIBTEX,
-    style: Annotated[
-        ExportStyle | None,
-        typer.Option(
-            "--style",
-            help="bibtex: published (default: the published version when a source names it) or arxiv (always "
-            "the preprint, @misc); markdown: curator (the list's own layout) or awesome.",
-        ),
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="markdown: only these imported lists (default: every imported list)."),
     ] = None,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="What to write.")] = ExportFormat.BIBTEX,
+    style: Annotated[ExportStyle | None, typer.Option("--style", help=STYLE_HELP)] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    output_dir: Annotated[
+        Path | None, typer.Option("--output-dir", help="markdown: write one file per list into this folder.")
+    ] = None,
 ) -> None:
     """Export the listed papers with their metadata. BibTeX pins each new paper's citation key in the database."""
 
     settings: Settings = ctx.obj
     try:
-        check_style(fmt, style)
+        chosen = check_style(fmt, style)
     except InvalidStyle as error:
         raise typer.BadParameter(str(error), param_hint="--style") from None
-    connection = open_readonly(settings.db)  # refuses a missing or foreign file before anything is written
-    if fmt == ExportFormat.BIBTEX:
-        _pin_citation_keys(settings.db)
-    text = render(connection, fmt, style)
+    if fmt != ExportFormat.MARKDOWN and (paths or output_dir):
+        raise typer.BadParameter("lists are chosen for --format markdown only", param_hint="PATH / --output-dir")
+    if output and output_dir:
+        raise typer.BadParameter("give one of them", param_hint="--output / --output-dir")
+    if fmt != ExportFormat.MARKDOWN:
+        connection = open_readonly(settings.db)  # refuses a missing or foreign file before anything is written
+        if fmt == ExportFormat.BIBTEX:
+            _pin_citation_keys(settings.db)
+        _write_export(render(connection, fmt, chosen), output)
+        return
+    exported = markdown_exports(open_readonly(settings.db), chosen or ExportStyle.CURATOR, paths or [])
+    for item in exported:
+        if item.note:
+            print_warning(stderr, item.note)
+    if output_dir is not None:
+        for target in write_markdown_files(exported, output_dir):
+            print_plain(stderr, f"wrote {target}")
+        return
+    if chosen == ExportStyle.CURATOR and len(exported) > 1:
+        raise InputError(
+            f"{len(exported)} lists, each with its own layout: name one PATH, "
+            "or write one file per list with --output-dir"
+        )
+    _write_export("\n".join(item.text for item in exported), output)
+
+
+def _write_export(text: str, output: Path | None) -> None:
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8", newline="")  # line endings as the list writes them
+        except OSError as error:
+            raise InputError(f"cannot write {output}: {error.strerror}") from None
         print_plain(stderr, f"wrote {output}")
     else:
         sys.stdout.write(text)
@@ -992,3 +1020,69 @@ def _print_acceptances(accepted: Any, findings: list[dict[str, Any]], as_json: b
             [[r["key"], r["list"], r["kind"], r["state"], r["accepted_at"], r["reason"]] for r in rows],
         )
     )
+
+
+# --- suggest --add ----------------------------------------------------------------------
+
+
+@app.command()
+@reports_errors
+def suggest(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="The list to add to (needed when several are imported).")
+    ] = None,
+    add: Annotated[
+        str | None, typer.Option("--add", help="Add this arXiv paper at the end of a section, in its style.")
+    ] = None,
+    section: Annotated[
+        str | None, typer.Option("--section", help="The section: its heading, or enough of it to be the only match.")
+    ] = None,
+    write: Annotated[bool, typer.Option("--write", help="Apply the addition (atomically, keeping a .bak).")] = False,
+    cells: Annotated[
+        list[str] | None,
+        typer.Option("--cell", help="A table column harvester cannot fill, as COLUMN=VALUE (repeatable)."),
+    ] = None,
+) -> None:
+    """Add a paper to a list in the section's own style (shown as a diff; --write applies it)."""
+
+    settings: Settings = ctx.obj
+    if add is None:
+        raise typer.BadParameter("give the arXiv ID to add", param_hint="--add")
+    if paths and len(paths) > 1:
+        raise typer.BadParameter("--add writes to one list: give one PATH", param_hint="PATH")
+    _add_paper(settings, paths[0] if paths else None, add, section, write, _cell_values(cells or []))
+
+
+def _cell_values(values: list[str]) -> dict[str, str]:
+    cells = {}
+    for value in values:
+        column, equals, text = value.partition("=")
+        if not equals or not column.strip():
+            raise typer.BadParameter(f"{value!r} is not COLUMN=VALUE", param_hint="--cell")
+        cells[column.strip()] = text.strip()
+    return cells
+
+
+def _add_paper(
+    settings: Settings, path: Path | None, arxiv_id: str, section: str | None, write: bool, cells: dict[str, str]
+) -> None:
+    try:
+        wanted = parse_arxiv_id(arxiv_id).id
+    except InvalidArxivId as error:
+        raise typer.BadParameter(str(error), param_hint="--add") from None
+    _require_db(settings.db)
+    db = open_db(settings.db)
+
+    def fetch(paper: str) -> None:
+        with _progress_on_stderr():
+            summary = asyncio.run(harvest_with(db, settings.client_config(), [paper], utc_now()))
+        ensure_db_shape(db)
+        if summary.failed:
+            raise AddError(summary.failed)
+
+    plan = plan_add(db, path, wanted, section, fetch, cells)
+    sys.stdout.write(plan.diff())
+    if write:
+        backup = write_add(db, plan, utc_now())
+        print_plain(stderr, f"wrote {plan.fix.path} (1 entry added at line {plan.line}; backup {backup})")

@@ -14,8 +14,10 @@ import csv
 import io
 import json
 import sqlite3
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import mdescape
 from .bibtex import bibtex_keys as bibtex_keys  # the key rules live in bibtex.py
@@ -24,6 +26,9 @@ from .bibtex import export_bibtex
 from .errors import HarvesterError
 from .ids import abs_url
 from .published import Enriched, read_enrichment
+
+if TYPE_CHECKING:
+    from .publish import ExportedList
 
 
 class ExportFormat(StrEnum):
@@ -39,14 +44,20 @@ FORMATS = tuple(ExportFormat)
 class ExportStyle(StrEnum):
     PUBLISHED = "published"  # bibtex: the published version when a source names it
     ARXIV = "arxiv"  # bibtex: always the arXiv preprint, as @misc
-    CURATOR = "curator"  # markdown: the list's own layout
+    CURATOR = "curator"  # markdown: each list in its own layout, regenerated from its file
     AWESOME = "awesome"  # markdown: a plain awesome-list layout
+    PLAIN = "plain"  # markdown: from the database alone, one paper a line
 
 
 # Each format's styles, its default first; a format missing here takes no --style.
 STYLES: dict[ExportFormat, tuple[ExportStyle, ...]] = {
     ExportFormat.BIBTEX: (ExportStyle.PUBLISHED, ExportStyle.ARXIV),
+    ExportFormat.MARKDOWN: (ExportStyle.CURATOR, ExportStyle.AWESOME, ExportStyle.PLAIN),
 }
+STYLE_HELP = (
+    "markdown: curator (default: each list in its own layout), awesome (a plain awesome list) "
+    "or plain (from the database alone); bibtex: published (default) or arxiv."
+)
 
 
 class InvalidStyle(HarvesterError, ValueError):
@@ -98,7 +109,7 @@ def export(connection: sqlite3.Connection, fmt: str, style: str | None = None) -
     if fmt == "csv":
         return render_csv(with_enrichment(connection, entries))
     if fmt == "markdown":
-        return render_markdown(entries)
+        return "\n".join(exported.text for exported in markdown_exports(connection, chosen or ExportStyle.CURATOR))
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -165,6 +176,24 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def markdown_exports(connection: sqlite3.Connection, style: str, paths: Sequence[Path] = ()) -> list[ExportedList]:
+    """Each list (those at `paths`, else every imported one) as markdown in `style`: one document per list.
+
+    `curator` regenerates a list in its own layout from its file (see harvester/publish.py); a list
+    whose file cannot be used, and every list under `plain`, is rendered from the database alone.
+    """
+    from .publish import markdown_lists
+
+    entries = rows(connection, _ENTRIES_SQL)
+    for entry in entries:
+        entry["code_links"] = json.loads(entry["code_links"] or "[]")
+
+    def plain(name: str) -> str:
+        return render_markdown([entry for entry in entries if entry["list"] == name])
+
+    return markdown_lists(connection, style, paths, plain)
 
 
 def render_markdown(entries: list[dict[str, Any]]) -> str:

@@ -35,6 +35,7 @@ def test_the_command_list_is_what_the_readme_documents() -> None:
                 "accept",
                 "unaccept",
                 "check",
+                "suggest",
             ]
         )
         == COMMANDS
