@@ -452,7 +452,9 @@ def serve(
     from datasette.cli import cli as datasette_cli  # the plugin comes in through its entry point
 
     datasette_cli.main(
-        args=["serve", str(path), "--host", host, "--port", str(port)], prog_name="harvester serve", standalone_mode=False
+        args=["serve", str(path), "--host", host, "--port", str(port)],
+        prog_name="harvester serve",
+        standalone_mode=False,
     )
 
 

@@ -120,7 +120,9 @@ def marks(svg_text: str) -> int:
 
 def drawn(svg_text: str) -> set[tuple[str, str, int]]:
     """(category, series, value) of every mark, as the chart's data attributes say."""
-    found = re.findall(r'<rect class="mark"[^>]*data-category="([^"]*)" data-series="([^"]*)" data-value="(\d+)"', svg_text)
+    found = re.findall(
+        r'<rect class="mark"[^>]*data-category="([^"]*)" data-series="([^"]*)" data-value="(\d+)"', svg_text
+    )
     return {(unescape(c), unescape(s), int(v)) for c, s, v in found}
 
 
@@ -133,7 +135,7 @@ def test_start_page_lists_each_list_with_its_health(dashboard: str, refreshed: P
     rows = re.findall(r'<tr class="hv-list">(.*?)</tr>', html, re.S)
     assert len(rows) == 2
     for name in ("model-compression.md", "tools.md"):
-        row = next(r for r in rows if f"/dashboard/-/list/{list_id(refreshed, name)}\"" in r)
+        row = next(r for r in rows if f'/dashboard/-/list/{list_id(refreshed, name)}"' in r)
         papers = query(
             refreshed,
             "SELECT count(*) FROM entries e JOIN lists l ON l.id = e.list_id"

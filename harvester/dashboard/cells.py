@@ -46,7 +46,9 @@ def places_html(value: str, database_url: str) -> str:
     parts = []
     for place in value.split(", "):
         name, _, line = place.rpartition(":")
-        parts.append(link(place_url(database_url, name, int(line)), place) if name and line.isdigit() else escape(place))
+        parts.append(
+            link(place_url(database_url, name, int(line)), place) if name and line.isdigit() else escape(place)
+        )
     return ", ".join(parts)
 
 
@@ -66,8 +68,8 @@ def cell_html(column: str, value: Any, row: Mapping[str, Any], database_url: str
 
 
 def _field(row: Mapping[str, Any], name: str) -> Any:
-    # Datasette passes sqlite3.Row objects, which have keys() but raise IndexError for a missing name.
+    # Datasette passes sqlite3.Row objects (IndexError for a missing name), or tuples in query results.
     try:
-        return row[name] if name in row.keys() else None
+        return row[name]
     except (IndexError, KeyError, TypeError, AttributeError):
         return None

@@ -27,7 +27,7 @@ PALETTE = (
     "#bab0ac",
 )
 
-WIDTH = 720
+WIDTH = 600
 PLOT_HEIGHT = 200
 LEFT = 44  # room for the y-axis numbers
 RIGHT = 12
@@ -120,7 +120,10 @@ def stacked_bars_svg(chart: StackedBars) -> str:
             f'<text class="empty" x="{LEFT}" y="24">{escape(chart.empty)}</text></svg>'
         )
     colours = series_colours(chart)
-    totals = {c: sum(chart.values.get((c, s), 0) for s in chart.series if chart.values.get((c, s), 0) > 0) for c in chart.categories}
+    totals = {
+        c: sum(chart.values.get((c, s), 0) for s in chart.series if chart.values.get((c, s), 0) > 0)
+        for c in chart.categories
+    }
     step = nice_step(max(totals.values()))
     top_value = step * math.ceil(max(totals.values()) / step)
     plot_width = WIDTH - LEFT - RIGHT

@@ -161,7 +161,10 @@ def suggestions_by_section(conn: sqlite3.Connection, list_id: int) -> dict[str, 
     if "list_id" in columns:
         where, argument = "s.list_id = ?", list_id
     elif "list" in columns:
-        where, argument = "(s.list = (SELECT name FROM lists WHERE id = ?) OR s.list = (SELECT path FROM lists WHERE id = ?))", list_id
+        where, argument = (
+            "(s.list = (SELECT name FROM lists WHERE id = ?) OR s.list = (SELECT path FROM lists WHERE id = ?))",
+            list_id,
+        )
     else:
         return {}
     shown = [c for c in ("arxiv_id", "title", "reason", "score") if c in columns]

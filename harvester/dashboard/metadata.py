@@ -47,8 +47,7 @@ TABLES: dict[str, dict[str, Any]] = {
     },
     "lists": {"description": "Each imported markdown file, with the hash of the bytes last imported."},
     "sections": {
-        "description": "Headings of each list as written; non-paper sections (references, appendix, tools) "
-        "are marked.",
+        "description": "Headings of each list as written; non-paper sections (references, appendix, tools) are marked.",
         "facets": ["is_paper_section"],
     },
     "entries": {

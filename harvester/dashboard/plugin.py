@@ -89,7 +89,6 @@ def _template(datasette: Any, name: str) -> Any:
 STYLE_INCLUDE = '{% include "_style.html" %}'
 
 
-
 def _chart(caption: str, svg: str) -> dict[str, Any]:
     return {"caption": caption, "svg": Markup(svg)}
 
