@@ -13,7 +13,7 @@ from harvester.dashboard.charts import PALETTE, StackedBars, nice_step, series_c
 from harvester.dashboard.metadata import HIDDEN, metadata_for
 
 SVG = "{http://www.w3.org/2000/svg}"
-HOSTILE = '<script>alert("x")</script> & \'quotes\''
+HOSTILE = "<script>alert(\"x\")</script> & 'quotes'"
 
 
 def chart(**overrides: object) -> StackedBars:
