@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Iterator
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
 
 import pytest
@@ -41,7 +41,7 @@ def build_refreshed_seed(folder: Path) -> Path:
         web.route("/new-home", page("New home"))
         web.route("/gone", page("Gone", status=404))
         (lists / "tools.md").write_text(
-            "# Further reading\n\n## Quantization\n\n"
+            '# Further reading\n\n## Quantization & "low-bit" <nets>\n\n'
             f"1. [And the Bit Goes Down](https://arxiv.org/abs/1907.05686) [code]({web.url('/tool')})\n"
             f"1. [A moved home page]({web.url('/old-home')})\n"
             f"1. [A page that is gone]({web.url('/gone')})\n",
@@ -228,6 +228,15 @@ def test_list_page_groups_findings_by_section_with_links(dashboard: str, refresh
     chart = svg(html, "papers-per-year")
     assert marks(chart) == len(years) > 1
     assert drawn(chart) == set(years)
+
+
+def test_names_from_the_lists_are_escaped_in_pages_and_charts(dashboard: str, refreshed: Path) -> None:
+    tools = list_id(refreshed, "tools.md")
+    (section,) = {r[0] for r in query(refreshed, "SELECT section FROM entries WHERE list_id = ?", tools)}
+    assert "&" in section and '"' in section
+    html = fetch(f"{dashboard}/dashboard/-/list/{tools}")
+    assert f'data-series="{escape(section)}"' in svg(html, "papers-per-year")
+    assert section not in html  # never raw
 
 
 def test_table_cells_link_ids_urls_and_places(dashboard: str, refreshed: Path) -> None:

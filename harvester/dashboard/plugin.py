@@ -93,19 +93,29 @@ def _chart(caption: str, svg: str) -> dict[str, Any]:
     return {"caption": caption, "svg": Markup(svg)}
 
 
-def _database(datasette: Any, route: str) -> Any:
+async def _database(datasette: Any, request: Any) -> Any:
+    """The harvester database the URL names, if the visitor may see it (as Datasette's own pages check)."""
+    route = request.url_vars["database"]
     try:
         db = datasette.get_database(route=route)
     except KeyError:
         raise NotFound(f"no database {route}") from None
     if db.name not in harvester_databases(datasette):
         raise NotFound(f"{db.name} is not a harvester database")
+    await datasette.ensure_permissions(request.actor, [("view-database", db.name), "view-instance"])
     return db
 
 
 async def start_page(datasette: Any, request: Any) -> Response:
+    await datasette.ensure_permissions(request.actor, ["view-instance"])
+    visible = [
+        name
+        for name in datasette.databases
+        if name != "_internal"
+        and await datasette.permission_allowed(request.actor, "view-database", name, default=True)
+    ]
     databases = []
-    for name in harvester_databases(datasette):
+    for name in [n for n in harvester_databases(datasette) if n in visible]:
         db = datasette.get_database(name)
         url = datasette.urls.database(name)
 
@@ -135,11 +145,7 @@ async def start_page(datasette: Any, request: Any) -> Response:
                 + [("all tables", url)],
             }
         )
-    others = [
-        (name, datasette.urls.database(name))
-        for name in datasette.databases
-        if name != "_internal" and name not in harvester_databases(datasette)
-    ]
+    others = [(name, datasette.urls.database(name)) for name in visible if name not in harvester_databases(datasette)]
     html = await datasette.render_template(
         _template(datasette, "harvester_start.html"),
         {
@@ -155,7 +161,7 @@ async def start_page(datasette: Any, request: Any) -> Response:
 
 
 async def list_page(datasette: Any, request: Any) -> Response:
-    db = _database(datasette, request.url_vars["database"])
+    db = await _database(datasette, request)
     list_id = int(request.url_vars["list_id"])
     url = datasette.urls.database(db.name)
 
@@ -224,7 +230,7 @@ def _finding_view(finding: dict[str, Any], database_url: str, list_id: int) -> d
 
 async def place(datasette: Any, request: Any) -> Response:
     """A `list:line` link: the entry at that line, else the list's page."""
-    db = _database(datasette, request.url_vars["database"])
+    db = await _database(datasette, request)
     # Datasette matches routes on the raw path: the list's name arrives percent-encoded.
     list_ref, line = unquote(request.url_vars["list"]), int(request.url_vars["line"])
     list_id, entry_id = await db.execute_fn(lambda conn: data.entry_at(conn, list_ref, line))
