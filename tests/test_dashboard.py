@@ -30,7 +30,7 @@ TYPO = "Traned Rank Pruning"  # a title_typo in the seed, fixed between the two 
 
 
 def build_refreshed_seed(folder: Path) -> Path:
-    """The seed list and a small list of local links, refreshed twice with a fix in between: two runs of history."""
+    """The seed list and a small list of local links, refreshed twice with a fix and an acceptance in between."""
     lists = folder / "lists"
     lists.mkdir(parents=True)
     shutil.copyfile(SEED, lists / "model-compression.md")
@@ -52,6 +52,8 @@ def build_refreshed_seed(folder: Path) -> Path:
             result = invoke("refresh", str(lists), *ONLY_LOCAL, db=db, env=env)
             assert result.returncode in (0, 1), result.stderr
             if run == 0:
+                (key,) = query(db, "SELECT key FROM findings WHERE kind = 'venue_mismatch' AND resolved_at IS NULL")[0]
+                assert invoke("accept", key, "--reason", "the workshop, on purpose", db=db).returncode == 0
                 listing = lists / "model-compression.md"
                 listing.write_text(
                     listing.read_text(encoding="utf-8").replace(TYPO, "Trained Rank Pruning"), encoding="utf-8"
@@ -146,10 +148,17 @@ def test_start_page_lists_each_list_with_its_health(dashboard: str, refreshed: P
             query(
                 refreshed,
                 "SELECT severity, count(*) FROM findings f JOIN lists l ON l.id = f.list_id"
-                " WHERE l.name = ? AND resolved_at IS NULL GROUP BY severity",
+                " WHERE l.name = ? AND resolved_at IS NULL AND key NOT IN (SELECT key FROM acceptances)"
+                " GROUP BY severity",
                 name,
             )
         )
+        accepted = query(
+            refreshed,
+            "SELECT count(*) FROM findings f JOIN lists l ON l.id = f.list_id"
+            " WHERE l.name = ? AND resolved_at IS NULL AND key IN (SELECT key FROM acceptances)",
+            name,
+        )[0][0]
         dead = query(
             refreshed,
             "SELECT count(DISTINCT k.url) FROM links k JOIN entry_links el ON el.url = k.url"
@@ -159,8 +168,9 @@ def test_start_page_lists_each_list_with_its_health(dashboard: str, refreshed: P
         )[0][0]
         numbers = [int(n) for n in re.findall(r'<td class="n[^"]*">(\d+)</td>', row)]
         severities = [by_severity.get(s, 0) for s in ("error", "warning", "info")]
-        assert numbers == [papers, *severities, dead]
+        assert numbers == [papers, *severities, accepted, dead]
         assert papers and dead  # the local 404 and, in the seed, retired mirrors
+        assert accepted == (name == "model-compression.md")
     last = query(refreshed, "SELECT id, ended_at FROM runs ORDER BY id DESC LIMIT 1")[0]
     assert f"run #{last[0]}" in html and last[1][:16] in html
 
@@ -206,7 +216,9 @@ def test_list_page_groups_findings_by_section_with_links(dashboard: str, refresh
     findings = query(
         refreshed, "SELECT section, line, arxiv_id FROM findings WHERE list_id = ? AND resolved_at IS NULL", seed
     )
-    assert len(re.findall(r'<tr class="hv-finding"', html)) == len(findings) > 0
+    assert len(re.findall(r'<tr class="hv-finding[ "]', html)) == len(findings) > 0
+    accepted = re.findall(r'<tr class="hv-finding accepted".*?</tr>', html, re.S)
+    assert len(accepted) == 1 and "venue_mismatch" in accepted[0] and "(accepted)" in accepted[0]
     headings = re.findall(r"<h3>(.*?)</h3>", html)
     assert set(headings) == {f[0] for f in findings}
     positions = dict(query(refreshed, "SELECT path, position FROM sections WHERE list_id = ?", seed))

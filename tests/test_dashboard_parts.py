@@ -11,6 +11,7 @@ import pytest
 from harvester.dashboard import cells, data
 from harvester.dashboard.charts import PALETTE, StackedBars, nice_step, series_colours, stacked_bars_svg
 from harvester.dashboard.metadata import HIDDEN, metadata_for
+from tests.cli import invoke
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = "<script>alert(\"x\")</script> & 'quotes'"
@@ -142,3 +143,21 @@ def test_a_database_of_another_application_is_not_harvesters(tmp_path: Path) -> 
     with sqlite3.connect(tmp_path / "other.db") as conn:
         conn.execute("CREATE TABLE lists (id INTEGER)")
         assert not data.is_harvester_db(conn)
+
+
+def test_an_acceptance_hides_its_finding_from_the_counts_only_while_its_values_stay(seed_db: Path) -> None:
+    assert invoke("reconcile", db=seed_db).returncode in (0, 3)
+    with sqlite3.connect(seed_db) as conn:
+        key, severity = conn.execute(
+            "SELECT key, severity FROM findings WHERE kind = 'title_typo' AND resolved_at IS NULL LIMIT 1"
+        ).fetchone()
+        (before,) = data.list_health(conn)
+    assert invoke("accept", key, "--reason", "kept on purpose", db=seed_db).returncode == 0
+    with sqlite3.connect(seed_db) as conn:
+        (after,) = data.list_health(conn)
+        assert after.accepted == 1
+        assert after.open_findings[severity] == before.open_findings[severity] - 1
+        (finding_id,) = data.accepted_findings(conn)
+        conn.execute("UPDATE acceptances SET noted = 'another title'")  # the note changed since
+        assert data.accepted_findings(conn) == set()
+        assert finding_id in {f["id"] for g in data.findings_by_section(conn, after.id) for f in g.findings}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ..acceptances import Acceptance, AcceptanceSet
 from ..schema import APPLICATION_ID
 from ..vocabulary import KINDS, Severity, Verdict, sql_severity_rank
 from .charts import StackedBars
@@ -40,7 +43,8 @@ class ListHealth:
     title: str | None
     path: str
     papers: int
-    open_findings: dict[str, int]  # severity -> count, every severity present
+    open_findings: dict[str, int]  # severity -> count, every severity present; accepted ones left out
+    accepted: int  # open findings an acceptance hides, as `report` hides them
     dead_links: int
     imported_at: str
 
@@ -90,12 +94,17 @@ def list_health(conn: sqlite3.Connection, list_id: int | None = None) -> list[Li
         """,
         {"list": list_id},
     ).fetchall()
-    severities: dict[tuple[int, str], int] = {}
+    severities: Counter[tuple[int, str]] = Counter()
+    accepted: Counter[int] = Counter()
     if "findings" in names:
-        for list_key, severity, count in conn.execute(
-            "SELECT list_id, severity, count(*) FROM findings WHERE resolved_at IS NULL GROUP BY list_id, severity"
+        hidden = accepted_findings(conn)
+        for finding_id, list_key, severity in conn.execute(
+            "SELECT id, list_id, severity FROM findings WHERE resolved_at IS NULL"
         ):
-            severities[(list_key, severity)] = count
+            if finding_id in hidden:
+                accepted[list_key] += 1
+            else:
+                severities[(list_key, severity)] += 1
     dead: dict[int, int] = {}
     if {"links", "entry_links"} <= names:
         for list_key, count in conn.execute(
@@ -115,11 +124,38 @@ def list_health(conn: sqlite3.Connection, list_id: int | None = None) -> list[Li
             path=row[3],
             imported_at=row[4],
             papers=row[5],
-            open_findings={s.value: severities.get((row[0], s.value), 0) for s in Severity},
+            open_findings={s.value: severities[(row[0], s.value)] for s in Severity},
+            accepted=accepted[row[0]],
             dead_links=dead.get(row[0], 0),
         )
         for row in rows
     ]
+
+
+def accepted_findings(conn: sqlite3.Connection) -> set[int]:
+    """Ids of the open findings an acceptance silences, by the rule `report` applies.
+
+    The acceptances are read from their mirror table (rewritten by import, reconcile
+    and refresh), so the dashboard never needs the acceptance file itself.
+    """
+    if "acceptances" not in tables(conn):
+        return set()
+    by_file: dict[str, list[Acceptance]] = {}
+    for row in _dicts(conn.execute("SELECT * FROM acceptances")):
+        fields: dict[str, Any] = {name: row.get(name) for name in Acceptance.__dataclass_fields__}
+        by_file.setdefault(str(row["file"]), []).append(Acceptance(**fields))
+    if not by_file:
+        return set()
+    sets = [AcceptanceSet(Path(file), tuple(acceptances)) for file, acceptances in by_file.items()]
+    findings = _dicts(
+        conn.execute(
+            """
+            SELECT f.id, f.key, l.path AS list_path, f.kind, f.noted, f.arxiv_value, f.suggestion
+            FROM findings f JOIN lists l ON l.id = f.list_id WHERE f.resolved_at IS NULL
+            """
+        )
+    )
+    return {f["id"] for f in findings if any(s.silences(f) for s in sets)}
 
 
 def findings_by_section(conn: sqlite3.Connection, list_id: int) -> list[SectionFindings]:
@@ -139,8 +175,10 @@ def findings_by_section(conn: sqlite3.Connection, list_id: int) -> list[SectionF
             [list_id],
         )
     )
+    hidden = accepted_findings(conn)
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
+        row["accepted"] = row["id"] in hidden
         grouped.setdefault(row["section"] or NO_SECTION, []).append(row)
     suggested = suggestions_by_section(conn, list_id)
     sections = sorted(set(grouped) | set(suggested), key=lambda s: (order.get(s, len(order)), s))
