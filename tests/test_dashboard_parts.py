@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harvester.dashboard import cells, data
-from harvester.dashboard.charts import PALETTE, StackedBars, nice_step, series_colours, stacked_bars_svg
+from harvester.dashboard.charts import PALETTE, StackedBars, nice_step, series_colours, stacked_bars_svg, text_width
 from harvester.dashboard.metadata import HIDDEN, metadata_for
 from tests.cli import invoke
 
@@ -161,3 +161,16 @@ def test_an_acceptance_hides_its_finding_from_the_counts_only_while_its_values_s
         conn.execute("UPDATE acceptances SET noted = 'another title'")  # the note changed since
         assert data.accepted_findings(conn) == set()
         assert finding_id in {f["id"] for g in data.findings_by_section(conn, after.id) for f in g.findings}
+
+
+def test_legend_entries_do_not_overlap_with_wide_characters() -> None:
+    names = ["1 综述", "2 理论", "3 剪枝", "5 低秩分解", "6 权值量化", "7 知识蒸馏", "8 嵌入式加速", "9 其他"]
+    svg = stacked_bars_svg(chart(series=names, values={("2019", n): 1 for n in names}))
+    rows: dict[str, list[tuple[float, str]]] = {}
+    for group in ET.fromstring(svg).iter(f"{SVG}g"):
+        text = group.find(f"{SVG}text")
+        assert text is not None and text.text is not None
+        rows.setdefault(text.get("y") or "", []).append((float(text.get("x") or 0), text.text))
+    for entries in rows.values():
+        for (x, label), (next_x, _) in zip(entries, entries[1:], strict=False):
+            assert x + text_width(label) < next_x

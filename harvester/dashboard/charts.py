@@ -9,6 +9,7 @@ Every text that reaches the SVG is escaped here.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -35,6 +36,7 @@ TOP = 12
 X_LABELS = 36  # room under the plot for the x labels
 LEGEND_ROW = 18
 CHAR = 6.6  # average advance of a 11px sans-serif character, for laying out the legend
+WIDE_CHAR = 11.0  # a CJK (East Asian wide) character is a full em
 LEGEND_LABEL_CHARS = 32
 
 
@@ -87,6 +89,11 @@ def series_colours(chart: StackedBars) -> dict[str, str]:
     return colours
 
 
+def text_width(text: str) -> float:
+    """About how wide `text` is drawn at 11px: wide (CJK) characters take a full em."""
+    return sum(WIDE_CHAR if unicodedata.east_asian_width(c) in ("W", "F") else CHAR for c in text)
+
+
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -97,7 +104,7 @@ def _legend(series: Sequence[str], colours: Mapping[str, str], top: float) -> tu
     x, y = float(LEFT), top
     for name in series:
         label = _shorten(name, LEGEND_LABEL_CHARS)
-        width = 14 + len(label) * CHAR + 14
+        width = 14 + text_width(label) + 14
         if x + width > WIDTH - RIGHT and x > LEFT:
             x, y = float(LEFT), y + LEGEND_ROW
         parts.append(
