@@ -377,3 +377,28 @@ def test_serve_without_datasette_says_how_to_get_it(shared_seed_db: Path, monkey
     result = invoke("serve", "--db", str(shared_seed_db))
     assert result.returncode == 1
     assert result.stderr.strip() == "error: the dashboard needs Datasette: pip install 'harvester[dashboard]'"
+
+
+def test_datasette_on_other_files_keeps_its_own_index_and_cells(tmp_path: Path) -> None:
+    import asyncio
+
+    from datasette.app import Datasette
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (arxiv_id TEXT, line INTEGER, list TEXT)")
+        conn.execute("INSERT INTO t VALUES ('1907.05642', 3, 'x.md')")
+
+    async def pages() -> tuple[str, str, dict]:
+        datasette = Datasette([str(other)])  # the plugin comes in through its entry point
+        await datasette.invoke_startup()
+        index = await datasette.client.get("/")
+        table = await datasette.client.get("/other/t")
+        metadata = await datasette.client.get("/-/metadata.json")
+        assert index.status_code == table.status_code == 200
+        return index.text, table.text, metadata.json()
+
+    index, table, metadata = asyncio.run(pages())
+    assert "<h1>Datasette</h1>" in index and 'href="/other"' in index and "harvester" not in index
+    assert "https://arxiv.org/abs/" not in table and "/-/at/" not in table
+    assert metadata == {}

@@ -15,7 +15,8 @@ from typing import Any, TypeVar, cast
 from urllib.parse import quote, unquote
 
 from datasette import hookimpl as _hookimpl
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import NotFound, Request, Response
+from datasette.views.index import IndexView
 from markupsafe import Markup
 
 from ..report import action_text
@@ -114,8 +115,12 @@ async def start_page(datasette: Any, request: Any) -> Response:
         if name != "_internal"
         and await datasette.permission_allowed(request.actor, "view-database", name, default=True)
     ]
+    ours = [n for n in harvester_databases(datasette) if n in visible]
+    if not ours:  # Datasette opened on other files only: its own index, as without this plugin
+        index_request = Request(dict(request.scope, url_route={"kwargs": {"format": None}}), request.receive)
+        return cast(Response, await IndexView.as_view(datasette)(index_request, None))
     databases = []
-    for name in [n for n in harvester_databases(datasette) if n in visible]:
+    for name in ours:
         db = datasette.get_database(name)
         url = datasette.urls.database(name)
 
