@@ -28,28 +28,30 @@ from .metadata import DESCRIPTION_HTML, TITLE, metadata_for
 F = TypeVar("F", bound=Callable[..., Any])
 hookimpl = cast(Callable[[F], F], _hookimpl)
 
-# Whether the file at a path is a harvester database, so the metadata hook (called
-# for every lookup) opens each file once. Keyed by path and modification time.
-_identified: dict[tuple[str, float], bool] = {}
+# Whether the file at a path is a harvester database, so the metadata hook (called for
+# every lookup) opens each file once: path -> (modification time, answer).
+_identified: dict[str, tuple[float, bool]] = {}
 
 
 def _is_harvester_file(path: str | None) -> bool:
     if not path:
         return False
     try:
-        key = (path, Path(path).stat().st_mtime)
+        mtime = Path(path).stat().st_mtime
     except OSError:
         return False
-    if key not in _identified:
+    known = _identified.get(path)
+    if known is None or known[0] != mtime:
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
             try:
-                _identified[key] = data.is_harvester_db(conn)
+                answer = data.is_harvester_db(conn)
             finally:
                 conn.close()
         except sqlite3.DatabaseError:
-            _identified[key] = False
-    return _identified[key]
+            answer = False
+        known = _identified[path] = (mtime, answer)
+    return known[1]
 
 
 def harvester_databases(datasette: Any) -> list[str]:
