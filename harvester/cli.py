@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import csv
 import functools
+import importlib.util
 import json
 import logging
 import os
@@ -510,6 +511,32 @@ def _pin_citation_keys(path: Path) -> None:
             pin_citation_keys(db)
     except DatabaseBusy as error:
         print_warning(stderr, f"citation keys are not pinned: {error}")
+
+
+@app.command()
+@reports_errors
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback unless you mean it).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8001,
+    db: Annotated[Path | None, typer.Option("--db", help="SQLite database file (default: the global --db).")] = None,
+) -> None:
+    """Open the dashboard: Datasette on the database, with a start page, a page per list and charts."""
+
+    path = db or ctx.obj.db
+    open_readonly(path).close()  # a missing or foreign file is one line here, not Datasette's traceback
+    if importlib.util.find_spec("datasette") is None:
+        print_error(stderr, "the dashboard needs Datasette: pip install 'harvester[dashboard]'")
+        raise typer.Exit(EXIT_FAILED)
+    from datasette.cli import cli as datasette_cli  # the plugin comes in through its entry point
+
+    datasette_cli.main(
+        args=["serve", str(path), "--host", host, "--port", str(port)],
+        prog_name="harvester serve",
+        standalone_mode=False,
+    )
 
 
 # --- reconcile, report, fix ----------------------------------------------------------

@@ -36,6 +36,7 @@ def test_the_command_list_is_what_the_readme_documents() -> None:
                 "unaccept",
                 "check",
                 "suggest",
+                "serve",
             ]
         )
         == COMMANDS

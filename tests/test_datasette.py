@@ -1,4 +1,8 @@
-"""The database opens in a real Datasette server on loopback, with its views and full-text search."""
+"""The database opens in a real Datasette server on loopback, with its views and full-text search.
+
+Datasette is started as people start it themselves (`datasette FILE`): the metadata comes
+from harvester's plugin, whatever the file is called.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ def _get(url: str) -> object:
 
 @pytest.fixture(scope="module")
 def datasette(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from _serve(build_seed_db(tmp_path_factory.mktemp("datasette") / "harvester.db"))
+    yield from _serve(build_seed_db(tmp_path_factory.mktemp("datasette") / "lists.db"))
 
 
 def _serve(db: Path) -> Iterator[str]:
@@ -44,8 +48,6 @@ def _serve(db: Path) -> Iterator[str]:
             "datasette",
             "serve",
             str(db),
-            "--metadata",
-            str(ROOT / "db" / "metadata.yml"),
             "--host",
             "127.0.0.1",
             "--port",
@@ -73,7 +75,7 @@ def _serve(db: Path) -> Iterator[str]:
 
 
 def test_reading_list_view_through_the_json_api(datasette: str) -> None:
-    rows = _get(f"{datasette}/harvester/reading_list.json?_shape=array&_size=100")
+    rows = _get(f"{datasette}/lists/reading_list.json?_shape=array&_size=100")
     assert isinstance(rows, list) and len(rows) == 19
     row = next(r for r in rows if r["arxiv_id"] == "1907.05642")
     assert row["noted_title"] == "Deep Model Compression via Filter Auto-sampling"
@@ -82,7 +84,7 @@ def test_reading_list_view_through_the_json_api(datasette: str) -> None:
 
 
 def test_full_text_search_through_datasette(datasette: str) -> None:
-    rows = _get(f"{datasette}/harvester/papers.json?_search=distillation&_shape=array")
+    rows = _get(f"{datasette}/lists/papers.json?_search=distillation&_shape=array")
     assert {r["arxiv_id"] for r in rows} == {
         "1905.07072",
         "1907.05640",
@@ -93,8 +95,8 @@ def test_full_text_search_through_datasette(datasette: str) -> None:
 
 def test_metadata_and_canned_queries_are_served(datasette: str) -> None:
     metadata = _get(f"{datasette}/-/metadata.json")
-    assert "reading_list" in metadata["databases"]["harvester"]["tables"]
-    rows = _get(f"{datasette}/harvester/papers_by_category.json?_shape=array")
+    assert "reading_list" in metadata["databases"]["lists"]["tables"]
+    rows = _get(f"{datasette}/lists/papers_by_category.json?_shape=array")
     assert sum(r["papers"] for r in rows) == 19
 
 
