@@ -30,7 +30,13 @@ BUSY_TIMEOUT_ENV = "HARVESTER_BUSY_TIMEOUT"
 DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
 
 # Modules that declare tables of their own; importing them registers their migrations.
-TABLE_OWNERS = ("harvester.links.history", "harvester.findings", "harvester.enrich.store", "harvester.acceptances")
+TABLE_OWNERS = (
+    "harvester.links.history",
+    "harvester.findings",
+    "harvester.enrich.store",
+    "harvester.acceptances",
+    "harvester.suggest.store",
+)
 
 FTS_CONFIG: dict[str, list[str]] = {
     "entries": ["noted_title", "notes"],
