@@ -28,6 +28,7 @@ from rich.table import Table
 from sqlite_utils import Database
 
 from . import __version__, settings_check
+from . import suggest as suggesting
 from .acceptances import AcceptanceSet, checked_reason, load, locate, mirror, write_file
 from .acceptances import accept as with_accepted
 from .acceptances import unaccept as without_key
@@ -50,6 +51,7 @@ from .report import ReportFormat, fails_on, print_findings_table, render_finding
 from .settings_check import InvalidSetting
 from .status import collect_status
 from .store import ensure_db_shape, open_db, open_readonly
+from .suggest import render as suggestion_render
 from .timeutil import iso, utc_now
 from .vocabulary import RunStatus, Severity, Verdict
 
@@ -475,10 +477,16 @@ def report(
     fmt: Annotated[ReportFormat, typer.Option("--format", help="How to print the findings.")] = ReportFormat.TABLE,
     include_info: Annotated[bool, typer.Option("--info/--no-info", help="Include info findings.")] = True,
     fail_on: FailOnSeverity = None,
+    suggestions: Annotated[
+        bool, typer.Option("--suggestions", help="Show the open suggestions per section instead (`suggest`).")
+    ] = False,
 ) -> None:
     """Open findings and link problems, grouped by list and section, with line numbers."""
 
     settings: Settings = ctx.obj
+    if suggestions:
+        _report_suggestions(Database(open_readonly(settings.db)), fmt)
+        return
     accepted = _accepted(settings)
     db = Database(open_readonly(settings.db))
     findings = report_rows(db, include_info=include_info, accepted=accepted)
@@ -492,6 +500,18 @@ def report(
         sys.stdout.write(render_findings(findings, fmt))
     if fails_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _report_suggestions(db: Database, fmt: ReportFormat) -> None:
+    rows = suggesting.suggestion_rows(db)
+    if fmt == ReportFormat.JSON:
+        sys.stdout.write(suggestion_render.as_json(rows) + "\n")
+    elif fmt == ReportFormat.MARKDOWN:
+        sys.stdout.write(suggestion_render.as_markdown(rows))
+    elif rows:
+        stdout.print(_table("suggested papers", suggestion_render.TABLE_COLUMNS, suggestion_render.table_rows(rows)))
+    else:
+        stdout.print("No open suggestions: `harvester suggest` looks for them.")
 
 
 def _require_db(path: Path) -> None:
@@ -706,6 +726,73 @@ def enrich(
         raise typer.Exit(EXIT_FAILED)
 
 
+# --- suggest ---------------------------------------------------------------------------
+
+
+@app.command("suggest")
+@reports_errors
+def suggest_command(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Only these lists, files or folders (default: every imported list).")
+    ] = None,
+    section: Annotated[str | None, typer.Option("--section", help="Only sections whose heading contains this.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Search arXiv from this date (YYYY-MM-DD), not the newest entry's.")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", callback=_checked(settings_check.count), help="Suggestions shown per section.")
+    ] = 10,
+    reject: Annotated[
+        str | None, typer.Option("--reject", help="Remember a no: this arXiv paper is never suggested again.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (with --reject).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Papers each section of 3+ papers is missing, from Semantic Scholar and arXiv, with the evidence."""
+
+    settings: Settings = ctx.obj
+    if reject is not None:
+        _reject_suggestion(settings, reject, reason, as_json)
+        return
+    if reason is not None:
+        raise typer.BadParameter("--reason goes with --reject", param_hint="--reason")
+    try:
+        start = suggesting.parse_since(since) if since is not None else None
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--since") from None
+    _require_db(settings.db)
+    db = open_db(settings.db)
+    list_ids = suggesting.list_ids_of(db, paths) if paths else None
+    config = suggesting.config_from_env(os.environ, settings.client_config(), since=start)
+    summary = suggesting.run_suggest(db, config, list_ids=list_ids, section=section, now=utc_now())
+    ensure_db_shape(db)
+    rows = suggesting.suggestion_rows(db, list_ids=list_ids, section=section, limit=limit)
+    if as_json:
+        _print_json({"summary": summary.as_dict(), "suggestions": [suggestion_render.as_dict(r) for r in rows]})
+    elif rows:
+        stdout.print(_table("suggested papers", suggestion_render.TABLE_COLUMNS, suggestion_render.table_rows(rows)))
+    else:
+        stdout.print(f"No suggestions ({summary.sections} sections of {suggesting.MIN_SECTION_PAPERS}+ papers).")
+    if summary.partial:
+        print_warning(stderr, f"{summary.error}; earlier suggestions are kept", label="partial")
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _reject_suggestion(settings: Settings, text: str, reason: str | None, as_json: bool) -> None:
+    try:
+        arxiv_id = parse_arxiv_id(text).id
+    except InvalidArxivId as error:
+        raise typer.BadParameter(str(error), param_hint="--reject") from None
+    _require_db(settings.db)
+    db = open_db(settings.db)
+    closed = suggesting.reject(db, arxiv_id, reason, utc_now())
+    if as_json:
+        _print_json({"rejected": arxiv_id, "reason": reason, "suggestions_closed": closed})
+    else:
+        print_plain(stdout, f"{arxiv_id} will not be suggested again ({closed} open suggestions closed).")
+
+
 # --- refresh and status ---------------------------------------------------------------------
 
 
@@ -721,6 +808,9 @@ def refresh(
         list[str] | None, typer.Option("--exclude", help="Do not check links matching this regular expression.")
     ] = None,
     allow_private: AllowPrivate = False,
+    with_suggest: Annotated[
+        bool, typer.Option("--suggest/--no-suggest", help="Also suggest new papers per section (off by default).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """The nightly job: import, fetch, enrich, reconcile and check links, once, under a lock."""
@@ -736,6 +826,7 @@ def refresh(
         links=None if no_links else _link_config(allow_private, exclude=exclude),
         enrich=None if no_enrich else _enrich_config(),
         accepted=accepted,
+        suggest=suggesting.config_from_env(os.environ, settings.client_config()) if with_suggest else None,
     )
     report = run_refresh(options, progress=lambda text: print_plain(stderr, text))
     if as_json:

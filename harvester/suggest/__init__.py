@@ -12,7 +12,16 @@ decides what is due and ties them together, `render` prints them.
 from __future__ import annotations
 
 from .profile import MIN_SECTION_PAPERS
-from .run import DEFAULT_MAX_AGE, SuggestConfig, SuggestSummary, parse_since, run_suggest, suggest
+from .run import (
+    DEFAULT_MAX_AGE,
+    SuggestConfig,
+    SuggestSummary,
+    config_from_env,
+    list_ids_of,
+    parse_since,
+    run_suggest,
+    suggest,
+)
 from .store import mark_listed, reject, rejected_ids, suggestion_rows
 
 __all__ = [
@@ -20,6 +29,8 @@ __all__ = [
     "MIN_SECTION_PAPERS",
     "SuggestConfig",
     "SuggestSummary",
+    "config_from_env",
+    "list_ids_of",
     "mark_listed",
     "parse_since",
     "reject",

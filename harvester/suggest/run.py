@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlite_utils import Database
 
+from .. import settings_check
 from ..arxiv.client import ArxivClient, ClientConfig
 from ..arxiv.client import make_http_client as arxiv_http_client
 from ..enrich.config import EnrichConfig
@@ -28,9 +30,10 @@ from ..enrich.http import PoliteHttp
 from ..enrich.run import limiter_for
 from ..enrich.run import make_http_client as json_http_client
 from ..enrich.semantic_scholar import NAME as S2_NAME
-from ..errors import HarvesterError, InvalidArxivId
+from ..errors import HarvesterError, InputError, InvalidArxivId
 from ..findings import load_inputs
 from ..ids import parse_arxiv_id
+from ..importer import discover
 from ..politeness import describe_failure
 from ..reconcile.model import TopicGlossary
 from ..timeutil import utc_now
@@ -258,3 +261,29 @@ def parse_since(text: str) -> datetime:
         return datetime.combine(date.fromisoformat(text.strip()), time(), tzinfo=UTC)
     except ValueError:
         raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+
+
+MAX_AGE_ENV = "HARVESTER_SUGGEST_MAX_AGE"
+
+
+def config_from_env(environ: Mapping[str, str], arxiv: ClientConfig, since: datetime | None = None) -> SuggestConfig:
+    """The settings of `suggest` (and refresh's suggest step): arXiv's client, Semantic Scholar's
+    (HARVESTER_S2_URL, HARVESTER_S2_DELAY, SEMANTIC_SCHOLAR_API_KEY, ...), and the staleness."""
+    return SuggestConfig(
+        arxiv=arxiv,
+        enrich=EnrichConfig.from_env(environ),
+        max_age=settings_check.from_env(environ, MAX_AGE_ENV, settings_check.duration, DEFAULT_MAX_AGE),
+        since=since,
+    )
+
+
+def list_ids_of(db: Database, paths: Sequence[Path]) -> list[int]:
+    """The imported lists among `paths` (files or folders); InputError naming one never imported."""
+    wanted = discover(list(paths))
+    known = (
+        {row["path"]: row["id"] for row in db.query("SELECT id, path FROM lists")} if db.table("lists").exists() else {}
+    )
+    missing = [str(p) for p in wanted if str(p) not in known]
+    if missing:
+        raise InputError(f"{missing[0]}: not imported; run `harvester import` on it first")
+    return [known[str(p)] for p in wanted]
