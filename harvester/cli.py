@@ -768,6 +768,7 @@ def suggest_command(
     summary = suggesting.run_suggest(db, config, list_ids=list_ids, section=section, now=utc_now())
     ensure_db_shape(db)
     rows = suggesting.suggestion_rows(db, list_ids=list_ids, section=section, limit=limit)
+    print_plain(stderr, suggestion_render.summary_line(summary.as_dict()))
     if as_json:
         _print_json({"summary": summary.as_dict(), "suggestions": [suggestion_render.as_dict(r) for r in rows]})
     elif rows:
@@ -790,7 +791,7 @@ def _reject_suggestion(settings: Settings, text: str, reason: str | None, as_jso
     if as_json:
         _print_json({"rejected": arxiv_id, "reason": reason, "suggestions_closed": closed})
     else:
-        print_plain(stdout, f"{arxiv_id} will not be suggested again ({closed} open suggestions closed).")
+        print_plain(stdout, f"{arxiv_id} will not be suggested again; open suggestions closed: {closed}.")
 
 
 # --- refresh and status ---------------------------------------------------------------------

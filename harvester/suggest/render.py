@@ -52,8 +52,8 @@ def as_json(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def as_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     lines = ["# Suggested papers", ""]
-    for (path, section), group in groupby(rows, key=lambda r: (r["list_path"], r["section"])):
-        lines += [f"## {text(str(path))}: {text(section)}", ""]
+    for (name, section), group in groupby(rows, key=lambda r: (r["list_name"], r["section"])):
+        lines += [f"## {text(str(name))}: {text(section)}", ""]
         for row in group:
             lines.append(
                 f"- [{link_text(row['title'])}](https://arxiv.org/abs/{row['arxiv_id']}) "
@@ -68,6 +68,15 @@ def table_rows(rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
         [row["list_name"], row["section"], row["arxiv_id"], row["title"], f"{row['score']:.2f}", evidence(row)]
         for row in rows
     ]
+
+
+def summary_line(summary: Mapping[str, Any]) -> str:
+    """What a run asked: per source, sections asked and fresh, requests, new suggestions."""
+    parts = [
+        f"{name}: {t['asked']} asked, {t['fresh']} fresh, {t['requests_made']} requests, {t['new']} new"
+        for name, t in summary["sources"].items()
+    ]
+    return f"suggest {summary['status']}: {summary['sections']} sections; " + "; ".join(parts)
 
 
 TABLE_COLUMNS = ["list", "section", "arXiv ID", "title", "score", "evidence"]
