@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,13 +37,11 @@ def arxiv() -> Iterator[ArxivStandIn]:
         yield standin
 
 
-def _config(arxiv: ArxivStandIn, s2: SemanticScholarStandIn, **changes: object) -> SuggestConfig:
-    enrich = EnrichConfig().with_source("semantic_scholar", base_url=s2.url, delay=0.0, max_attempts=1)
-    return SuggestConfig(
-        arxiv=ClientConfig(base_url=arxiv.url, delay=0.0, max_attempts=1),
-        enrich=enrich,
-        **changes,  # type: ignore[arg-type]
+def _config(arxiv: ArxivStandIn, s2: SemanticScholarStandIn, attempts: int = 1) -> SuggestConfig:
+    enrich = EnrichConfig().with_source(
+        "semantic_scholar", base_url=s2.url, delay=0.0, max_attempts=attempts, backoff_base=0.0
     )
+    return SuggestConfig(arxiv=ClientConfig(base_url=arxiv.url, delay=0.0, max_attempts=1), enrich=enrich)
 
 
 def _sections_of_three(db_path: Path) -> set[str]:
@@ -260,3 +259,41 @@ def test_recommendations_without_an_arxiv_id_are_left_out() -> None:
     assert [(c.arxiv_id, c.title, c.source) for c in found] == [("2301.00101", "On arXiv", "semantic_scholar")]
     with pytest.raises(ValueError):
         parse_recommendations([])
+
+
+def test_since_narrows_both_sources_and_asks_again_when_it_changes(
+    seed_db: Path, arxiv: ArxivStandIn, s2: SemanticScholarStandIn
+) -> None:
+    config = _config(arxiv, s2)
+    run_suggest(open_db(seed_db), config, now=NOW)
+    later = replace(config, since=datetime(2023, 5, 1, tzinfo=UTC))
+
+    summary = run_suggest(open_db(seed_db), later, now=NOW + timedelta(hours=1))
+
+    assert summary.requests_made == 8  # a new --since is a new question, fresh or not
+    searches = [r for r in arxiv.requests if r.path == SEARCH_PATH]
+    assert len(searches) == 8
+    queries = [
+        row["query"] for row in open_db(seed_db).query("SELECT query FROM suggestion_queries WHERE source = 'arxiv'")
+    ]
+    assert all("submittedDate:[202305010000 TO " in q for q in queries)
+    new = {(r["arxiv_id"]) for r in suggestion_rows(open_db(seed_db)) if r["last_seen"] > r["first_seen"]}
+    assert new and all(i >= "2305" for i in new)  # only papers from May 2023 on were seen again
+
+
+def test_a_throttled_recommendation_is_retried_after_retry_after(
+    seed_db: Path, arxiv: ArxivStandIn, s2: SemanticScholarStandIn
+) -> None:
+    s2.queue_faults(Fault(429, retry_after="0"), Fault(503))
+    summary = run_suggest(open_db(seed_db), _config(arxiv, s2, attempts=3), now=NOW)
+    assert summary.status == "ok"
+    assert [r.status for r in s2.requests[:3]] == [429, 503, 200]
+    assert summary.sources["semantic_scholar"].requests_made == 6  # 4 sections, 2 retries
+
+
+def test_suggest_for_a_list_never_imported_is_one_line_and_exit_1(seed_db: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.md"
+    other.write_text("# Other\n\n## Pruning\n\n- [A](https://arxiv.org/abs/2301.00101)\n", encoding="utf-8")
+    result = invoke("suggest", str(other), db=seed_db)
+    assert result.returncode == 1
+    assert "not imported" in result.stderr and "Traceback" not in result.stderr

@@ -49,11 +49,13 @@ class Section:
     categories: tuple[str, ...]  # its papers' most common primary categories
     terms: tuple[str, ...]  # its most distinctive words, as written
     topic: str | None  # the glossary topic its heading names
+    since: datetime | None = None  # `--since`: candidates from then on, instead of from `newest`
 
     @property
     def fingerprint(self) -> str:
-        """Changes when the section's papers change: its stored candidates are then asked again."""
-        return hashlib.sha256("\n".join(sorted(self.papers)).encode()).hexdigest()[:16]
+        """Changes with what would be asked (its papers, `--since`): its stored candidates are then asked again."""
+        asked = [*sorted(self.papers), self.since.isoformat() if self.since else ""]
+        return hashlib.sha256("\n".join(asked).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

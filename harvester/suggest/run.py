@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ class SuggestConfig:
     max_age: timedelta = DEFAULT_MAX_AGE  # stored candidates younger than this are not asked for again
     per_source: int = 20  # candidates asked of each source per section
     negatives: int = 10  # papers of the list's other sections sent as negative examples
-    since: datetime | None = None  # arXiv search from this date instead of the section's newest paper
+    since: datetime | None = None  # candidates from this date on; arXiv searched from it, not the newest entry
 
 
 @dataclass
@@ -126,7 +126,7 @@ async def suggest(
     inputs = load_inputs(db)
     profiles = Profiles(inputs.entries, inputs.papers, inputs.topics or TopicGlossary())
     sections = [
-        s
+        replace(s, since=config.since)
         for s in profiles.sections()
         if (list_ids is None or s.list_id in list_ids) and (section is None or section.casefold() in s.name.casefold())
     ]
@@ -201,14 +201,12 @@ async def _ask_arxiv(
     async with arxiv_http_client(config.arxiv) as http:
         client = ArxivClient(http, config.arxiv)
         for section in sections:
-            query = search_query(section, config.since or section.newest, now)
+            query = search_query(section, section.since or section.newest, now)
             try:
                 found = await arxiv_search(client, query, config.per_source)
             except (HarvesterError, httpx.HTTPError, ValueError) as error:
                 _failed(db, section, Source.ARXIV, query, error, now, tally)
             else:
-                if config.since is not None:
-                    found = [c for c in found if c.published is None or c.published >= config.since]
                 _keep(db, section, Source.ARXIV, query, found, profiles, excluded, now, tally)
         tally.requests_made += client.requests_made
 
@@ -224,11 +222,17 @@ def _keep(
     now: datetime,
     tally: SourceTally,
 ) -> None:
-    ranked = rank(profiles.score(section, c) for c in found if c.arxiv_id not in excluded)
+    wanted = [c for c in found if c.arxiv_id not in excluded and _recent_enough(c, section.since)]
+    ranked = rank(profiles.score(section, c) for c in wanted)
     tally.asked += 1
     tally.candidates += len(found)
     tally.kept += len(ranked)
     tally.new += save_answer(db, section, source, query, ranked, len(found), now)
+
+
+def _recent_enough(candidate: Candidate, since: datetime | None) -> bool:
+    """`--since` holds for both sources; a candidate without a date is kept."""
+    return since is None or candidate.published is None or candidate.published >= since
 
 
 def _failed(
