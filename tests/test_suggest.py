@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harvester.arxiv.client import ClientConfig
+from harvester.arxiv.client import ArxivClient, ClientConfig, make_http_client
 from harvester.enrich import EnrichConfig
+from harvester.errors import ArxivUnavailable
 from harvester.findings import load_inputs
 from harvester.reconcile.sections import TextModel, paper_terms, pooled
 from harvester.refresh import RefreshOptions, run_refresh
@@ -297,3 +299,21 @@ def test_suggest_for_a_list_never_imported_is_one_line_and_exit_1(seed_db: Path,
     result = invoke("suggest", str(other), db=seed_db)
     assert result.returncode == 1
     assert "not imported" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_arxiv_search_is_answered_newest_first_in_both_dialects_and_a_bad_query_is_refused(
+    arxiv: ArxivStandIn,
+) -> None:
+    config = ClientConfig(base_url=arxiv.url, delay=0.0, max_attempts=1)
+
+    async def search(query: str) -> list[str]:
+        async with make_http_client(config) as http:
+            feed = await ArxivClient(http, config).search(query, max_results=3)
+        return [p.arxiv_id for p in feed.papers]
+
+    query = "cat:cs.LG AND (all:quantization OR all:pruning) AND submittedDate:[202301010000 TO 202312312359]"
+    assert asyncio.run(search(query)) == ["2304.00404", "2303.00303", "2302.00202"]
+    arxiv.dialect = "legacy"
+    assert asyncio.run(search(query)) == ["2304.00404", "2303.00303", "2302.00202"]
+    with pytest.raises(ArxivUnavailable, match="refused the search"):
+        asyncio.run(search("cat:cs.LG AND ("))
