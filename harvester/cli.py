@@ -30,6 +30,7 @@ from rich.table import Table
 from sqlite_utils import Database
 
 from . import __version__, progress, settings_check
+from . import suggest as suggesting
 from .acceptances import AcceptanceSet, checked_reason, load, locate, mirror, write_file
 from .acceptances import accept as with_accepted
 from .acceptances import unaccept as without_key
@@ -65,6 +66,7 @@ from .report import (
 from .settings_check import InvalidSetting
 from .status import collect_status
 from .store import ensure_db_shape, open_db, open_readonly
+from .suggest import render as suggestion_render
 from .timeutil import iso, utc_now
 from .vocabulary import FIXABLE_KINDS, PROBLEM_VERDICTS, RunStatus, Severity, Verdict
 
@@ -583,10 +585,16 @@ def report(
     fmt: Annotated[ReportFormat, typer.Option("--format", help="How to print the findings.")] = ReportFormat.TABLE,
     include_info: Annotated[bool, typer.Option("--info/--no-info", help="Include info findings.")] = True,
     fail_on: FailOnSeverity = None,
+    suggestions: Annotated[
+        bool, typer.Option("--suggestions", help="Show the open suggestions per section instead (`suggest`).")
+    ] = False,
 ) -> None:
     """Open findings and link problems, grouped by list and section, with line numbers."""
 
     settings: Settings = ctx.obj
+    if suggestions:
+        _report_suggestions(Database(open_readonly(settings.db)), fmt)
+        return
     accepted = _accepted(settings)
     db = Database(open_readonly(settings.db))
     findings = report_rows(db, include_info=include_info, accepted=accepted)
@@ -628,6 +636,18 @@ def check(
     _print_report(findings, fmt)
     if fails_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _report_suggestions(db: Database, fmt: ReportFormat) -> None:
+    rows = suggesting.suggestion_rows(db)
+    if fmt == ReportFormat.JSON:
+        sys.stdout.write(suggestion_render.as_json(rows) + "\n")
+    elif fmt == ReportFormat.MARKDOWN:
+        sys.stdout.write(suggestion_render.as_markdown(rows))
+    elif rows:
+        stdout.print(_table("suggested papers", suggestion_render.TABLE_COLUMNS, suggestion_render.table_rows(rows)))
+    else:
+        stdout.print("No open suggestions: `harvester suggest` looks for them.")
 
 
 def _require_db(path: Path) -> None:
@@ -860,6 +880,130 @@ def enrich(
         raise typer.Exit(EXIT_FAILED)
 
 
+# --- suggest ---------------------------------------------------------------------------
+
+
+@app.command("suggest")
+@reports_errors
+def suggest_command(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Only these lists, files or folders (default: every imported list).")
+    ] = None,
+    section: Annotated[
+        str | None,
+        typer.Option("--section", help="Only sections whose heading contains this; with --add, the section to add to."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Search arXiv from this date (YYYY-MM-DD), not the newest entry's.")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", callback=_checked(settings_check.count), help="Suggestions shown per section.")
+    ] = 10,
+    reject: Annotated[
+        str | None, typer.Option("--reject", help="Remember a no: this arXiv paper is never suggested again.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (with --reject).")] = None,
+    add: Annotated[
+        str | None,
+        typer.Option("--add", help="Add this arXiv paper at the end of --section, in its style (a diff; see --write)."),
+    ] = None,
+    write: Annotated[bool, typer.Option("--write", help="With --add: apply it (atomically, keeping a .bak).")] = False,
+    cells: Annotated[
+        list[str] | None,
+        typer.Option("--cell", help="With --add: a table column harvester cannot fill, as COLUMN=VALUE (repeatable)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Papers each section of 3+ papers is missing, from Semantic Scholar and arXiv, with the evidence.
+
+    With --add, one paper is added to a list at the end of a section, written in that section's own style.
+    """
+
+    settings: Settings = ctx.obj
+    if add is not None:
+        if paths and len(paths) > 1:
+            raise typer.BadParameter("--add writes to one list: give one PATH", param_hint="PATH")
+        _add_paper(settings, paths[0] if paths else None, add, section, write, _cell_values(cells or []))
+        return
+    if write or cells:
+        raise typer.BadParameter("--write and --cell go with --add", param_hint="--write / --cell")
+    if reject is not None:
+        _reject_suggestion(settings, reject, reason, as_json)
+        return
+    if reason is not None:
+        raise typer.BadParameter("--reason goes with --reject", param_hint="--reason")
+    try:
+        start = suggesting.parse_since(since) if since is not None else None
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--since") from None
+    _require_db(settings.db)
+    db = open_db(settings.db)
+    list_ids = suggesting.list_ids_of(db, paths) if paths else None
+    config = suggesting.config_from_env(os.environ, settings.client_config(), since=start)
+    summary = suggesting.run_suggest(db, config, list_ids=list_ids, section=section, now=utc_now())
+    ensure_db_shape(db)
+    rows = suggesting.suggestion_rows(db, list_ids=list_ids, section=section, limit=limit)
+    print_plain(stderr, suggestion_render.summary_line(summary.as_dict()))
+    if as_json:
+        _print_json({"summary": summary.as_dict(), "suggestions": [suggestion_render.as_dict(r) for r in rows]})
+    elif rows:
+        stdout.print(_table("suggested papers", suggestion_render.TABLE_COLUMNS, suggestion_render.table_rows(rows)))
+    else:
+        stdout.print(f"No suggestions ({summary.sections} sections of {suggesting.MIN_SECTION_PAPERS}+ papers).")
+    if summary.partial:
+        print_warning(stderr, f"{summary.error}; earlier suggestions are kept", label="partial")
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _reject_suggestion(settings: Settings, text: str, reason: str | None, as_json: bool) -> None:
+    try:
+        arxiv_id = parse_arxiv_id(text).id
+    except InvalidArxivId as error:
+        raise typer.BadParameter(str(error), param_hint="--reject") from None
+    _require_db(settings.db)
+    db = open_db(settings.db)
+    closed = suggesting.reject(db, arxiv_id, reason, utc_now())
+    if as_json:
+        _print_json({"rejected": arxiv_id, "reason": reason, "suggestions_closed": closed})
+    else:
+        print_plain(stdout, f"{arxiv_id} will not be suggested again; open suggestions closed: {closed}.")
+
+
+def _cell_values(values: list[str]) -> dict[str, str]:
+    cells = {}
+    for value in values:
+        column, equals, text = value.partition("=")
+        if not equals or not column.strip():
+            raise typer.BadParameter(f"{value!r} is not COLUMN=VALUE", param_hint="--cell")
+        cells[column.strip()] = text.strip()
+    return cells
+
+
+def _add_paper(
+    settings: Settings, path: Path | None, arxiv_id: str, section: str | None, write: bool, cells: dict[str, str]
+) -> None:
+    try:
+        wanted = parse_arxiv_id(arxiv_id).id
+    except InvalidArxivId as error:
+        raise typer.BadParameter(str(error), param_hint="--add") from None
+    _require_db(settings.db)
+    db = open_db(settings.db)
+
+    def fetch(paper: str) -> None:
+        with _progress_on_stderr():
+            summary = asyncio.run(harvest_with(db, settings.client_config(), [paper], utc_now()))
+        ensure_db_shape(db)
+        if summary.failed:
+            raise AddError(summary.failed)
+
+    plan = plan_add(db, path, wanted, section, fetch, cells)
+    sys.stdout.write(plan.diff())
+    if write:
+        backup = write_add(db, plan, utc_now())
+        print_plain(stderr, f"wrote {plan.fix.path} (1 entry added at line {plan.line}; backup {backup})")
+
+
 # --- refresh and status ---------------------------------------------------------------------
 
 
@@ -875,6 +1019,9 @@ def refresh(
         list[str] | None, typer.Option("--exclude", help="Do not check links matching this regular expression.")
     ] = None,
     allow_private: AllowPrivate = False,
+    with_suggest: Annotated[
+        bool, typer.Option("--suggest/--no-suggest", help="Also suggest new papers per section (off by default).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """The nightly job: import, fetch, enrich, reconcile and check links, once, under a lock."""
@@ -890,6 +1037,7 @@ def refresh(
         links=None if no_links else _link_config(allow_private, exclude=exclude),
         enrich=None if no_enrich else _enrich_config(),
         accepted=accepted,
+        suggest=suggesting.config_from_env(os.environ, settings.client_config()) if with_suggest else None,
     )
     with _progress_on_stderr():
         report = run_refresh(options, progress=lambda text: print_plain(stderr, text))
@@ -1047,69 +1195,3 @@ def _print_acceptances(accepted: Any, findings: list[dict[str, Any]], as_json: b
             [[r["key"], r["list"], r["kind"], r["state"], r["accepted_at"], r["reason"]] for r in rows],
         )
     )
-
-
-# --- suggest --add ----------------------------------------------------------------------
-
-
-@app.command()
-@reports_errors
-def suggest(
-    ctx: typer.Context,
-    paths: Annotated[
-        list[Path] | None, typer.Argument(help="The list to add to (needed when several are imported).")
-    ] = None,
-    add: Annotated[
-        str | None, typer.Option("--add", help="Add this arXiv paper at the end of a section, in its style.")
-    ] = None,
-    section: Annotated[
-        str | None, typer.Option("--section", help="The section: its heading, or enough of it to be the only match.")
-    ] = None,
-    write: Annotated[bool, typer.Option("--write", help="Apply the addition (atomically, keeping a .bak).")] = False,
-    cells: Annotated[
-        list[str] | None,
-        typer.Option("--cell", help="A table column harvester cannot fill, as COLUMN=VALUE (repeatable)."),
-    ] = None,
-) -> None:
-    """Add a paper to a list in the section's own style (shown as a diff; --write applies it)."""
-
-    settings: Settings = ctx.obj
-    if add is None:
-        raise typer.BadParameter("give the arXiv ID to add", param_hint="--add")
-    if paths and len(paths) > 1:
-        raise typer.BadParameter("--add writes to one list: give one PATH", param_hint="PATH")
-    _add_paper(settings, paths[0] if paths else None, add, section, write, _cell_values(cells or []))
-
-
-def _cell_values(values: list[str]) -> dict[str, str]:
-    cells = {}
-    for value in values:
-        column, equals, text = value.partition("=")
-        if not equals or not column.strip():
-            raise typer.BadParameter(f"{value!r} is not COLUMN=VALUE", param_hint="--cell")
-        cells[column.strip()] = text.strip()
-    return cells
-
-
-def _add_paper(
-    settings: Settings, path: Path | None, arxiv_id: str, section: str | None, write: bool, cells: dict[str, str]
-) -> None:
-    try:
-        wanted = parse_arxiv_id(arxiv_id).id
-    except InvalidArxivId as error:
-        raise typer.BadParameter(str(error), param_hint="--add") from None
-    _require_db(settings.db)
-    db = open_db(settings.db)
-
-    def fetch(paper: str) -> None:
-        with _progress_on_stderr():
-            summary = asyncio.run(harvest_with(db, settings.client_config(), [paper], utc_now()))
-        ensure_db_shape(db)
-        if summary.failed:
-            raise AddError(summary.failed)
-
-    plan = plan_add(db, path, wanted, section, fetch, cells)
-    sys.stdout.write(plan.diff())
-    if write:
-        backup = write_add(db, plan, utc_now())
-        print_plain(stderr, f"wrote {plan.fix.path} (1 entry added at line {plan.line}; backup {backup})")

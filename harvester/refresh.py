@@ -1,4 +1,4 @@
-"""The nightly job: import -> fetch -> enrich -> reconcile -> links, under one lock, logged in `runs`.
+"""The nightly job: import -> fetch -> enrich -> reconcile -> links (-> suggest, when asked), under one lock, logged in `runs`.
 
 A step that fails (arXiv down, network down, a bad list, or any unexpected
 exception) is recorded with its error and the later steps still run; the run
@@ -40,6 +40,7 @@ from .runlog import (
     trim_refused,
 )
 from .store import ensure_db_shape, open_db
+from .suggest import suggest
 from .timeutil import utc_now
 from .vocabulary import RunStatus, StepStatus, Verdict
 
@@ -55,6 +56,7 @@ class RefreshOptions:
     links: Any = None  # links.LinkCheckConfig; None skips the link check
     enrich: Any = None  # enrich.EnrichConfig; None skips enrichment
     accepted: AcceptanceSet | None = None  # the acceptance file, mirrored into the database under the lock
+    suggest: Any = None  # suggest.SuggestConfig; None (the default) skips suggesting new papers
 
 
 @dataclass
@@ -148,6 +150,8 @@ def _steps(options: RefreshOptions) -> list[tuple[str, StepFunction]]:
     steps.append(("reconcile", _reconcile_step))
     if options.links is not None:
         steps.append(("links", _links_step))
+    if options.suggest is not None:
+        steps.append(("suggest", _suggest_step))
     return steps
 
 
@@ -282,6 +286,14 @@ async def _links_step(
             error="network down: no link could be reached; no failure was counted against any link",
         )
     return StepResult(counts=counts)
+
+
+async def _suggest_step(
+    db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], _progress: Progress
+) -> StepResult:
+    summary = await suggest(db, options.suggest, now=now)
+    status = StepStatus.PARTIAL if summary.partial else StepStatus.OK
+    return StepResult(status=status, counts=summary.as_dict(), error=summary.error if summary.partial else None)
 
 
 # --- what changed -------------------------------------------------------------------------

@@ -36,6 +36,7 @@ TABLE_OWNERS = (
     "harvester.enrich.store",
     "harvester.acceptances",
     "harvester.bibtex",
+    "harvester.suggest.store",
 )
 
 FTS_CONFIG: dict[str, list[str]] = {

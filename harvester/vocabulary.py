@@ -254,3 +254,15 @@ def kinds_table() -> str:
         fixable = "yes" if kind.fixable else ""
         lines.append(f"| `{kind.name}` | {kind.severity} | {kind.meaning} | {kind.suggests} | {fixable} |")
     return "\n".join(lines) + "\n"
+
+
+class SuggestionStatus(StrEnum):
+    """A row of `suggestions` (`harvester suggest`)."""
+
+    OPEN = "open"  # suggested, not decided
+    ACCEPTED = "accepted"  # the paper is in a list now
+    REJECTED = "rejected"  # the curator said no (`suggest --reject`): never suggested again
+
+
+# Where suggestions come from: Semantic Scholar's recommendations and arXiv's search.
+SUGGESTION_SOURCES: tuple[Source, ...] = (Source.SEMANTIC_SCHOLAR, Source.ARXIV)

@@ -215,6 +215,31 @@ class ArxivClient:
         await self.fetch_many(versioned_ids, on_batch=lambda batch: papers.extend(batch.papers))
         return papers
 
+    async def search(
+        self,
+        search_query: str,
+        *,
+        max_results: int = 50,
+        sort_by: str = "submittedDate",
+        sort_order: str = "descending",
+    ) -> Feed:
+        """One page of a `search_query`, newest first by default (one request, spaced and retried like the rest).
+
+        A 400 (arXiv could not read the query) raises ArxivUnavailable naming the query: it is
+        not a batch of IDs to narrow down.
+        """
+        form = {
+            "search_query": search_query,
+            "start": "0",
+            "max_results": str(max_results),
+            "sortBy": sort_by,
+            "sortOrder": sort_order,
+        }
+        answer = await self._ask(form)
+        if isinstance(answer, _Rejection):
+            raise ArxivUnavailable(f"arXiv refused the search {search_query!r}: {answer.reason}")
+        return answer
+
     async def _resolve(self, ids: list[str]) -> _Tally:
         answer = await self._query(ids)
         if isinstance(answer, _Rejection):
@@ -237,7 +262,9 @@ class ArxivClient:
         return tally
 
     async def _query(self, ids: list[str]) -> Feed | _Rejection:
-        form = {"id_list": ",".join(ids), "start": "0", "max_results": str(len(ids))}
+        return await self._ask({"id_list": ",".join(ids), "start": "0", "max_results": str(len(ids))})
+
+    async def _ask(self, form: dict[str, str]) -> Feed | _Rejection:
         config = self._config
         retrying = polite_retrying(
             "arXiv", config.max_attempts, config.max_retry_after, config.backoff_base, config.backoff_max, log

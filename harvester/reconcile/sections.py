@@ -143,14 +143,36 @@ def _category_verdict(corpus: _Corpus, index: int) -> Finding | None:
     )
 
 
-def _tfidf(docs: list[Counter[str]], scale: Callable[[str], float] = lambda _: 1.0) -> list[dict[str, float]]:
-    df = Counter(word for doc in docs for word in doc)
-    n = len(docs)
-    vectors = []
-    for doc in docs:
-        vector = {w: scale(w) * (1 + math.log(c)) * math.log((1 + n) / (1 + df[w])) for w, c in doc.items()}
-        vectors.append(_unit(vector))
-    return vectors
+def _unscaled(_: str) -> float:
+    return 1.0
+
+
+@dataclass(frozen=True)
+class TextModel:
+    """TF-IDF weights learnt from a set of documents; `vector` also places a document from outside it.
+
+    `category_suspect` fits it on the listed papers and compares them with each other;
+    `suggest` fits it on the same papers and scores a paper nobody listed yet with it.
+    """
+
+    df: Mapping[str, int]
+    n: int
+    scale: Callable[[str], float] = _unscaled
+
+    @classmethod
+    def fit(cls, docs: Iterable[Counter[str]], scale: Callable[[str], float] = _unscaled) -> TextModel:
+        docs = list(docs)
+        return cls(Counter(word for doc in docs for word in doc), len(docs), scale)
+
+    def vector(self, doc: Counter[str]) -> dict[str, float]:
+        n, df, scale = self.n, self.df, self.scale
+        weights = {w: scale(w) * (1 + math.log(c)) * math.log((1 + n) / (1 + df.get(w, 0))) for w, c in doc.items()}
+        return _unit(weights)
+
+
+def _tfidf(docs: list[Counter[str]], scale: Callable[[str], float] = _unscaled) -> list[dict[str, float]]:
+    model = TextModel.fit(docs, scale)
+    return [model.vector(doc) for doc in docs]
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
@@ -247,13 +269,14 @@ class _Evidence:
 
 
 @dataclass
-class _Pool:
+class Pool:
     docs: list[_Doc]
     vectors: list[dict[str, float]]
     topic_of: list[str | None]  # per doc: its section's topic, "" for a catch-all section
     words: dict[str, _TopicWords]
     surface: dict[str, str]
     members: dict[str, list[int]]  # topic -> its docs in every list
+    model: TextModel  # the TF-IDF the vectors were made with, to place other papers among them
     sums: dict[str, dict[str, float]] = field(default_factory=dict)  # topic -> sum of its docs' vectors
     norms: dict[str, float] = field(default_factory=dict)  # topic -> squared length of that sum
     copies: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (topic, paper) -> its docs there
@@ -301,7 +324,7 @@ def topic_findings(
 ) -> Iterator[Finding]:
     if not glossary.topics:
         return
-    pool = _pool(entries, papers, glossary)
+    pool = pooled(entries, papers, glossary)
     for index, topic in enumerate(pool.topic_of):
         if topic:
             found = _topic_verdict(pool, index, topic)
@@ -309,20 +332,21 @@ def topic_findings(
                 yield found
 
 
-def _pool(entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo], glossary: TopicGlossary) -> _Pool:
+def pooled(entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo], glossary: TopicGlossary) -> Pool:
     words = {topic.name: _TopicWords.of(topic.words) for topic in glossary.topics}
     headings = {topic.name: _TopicWords.of(topic.headings) for topic in glossary.topics}
     catch_all = _TopicWords.of(glossary.catch_all)
     docs = [doc for entry in entries if (doc := _doc(entry, papers.get(entry.arxiv_id or ""))) is not None]
     surface: dict[str, str] = {}
     counts = [_term_counts(doc, surface) for doc in docs]
-    vectors = _tfidf(counts, scale=lambda term: CATEGORY_WEIGHT if term.startswith(_CATEGORY) else 1.0)
+    model = TextModel.fit(counts, scale=_category_scale)
+    vectors = [model.vector(doc) for doc in counts]
     topic_of = [_heading_topic(doc.entry.section, headings, catch_all) for doc in docs]
     members: dict[str, list[int]] = defaultdict(list)
     for index, topic in enumerate(topic_of):
         if topic:
             members[topic].append(index)
-    return _Pool(docs, vectors, topic_of, words, surface, dict(members))
+    return Pool(docs, vectors, topic_of, words, surface, dict(members), model)
 
 
 def _doc(entry: EntryInput, paper: PaperInfo | None) -> _Doc | None:
@@ -357,12 +381,29 @@ def _stems(text: str) -> list[str]:
 
 
 def _term_counts(doc: _Doc, surface: dict[str, str]) -> Counter[str]:
-    words = [w for w in re.findall(r"[a-z][a-z0-9]{2,}", doc.title + " " + doc.body) if w not in _ENGLISH_STOP]
-    for word in words:
-        surface.setdefault(_word_stem(word), word)
+    return paper_terms(doc.title + " " + doc.body, doc.categories, surface)
+
+
+def paper_terms(text: str, categories: Iterable[str] = (), surface: dict[str, str] | None = None) -> Counter[str]:
+    """The terms of the pooled model: stemmed words of the (casefolded) text, and arXiv categories.
+
+    `surface` collects a word as written for each stem, for evidence people can read.
+    """
+    words = [w for w in re.findall(r"[a-z][a-z0-9]{2,}", text.casefold()) if w not in _ENGLISH_STOP]
+    if surface is not None:
+        for word in words:
+            surface.setdefault(_word_stem(word), word)
     counts = Counter(_word_stem(word) for word in words)
-    counts.update(_CATEGORY + category for category in doc.categories)
+    counts.update(_CATEGORY + category for category in categories)
     return counts
+
+
+def is_category_term(term: str) -> bool:
+    return term.startswith(_CATEGORY)
+
+
+def _category_scale(term: str) -> float:
+    return CATEGORY_WEIGHT if term.startswith(_CATEGORY) else 1.0
 
 
 def _heading_topic(section: str, headings: Mapping[str, _TopicWords], catch_all: _TopicWords) -> str | None:
@@ -380,7 +421,7 @@ def _heading_topic(section: str, headings: Mapping[str, _TopicWords], catch_all:
     return None
 
 
-def _topic_verdict(pool: _Pool, index: int, topic: str) -> Finding | None:
+def _topic_verdict(pool: Pool, index: int, topic: str) -> Finding | None:
     doc = pool.docs[index]
     sections = pool.sections[doc.entry.list_id]
     evidence = {other: pool.evidence(index, other) for other in sections}
@@ -401,7 +442,7 @@ def _topic_verdict(pool: _Pool, index: int, topic: str) -> Finding | None:
 
 
 def _better_topic(
-    pool: _Pool, index: int, topic: str, best: str, evidence: _Evidence, scores: Mapping[str, float]
+    pool: Pool, index: int, topic: str, best: str, evidence: _Evidence, scores: Mapping[str, float]
 ) -> Finding:
     doc = pool.docs[index]
     section = _closest_section(pool, index, best)
@@ -420,7 +461,7 @@ def _better_topic(
     )
 
 
-def _no_topic(pool: _Pool, index: int, topic: str, scores: Mapping[str, float]) -> Finding:
+def _no_topic(pool: Pool, index: int, topic: str, scores: Mapping[str, float]) -> Finding:
     doc = pool.docs[index]
     closest = max(scores, key=lambda name: scores[name])
     about = _top_words(pool, index)
@@ -439,7 +480,7 @@ def _no_topic(pool: _Pool, index: int, topic: str, scores: Mapping[str, float]) 
     )
 
 
-def _closest_section(pool: _Pool, index: int, topic: str) -> str:
+def _closest_section(pool: Pool, index: int, topic: str) -> str:
     """Of the list's sections naming `topic`, the one whose papers are nearest the entry."""
     list_id = pool.docs[index].entry.list_id
     candidates = pool.sections[list_id][topic]
@@ -457,7 +498,7 @@ def _closest_section(pool: _Pool, index: int, topic: str) -> str:
     return max(candidates, key=nearness)  # max keeps the first (largest) section on ties
 
 
-def _catch_all_section(pool: _Pool, list_id: int) -> str | None:
+def _catch_all_section(pool: Pool, list_id: int) -> str | None:
     """The list's biggest section for whatever fits nowhere else, if it has one."""
     sections = Counter(
         doc.entry.section
@@ -467,12 +508,12 @@ def _catch_all_section(pool: _Pool, list_id: int) -> str | None:
     return sections.most_common(1)[0][0] if sections else None
 
 
-def _top_words(pool: _Pool, index: int, limit: int = 5) -> list[str]:
+def _top_words(pool: Pool, index: int, limit: int = 5) -> list[str]:
     vector = {w: v for w, v in pool.vectors[index].items() if not w.startswith(_CATEGORY)}
     return [pool.surface.get(w, w) for w in sorted(vector, key=lambda w: (-vector[w], w))[:limit]]
 
 
-def _categories_note(pool: _Pool, index: int, topic: str) -> str:
+def _categories_note(pool: Pool, index: int, topic: str) -> str:
     doc = pool.docs[index]
     if not doc.categories:
         return ""
@@ -482,3 +523,28 @@ def _categories_note(pool: _Pool, index: int, topic: str) -> str:
         return ""
     shown = ", ".join(f"{name} {count}" for name, count in counts.most_common(4))
     return f"; arXiv categories {', '.join(doc.categories)}, the {topic} papers': {shown}"
+
+
+# --- for other readers of the pooled model (suggest) ---------------------------------------
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    return _cosine(a, b)
+
+
+def centroid(vectors: list[dict[str, float]]) -> dict[str, float]:
+    return _centroid(vectors)
+
+
+def shared_terms(a: dict[str, float], b: dict[str, float], limit: int = 5) -> list[str]:
+    """The terms that weigh most in both vectors, heaviest first."""
+    return _shared_words(a, b, limit)
+
+
+def topic_words_in(pool: Pool, topic: str, text: str) -> list[str]:
+    """The glossary words of `topic` that `text` names, as it writes them, each once."""
+    words = pool.words.get(topic)
+    if words is None:
+        return []
+    folded = text.casefold()
+    return list(dict.fromkeys(words.found(folded, tuple(_words(folded)), tuple(_stems(folded)))))

@@ -7,6 +7,14 @@ the whole request fail with 400 and an Atom error feed. It serves the seed
 list's papers (tests/fixtures/arxiv/seed_papers.json) in the current dialect,
 or the legacy one on demand, and can invent papers for any other valid ID.
 
+A `search_query` (without `id_list`) is answered too: `cat:`, `all:`, `ti:`, `abs:`,
+`au:` terms (a word matches a word of the field starting with it; a quoted
+phrase matches as a phrase), `submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]` (v1's
+submission), AND / OR / ANDNOT and parentheses, over every paper it holds;
+`sortBy` relevance (the default: here, newest first too), `submittedDate` or
+`lastUpdatedDate`, `sortOrder` ascending or descending, `start` and `max_results`.
+A query it cannot read is a 400 with an Atom error feed, as arXiv answers.
+
 Faults are queued and each one is used up by the next request:
 
     with ArxivStandIn() as arxiv:
@@ -337,6 +345,8 @@ class ArxivStandIn(BackgroundServer):
         self._hangs_released.wait(seconds)
 
     def _answer(self, params: dict[str, str]) -> _Answer:
+        if params.get("search_query", "").strip() and not _id_list(params):
+            return self._search(params)
         ids = _id_list(params)
         malformed = next((i for i in ids if not _WELL_FORMED.match(i)), None)
         if malformed is not None:
@@ -349,6 +359,27 @@ class ArxivStandIn(BackgroundServer):
             self._rng.shuffle(page)  # arXiv does not keep the request order
         title = f"arXiv Query: search_query=&id_list={','.join(ids)}&start={start}&max_results={max_results}"
         return _Answer(200, render_feed(page, title, len(found), start, max_results, self.dialect))
+
+    def _search(self, params: dict[str, str]) -> _Answer:
+        query = params["search_query"]
+        try:
+            matcher = parse_search_query(query)
+        except ValueError as error:
+            return _Answer(400, render_error_feed(None, message=f"malformed query: {error}"))
+        with self._lock:
+            papers = list(self._papers.values())
+        found = [(p, p.versions[-1]) for p in papers if matcher(p)]
+        by_updated = params.get("sortBy") == "lastUpdatedDate"
+        found.sort(
+            key=lambda pv: (pv[1].submitted if by_updated else pv[0].versions[0].submitted, pv[0].id),
+            reverse=params.get("sortOrder", "descending") != "ascending",
+        )
+        start = _int_param(params, "start", 0)
+        max_results = _int_param(params, "max_results", DEFAULT_MAX_RESULTS)
+        title = f"arXiv Query: search_query={query}&id_list=&start={start}&max_results={max_results}"
+        return _Answer(
+            200, render_feed(found[start : start + max_results], title, len(found), start, max_results, self.dialect)
+        )
 
     def _lookup(self, ids: list[str]) -> list[tuple[StoredPaper, StoredVersion]]:
         found: dict[tuple[str, int], tuple[StoredPaper, StoredVersion]] = {}
@@ -507,9 +538,10 @@ def render_feed(
     return f"<?xml version='1.0' encoding='UTF-8'?>\n{head}{body}</feed>\n".encode()
 
 
-def render_error_feed(bad_id: str | None) -> bytes:
-    """The 400 body arXiv sends for a malformed ID (shape of id_abc_*.xml)."""
-    message = f"incorrect id format for {bad_id}" if bad_id is not None else "incorrect id format"
+def render_error_feed(bad_id: str | None, message: str | None = None) -> bytes:
+    """The 400 body arXiv sends for a malformed ID (shape of id_abc_*.xml), or with another `message`."""
+    if message is None:
+        message = f"incorrect id format for {bad_id}" if bad_id is not None else "incorrect id format"
     anchor = "https://arxiv.org/api/errors#" + message.replace(" ", "_")
     now = _current_time(datetime.now(UTC).replace(microsecond=0))
     return (
@@ -635,6 +667,99 @@ def _current_time(moment: datetime) -> str:
 def _legacy_time(moment: datetime) -> str:
     # The legacy backend wrote US Eastern daylight time.
     return moment.astimezone(timezone(timedelta(hours=-4))).isoformat()
+
+
+# -- search -------------------------------------------------------------------------
+
+Matcher = Any  # Callable[[StoredPaper], bool]; Any keeps the grammar below readable
+_TOKEN = re.compile(r'\s*(\(|\)|ANDNOT\b|AND\b|OR\b|[A-Za-z]+:(?:"[^"]*"|\[[^\]]*\]|[^\s()]+))')
+
+
+def parse_search_query(text: str) -> Matcher:
+    """A predicate over stored papers for arXiv's `search_query` grammar (the part harvester uses)."""
+    tokens, position = [], 0
+    while position < len(text):
+        if text[position:].strip() == "":
+            break
+        match = _TOKEN.match(text, position)
+        if match is None:
+            raise ValueError(f"cannot read {text[position:]!r}")
+        tokens.append(match.group(1))
+        position = match.end()
+    if not tokens:
+        raise ValueError("empty query")
+    matcher, rest = _or(tokens)
+    if rest:
+        raise ValueError(f"unexpected {rest[0]!r}")
+    return matcher
+
+
+def _or(tokens: list[str]) -> tuple[Matcher, list[str]]:
+    left, rest = _and(tokens)
+    while rest and rest[0] == "OR":
+        right, rest = _and(rest[1:])
+        left = (lambda a, b: lambda p: a(p) or b(p))(left, right)
+    return left, rest
+
+
+def _and(tokens: list[str]) -> tuple[Matcher, list[str]]:
+    left, rest = _atom(tokens)
+    while rest and rest[0] in ("AND", "ANDNOT"):
+        negate = rest[0] == "ANDNOT"
+        right, rest = _atom(rest[1:])
+        if negate:
+            left = (lambda a, b: lambda p: a(p) and not b(p))(left, right)
+        else:
+            left = (lambda a, b: lambda p: a(p) and b(p))(left, right)
+    return left, rest
+
+
+def _atom(tokens: list[str]) -> tuple[Matcher, list[str]]:
+    if not tokens:
+        raise ValueError("the query ends too early")
+    head, rest = tokens[0], tokens[1:]
+    if head == "(":
+        inner, rest = _or(rest)
+        if not rest or rest[0] != ")":
+            raise ValueError("unbalanced parentheses")
+        return inner, rest[1:]
+    if head in (")", "AND", "OR", "ANDNOT"):
+        raise ValueError(f"unexpected {head!r}")
+    field, _, value = head.partition(":")
+    return _term(field, value), rest
+
+
+def _term(field: str, value: str) -> Matcher:
+    if field == "submittedDate":
+        bounds = re.fullmatch(r"\[(\d{8,14})\s+TO\s+(\d{8,14})\]", value)
+        if bounds is None:
+            raise ValueError(f"submittedDate needs [YYYYMMDDHHMM TO YYYYMMDDHHMM], not {value!r}")
+        low, high = (_as_stamp(b) for b in bounds.groups())
+        return lambda p: low <= p.versions[0].submitted.strftime("%Y%m%d%H%M%S") <= high
+    if field == "cat":
+        return lambda p: value in p.categories
+    texts = {
+        "all": lambda p: f"{p.versions[-1].title} {p.abstract} {' '.join(a for a, _ in p.authors)}",
+        "ti": lambda p: p.versions[-1].title,
+        "abs": lambda p: p.abstract,
+        "au": lambda p: " ".join(a for a, _ in p.authors),
+    }
+    if field not in texts:
+        raise ValueError(f"unknown field {field!r}")
+    words = value.strip('"').casefold().split()
+    pattern = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in words))
+    of = texts[field]
+    return lambda p: bool(pattern.search(of(p).casefold()))
+
+
+def _as_stamp(digits: str) -> str:
+    return (digits + "00000000000000")[:14] if len(digits) < 14 else digits
+
+
+def load_candidate_papers(path: Path | None = None) -> list[StoredPaper]:
+    """The invented candidates of tests/fixtures/suggest/candidates.json, for searches to find."""
+    source = path or SEED_PAPERS_PATH.parent.parent / "suggest" / "candidates.json"
+    return [stored_paper(record) for record in json.loads(source.read_text(encoding="utf-8"))["papers"]]
 
 
 # -- data loading ---------------------------------------------------------------

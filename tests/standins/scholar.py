@@ -6,6 +6,13 @@
   object for a malformed request. It answers exactly the fields asked for, so a
   paper built with `s2_paper` (a venue's name and alternate names, a DBLP key)
   reaches the client only when `publicationVenue` and `externalIds` are asked.
+  It also answers `POST /recommendations/v1/papers?fields=...&limit=N` with a body
+  `{"positivePaperIds": [...], "negativePaperIds": [...]}` as the real API does:
+  `{"recommendedPapers": [...]}`, papers from its pool (tests/fixtures/suggest/
+  candidates.json unless given other) recommended for any of the positive papers
+  (their `related` list), never a positive or negative paper itself, at most
+  `limit`, each with `paperId` and the fields asked for; 400 with an `error` for
+  a body without positive IDs.
 - `HuggingFaceStandIn`: `GET /api/papers/<id>`, the paper page as JSON, or 404
   with an `error` object when the paper is not indexed.
 
@@ -34,6 +41,8 @@ from .serving import BackgroundServer, serve_in_background, shut_down
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "enrich" / "seed_enrichments.json"
 S2_BATCH_PATH = "/graph/v1/paper/batch"
+S2_RECOMMENDATIONS_PATH = "/recommendations/v1/papers"
+CANDIDATES = Path(__file__).resolve().parent.parent / "fixtures" / "suggest" / "candidates.json"
 HF_PAPERS_PATH = "/api/papers/"
 S2_MAX_IDS = 500
 
@@ -136,13 +145,37 @@ class _JsonService(BackgroundServer):
         return answer
 
 
+def recommendation_pool(path: Path = CANDIDATES) -> list[dict[str, Any]]:
+    """Semantic Scholar's view of the candidate fixture: each paper with `related`, the IDs it is recommended for."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    pool = [
+        {
+            "paperId": f"{index:040x}",
+            "externalIds": {"ArXiv": record["id"], "CorpusId": index},
+            "title": record["versions"][-1]["title"],
+            "abstract": record["abstract"],
+            "publicationDate": record["versions"][0]["submitted"][:10],
+            "year": int(record["versions"][0]["submitted"][:4]),
+            "related": record.get("related", []),
+        }
+        for index, record in enumerate(data["papers"], start=1)
+    ]
+    return pool + list(data.get("semantic_scholar_only", []))
+
+
 class SemanticScholarStandIn(_JsonService):
     thread_name = "semantic-scholar-standin"
+
+    def __init__(self, papers: dict[str, Any] | None = None, pool: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(papers)
+        self.pool = list(pool) if pool is not None else recommendation_pool()
 
     def default_papers(self) -> dict[str, Any]:
         return load_fixture("semantic_scholar")
 
     def answer(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[tuple[str, ...], _Answer]:
+        if method == "POST" and path.rstrip("/") == S2_RECOMMENDATIONS_PATH:
+            return self._recommend(query, body)
         if method != "POST" or path != S2_BATCH_PATH:
             return (), _json(404, {"error": f"Not found: {path}"})
         try:
@@ -154,6 +187,29 @@ class SemanticScholarStandIn(_JsonService):
         ids = tuple(_strip_prefix(str(i)) for i in requested)
         fields = [f for f in query.get("fields", "").split(",") if f]
         return ids, _json(200, [self._paper(i, fields) for i in ids])
+
+    def _recommend(self, query: dict[str, str], body: bytes) -> tuple[tuple[str, ...], _Answer]:
+        try:
+            payload = json.loads(body)
+            positive = [_strip_prefix(str(i)) for i in payload["positivePaperIds"]]
+            negative = [_strip_prefix(str(i)) for i in payload.get("negativePaperIds") or []]
+        except (ValueError, KeyError, TypeError):
+            return (), _json(400, {"error": 'Unacceptable body: expected {"positivePaperIds": [...]}'})
+        if not positive:
+            return (), _json(400, {"error": "positivePaperIds must name at least one paper"})
+        try:
+            limit = int(query.get("limit", "100"))
+        except ValueError:
+            return tuple(positive), _json(400, {"error": "limit must be an integer"})
+        fields = [f for f in query.get("fields", "").split(",") if f]
+        asked = set(positive) | set(negative)
+        chosen = [
+            paper
+            for paper in self.pool
+            if set(paper.get("related", ())) & set(positive) and (paper["externalIds"].get("ArXiv") not in asked)
+        ][:limit]
+        papers = [{"paperId": p["paperId"], **{f: p.get(f) for f in fields}} for p in chosen]
+        return tuple(positive), _json(200, {"recommendedPapers": papers})
 
     def _paper(self, arxiv_id: str, fields: list[str]) -> dict[str, Any] | None:
         paper = self.papers.get(arxiv_id)
@@ -215,8 +271,9 @@ def _ids_only(path: str, body: bytes) -> tuple[str, ...]:
     if path.startswith(HF_PAPERS_PATH):
         return (path[len(HF_PAPERS_PATH) :],)
     try:
-        return tuple(_strip_prefix(str(i)) for i in json.loads(body)["ids"])
-    except (ValueError, KeyError, TypeError):
+        payload = json.loads(body)
+        return tuple(_strip_prefix(str(i)) for i in payload.get("ids", payload.get("positivePaperIds", [])))
+    except (ValueError, KeyError, TypeError, AttributeError):
         return ()
 
 
