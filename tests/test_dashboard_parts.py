@@ -124,19 +124,29 @@ def test_health_and_findings_by_section_on_the_seed(shared_seed_db: Path) -> Non
         assert data.entry_at(conn, "nothing.md", 1) == (None, None)
 
 
-def test_suggestions_are_shown_per_section_when_the_table_says_where(seed_db: Path) -> None:
+def test_open_suggestions_are_shown_per_section_best_first_with_the_words_they_share(seed_db: Path) -> None:
     with sqlite3.connect(seed_db) as conn:
         list_id, section = conn.execute("SELECT list_id, path FROM sections ORDER BY position LIMIT 1").fetchone()
-        conn.execute("CREATE TABLE suggestions (list_id INTEGER, section TEXT, arxiv_id TEXT, title TEXT)")
-        conn.execute("INSERT INTO suggestions VALUES (?, ?, '2101.00001', 'A suggested paper')", [list_id, section])
+        for number, (score, status) in enumerate([(0.2, "open"), (0.6, "open"), (0.9, "rejected")]):
+            conn.execute(
+                "INSERT INTO suggestions (arxiv_id, list_id, section, title, sources, score, words, status, "
+                "first_seen, last_seen) VALUES (?, ?, ?, ?, '[]', ?, ?, ?, 't', 't')",
+                [f"2101.0000{number}", list_id, section, f"Paper {number}", score, '["pruning", "sparse"]', status],
+            )
+        for extra in range(data.SUGGESTIONS_SHOWN):
+            conn.execute(
+                "INSERT INTO suggestions (arxiv_id, list_id, section, title, sources, score, status, first_seen, "
+                "last_seen) VALUES (?, ?, ?, 'Weak', '[]', 0.1, 'open', 't', 't')",
+                [f"2102.0000{extra}", list_id, section],
+            )
         groups = {g.section: g for g in data.findings_by_section(conn, list_id)}
-        assert groups[section].suggestions == [{"arxiv_id": "2101.00001", "title": "A suggested paper"}]
-
-
-def test_a_suggestions_table_of_another_shape_shows_nothing(seed_db: Path) -> None:
-    with sqlite3.connect(seed_db) as conn:
-        conn.execute("CREATE TABLE suggestions (paper TEXT, score REAL)")
-        assert data.suggestions_by_section(conn, 1) == {}
+        shown = groups[section].suggestions
+        assert len(shown) == data.SUGGESTIONS_SHOWN
+        assert shown[:2] == [
+            {"arxiv_id": "2101.00001", "title": "Paper 1", "reason": "score 0.60; shares pruning, sparse"},
+            {"arxiv_id": "2101.00000", "title": "Paper 0", "reason": "score 0.20; shares pruning, sparse"},
+        ]
+        assert shown[2]["reason"] == "score 0.10"  # the rejected one is never shown
 
 
 def test_a_database_of_another_application_is_not_harvesters(tmp_path: Path) -> None:

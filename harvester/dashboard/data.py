@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 
 from ..acceptances import Acceptance, AcceptanceSet
 from ..schema import APPLICATION_ID
-from ..vocabulary import KINDS, Severity, Verdict, sql_severity_rank
+from ..vocabulary import KINDS, Severity, SuggestionStatus, Verdict, sql_severity_rank
 from .charts import StackedBars
 
 RUNS_SHOWN = 20  # the charts over runs show the last this many
@@ -185,35 +186,27 @@ def findings_by_section(conn: sqlite3.Connection, list_id: int) -> list[SectionF
     return [SectionFindings(s, grouped.get(s, []), suggested.get(s, [])) for s in sections]
 
 
-def suggestions_by_section(conn: sqlite3.Connection, list_id: int) -> dict[str, list[dict[str, Any]]]:
-    """Papers suggested for a list's sections, when the database has a `suggestions` table that says where.
+SUGGESTIONS_SHOWN = 5  # per section on a list's page; `harvester suggest` and the table hold them all
 
-    The table is someone else's: only rows naming a section and an arXiv ID or a
-    title are shown, and a shape this cannot read shows nothing.
-    """
+
+def suggestions_by_section(conn: sqlite3.Connection, list_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The open suggestions of a list's sections (`harvester suggest`), best first, with the words they share."""
     if "suggestions" not in tables(conn):
         return {}
-    columns = {row[1] for row in conn.execute("SELECT * FROM pragma_table_info('suggestions')")}
-    if "section" not in columns or not columns & {"arxiv_id", "title"}:
-        return {}
-    if "list_id" in columns:
-        where, argument = "s.list_id = ?", list_id
-    elif "list" in columns:
-        where, argument = (
-            "(s.list = (SELECT name FROM lists WHERE id = ?) OR s.list = (SELECT path FROM lists WHERE id = ?))",
-            list_id,
-        )
-    else:
-        return {}
-    shown = [c for c in ("arxiv_id", "title", "reason", "score") if c in columns]
-    query = f"SELECT s.section, {', '.join('s.' + c for c in shown)} FROM suggestions s WHERE {where}"
-    try:
-        rows = _dicts(conn.execute(query, [argument] * where.count("?")))
-    except sqlite3.DatabaseError:
-        return {}
+    rows = conn.execute(
+        """
+        SELECT section, arxiv_id, title, score, words FROM suggestions
+        WHERE list_id = ? AND status = ? ORDER BY section, score DESC, arxiv_id
+        """,
+        [list_id, SuggestionStatus.OPEN.value],
+    )
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        grouped.setdefault(str(row.pop("section") or NO_SECTION), []).append(row)
+    for section, arxiv_id, title, score, words in rows:
+        shown = grouped.setdefault(str(section or NO_SECTION), [])
+        if len(shown) < SUGGESTIONS_SHOWN:
+            shared = ", ".join(json.loads(words or "[]")[:5])
+            reason = f"score {score:.2f}" + (f"; shares {shared}" if shared else "")
+            shown.append({"arxiv_id": arxiv_id, "title": title, "reason": reason})
     return grouped
 
 

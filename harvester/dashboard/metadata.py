@@ -92,6 +92,19 @@ TABLES: dict[str, dict[str, Any]] = {
         "description": "One row per refresh - start, end, status, counts per step and errors.",
         "facets": ["status"],
     },
+    "citation_keys": {"description": "The BibTeX key of each exported paper, pinned on its first export."},
+    "suggestions": {
+        "description": "Papers suggested for each section of 3+ papers (harvester suggest): score, evidence, "
+        "sources, and their history (open, accepted, rejected with the reason).",
+        "facets": ["section", "status"],
+    },
+    "suggestion_rejections": {
+        "description": "Papers the curator said no to (harvester suggest --reject); never suggested again."
+    },
+    "suggestion_queries": {
+        "description": "When each section was last asked of each source, what was asked, and how it went.",
+        "facets": ["source"],
+    },
     **{name: {"hidden": True} for name in HIDDEN},
 }
 
@@ -110,6 +123,12 @@ QUERIES: dict[str, dict[str, str]] = {
         "title": "Papers per primary category",
         "sql": "select primary_category, count(*) as papers from papers\n"
         "group by primary_category order by papers desc",
+    },
+    "suggestions_per_section": {
+        "title": "Open suggestions per section, best first",
+        "sql": "select l.name as list, s.section, s.arxiv_id, s.title, round(s.score, 2) as score,\n"
+        "       s.words, s.sources, s.first_seen\nfrom suggestions s join lists l on l.id = s.list_id\n"
+        "where s.status = 'open' order by l.name, s.section, s.score desc",
     },
     "last_runs": {
         "title": "The last ten refreshes",
