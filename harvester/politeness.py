@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -105,6 +106,27 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         moment = moment.replace(tzinfo=UTC)
     current = now or datetime.now(UTC)
     return max(0.0, (moment - current).total_seconds())
+
+
+_RATELIMIT_FIELD = re.compile(r"(?:^|[;,\s])(r|t|remaining|reset)\s*=\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
+_RATELIMIT_NAMES = {"r": "remaining", "remaining": "remaining", "t": "reset", "reset": "reset"}
+
+
+def spacing_from_ratelimit(value: str | None) -> float | None:
+    """Seconds between requests that spend a `RateLimit` header's remaining budget evenly until its reset.
+
+    Reads the IETF draft's header in both of its spellings: the structured one
+    (`"api";r=489;t=189`: r requests remain, the window resets in t seconds), which
+    Hugging Face sends, and the older `limit=500, remaining=489, reset=189`. None
+    when the header is absent or says neither number.
+    """
+    if not value:
+        return None
+    fields = {_RATELIMIT_NAMES[name.lower()]: float(number) for name, number in _RATELIMIT_FIELD.findall(value)}
+    remaining, reset = fields.get("remaining"), fields.get("reset")
+    if remaining is None or reset is None:
+        return None
+    return reset / remaining if remaining >= 1 else reset
 
 
 class PoliteWait(wait_base):

@@ -153,7 +153,7 @@ async def _run_source(
         return SourceSummary(name, error=f"unknown source {name!r}; known: {', '.join(SOURCES)}")
     settings = config.settings_for(name)
     source = SOURCES[name].build(settings)
-    due = list(ids) if refetch_all else due_ids(db, name, ids, now, config.max_age)
+    due = list(ids) if refetch_all else due_ids(db, name, ids, now, config.max_age, config.not_found_max_age)
     asked = [i for i in due if source.accepts(i)]
     http = PoliteHttp(client, name, settings, limiter_for(name))
     answers: list[Enrichment] = []
