@@ -1,4 +1,14 @@
-"""The nightly job: import -> fetch -> enrich -> reconcile -> links, under one lock, logged in `runs`.
+"""The nightly job: import, then fetch -> enrich -> reconcile beside links, under one lock, logged in `runs`.
+
+Steps that talk to different hosts overlap in the run's one event loop: once
+the lists are imported, the link check (the link hosts, one limiter per host)
+runs beside the paper lane (arXiv, then Semantic Scholar and Hugging Face side
+by side, then reconciliation, which reads what the lane before it stored and
+nothing of the links). Each service keeps its own spacing, so the run takes
+about as long as its slowest service needs. The steps share one SQLite
+connection on one thread, and every write transaction is opened and committed
+without an await inside it, so the lanes' writes never mix. Each step's row in
+the run log carries its own status, counts and times (started, ended, seconds).
 
 A step that fails (arXiv down, network down, a bad list, or any unexpected
 exception) is recorded with its error and the later steps still run; the run
@@ -14,9 +24,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +52,7 @@ from .runlog import (
     trim_refused,
 )
 from .store import ensure_db_shape, open_db
-from .timeutil import utc_now
+from .timeutil import iso, utc_now
 from .vocabulary import RunStatus, StepStatus, Verdict
 
 Progress = Callable[[str], None]
@@ -62,9 +74,19 @@ class StepResult:
     status: StepStatus = StepStatus.OK
     counts: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    started_at: str | None = None  # ISO time the step began
+    ended_at: str | None = None
+    seconds: float | None = None  # its own wall time (steps in other lanes ran meanwhile)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "counts": self.counts, "error": self.error}
+        return {
+            "status": self.status,
+            "counts": self.counts,
+            "error": self.error,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "seconds": self.seconds,
+        }
 
 
 @dataclass
@@ -125,10 +147,26 @@ async def _run_steps(
 ) -> RefreshReport:
     steps: dict[str, StepResult] = {}
     before = _link_verdicts(db)
-    for name, step in _steps(options):
-        progress(f"{name} ...")
-        steps[name] = await _guarded(step, db, options, now, steps, progress)
-        record_step(db, run_id, name, steps[name].as_dict())
+
+    papers_fetched = asyncio.Event()  # arXiv links are judged from the harvested papers
+
+    async def lane(names: list[tuple[str, StepFunction]]) -> None:
+        try:
+            for name, step in names:
+                progress(f"{name} ...")
+                steps[name] = await _timed(step, db, options, now, steps, progress)
+                record_step(db, run_id, name, steps[name].as_dict())
+                if name == "fetch":
+                    papers_fetched.set()
+        finally:
+            if any(name == "fetch" for name, _ in names):
+                papers_fetched.set()  # also when the lane broke off: links judge from what is stored
+
+    order = _lanes(options, papers_fetched.wait)
+    first, *lanes = order
+    await lane(first)
+    await asyncio.gather(*(lane(names) for names in lanes))
+    steps = {name: steps[name] for names in order for name, _ in names}  # the log's order, whatever ended first
     if options.accepted is not None:
         mirror(db, options.accepted)
     ensure_db_shape(db)
@@ -141,14 +179,33 @@ async def _run_steps(
 StepFunction = Callable[[Database, RefreshOptions, datetime, dict[str, StepResult], Progress], Awaitable[StepResult]]
 
 
-def _steps(options: RefreshOptions) -> list[tuple[str, StepFunction]]:
-    steps: list[tuple[str, StepFunction]] = [("import", _import_step), ("fetch", _fetch_step)]
+def _lanes(
+    options: RefreshOptions, papers_ready: Callable[[], Awaitable[object]]
+) -> list[list[tuple[str, StepFunction]]]:
+    """Import alone first (every other step reads the lists), then the lanes that run side by side."""
+    papers: list[tuple[str, StepFunction]] = [("fetch", _fetch_step)]
     if options.enrich is not None:
-        steps.append(("enrich", _enrich_step))
-    steps.append(("reconcile", _reconcile_step))
+        papers.append(("enrich", _enrich_step))
+    papers.append(("reconcile", _reconcile_step))
+    lanes: list[list[tuple[str, StepFunction]]] = [[("import", _import_step)], papers]
     if options.links is not None:
-        steps.append(("links", _links_step))
-    return steps
+        lanes.append([("links", partial(_links_step, papers_ready=papers_ready))])
+    return lanes
+
+
+async def _timed(
+    step: StepFunction,
+    db: Database,
+    options: RefreshOptions,
+    now: datetime,
+    done: dict[str, StepResult],
+    progress: Progress,
+) -> StepResult:
+    started, clock = utc_now(), time.perf_counter()
+    result = await _guarded(step, db, options, now, done, progress)
+    result.started_at, result.ended_at = iso(started), iso(utc_now())
+    result.seconds = round(time.perf_counter() - clock, 3)
+    return result
 
 
 async def _guarded(
@@ -270,10 +327,16 @@ def _inputs_changed(db: Database) -> bool:
 
 
 async def _links_step(
-    db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], _progress: Progress
+    db: Database,
+    options: RefreshOptions,
+    now: datetime,
+    _done: dict[str, StepResult],
+    _progress: Progress,
+    *,
+    papers_ready: Callable[[], Awaitable[object]] | None = None,
 ) -> StepResult:
     config = replace(options.links, fresh_verdicts=tuple(v.value for v in Verdict if v is not Verdict.SKIPPED))
-    report = await check_links(db, config)
+    report = await check_links(db, config, papers_ready=papers_ready)
     counts = {"checked": report.checked, "not_due": report.not_due, "requests": report.requests_made, **report.counts()}
     if report.network_down:
         return StepResult(
