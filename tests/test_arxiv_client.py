@@ -369,3 +369,20 @@ def test_missing_ids_cost_one_re_ask_request_together(arxiv: ArxivStandIn) -> No
     assert sorted(arxiv.requests[1].ids) == sorted([*glitched, *gone])
     assert sorted(result.missing) == sorted(gone)
     assert sorted(p.arxiv_id for p in result.papers) == sorted(SEED_IDS)
+
+
+def test_missing_ids_of_every_batch_cost_one_re_ask_request_for_the_whole_fetch(arxiv: ArxivStandIn) -> None:
+    """A fetch of four batches with IDs left out of three of them asks again once, after the last batch."""
+    gone = ["2001.99991", "2001.99992", "2001.99993"]
+    ids = [*SEED_IDS[:5], gone[0], *SEED_IDS[5:10], gone[1], *SEED_IDS[10:15], gone[2], *SEED_IDS[15:]]
+    handed: list[BatchResult] = []
+    summary, client = run(fast_config(arxiv, batch_size=6), lambda c: c.fetch_many(ids, on_batch=handed.append))
+    batches = -(-len(ids) // 6)
+    assert client.requests_made == batches + 1
+    assert sorted(arxiv.requests[-1].ids) == gone  # the re-ask: every left-out ID together
+    assert sorted(summary.missing) == gone and summary.papers_fetched == len(SEED_IDS)
+    # Nothing is called missing before it was asked again; each batch's re-ask answer carries its whole batch.
+    assert all(not r.missing for r in handed[:batches])
+    for result in handed[batches:]:
+        (left_out,) = result.missing
+        assert left_out in result.requested and len(result.requested) == 6
