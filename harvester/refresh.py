@@ -1,14 +1,16 @@
-"""The nightly job: import, then fetch -> enrich -> reconcile beside links, under one lock, logged in `runs`.
+"""The nightly job: import, then fetch and enrich, then reconcile, with links beside; one lock, logged in `runs`.
 
 Steps that talk to different hosts overlap in the run's one event loop: once
-the lists are imported, the link check (the link hosts, one limiter per host)
-runs beside the paper lane (arXiv, then Semantic Scholar and Hugging Face side
-by side, then reconciliation, which reads what the lane before it stored and
-nothing of the links). Each service keeps its own spacing, so the run takes
-about as long as its slowest service needs. The steps share one SQLite
-connection on one thread, and every write transaction is opened and committed
-without an await inside it, so the lanes' writes never mix. Each step's row in
-the run log carries its own status, counts and times (started, ended, seconds).
+the lists are imported, arXiv (fetch) and the enrichment services (Semantic
+Scholar and Hugging Face, side by side; they need only the listed IDs) are
+asked at once, reconciliation follows when both are done (it reads what they
+stored and nothing of the links), and the link check (one limiter per link
+host) runs beside all of it, judging links to arXiv once the papers are in.
+Each service keeps its own spacing, so the run takes about as long as its
+slowest service needs. The steps share one SQLite connection on one thread,
+and every write transaction is opened and committed without an await inside
+it, so the lanes' writes never mix. Each step's row in the run log carries its
+own status, counts and times (started, ended, seconds).
 
 A step that fails (arXiv down, network down, a bad list, or any unexpected
 exception) is recorded with its error and the later steps still run; the run
@@ -37,6 +39,7 @@ from sqlite_utils import Database
 from .acceptances import AcceptanceSet, mirror
 from .arxiv.client import ClientConfig
 from .enrich import enrich
+from .enrich.run import listed_to_enrich
 from .errors import DatabaseError
 from .findings import run_reconcile
 from .harvest import DEFAULT_STALE_AFTER, harvest_with, listed_ids, stale_ids
@@ -150,7 +153,7 @@ async def _run_steps(
 
     papers_fetched = asyncio.Event()  # arXiv links are judged from the harvested papers
 
-    async def lane(names: list[tuple[str, StepFunction]]) -> None:
+    async def lane(names: Lane) -> None:
         try:
             for name, step in names:
                 progress(f"{name} ...")
@@ -162,11 +165,15 @@ async def _run_steps(
             if any(name == "fetch" for name, _ in names):
                 papers_fetched.set()  # also when the lane broke off: links judge from what is stored
 
-    order = _lanes(options, papers_fetched.wait)
-    first, *lanes = order
-    await lane(first)
-    await asyncio.gather(*(lane(names) for names in lanes))
-    steps = {name: steps[name] for names in order for name, _ in names}  # the log's order, whatever ended first
+    plan = _plan(options, papers_fetched.wait)
+    await lane(plan.first)
+
+    async def papers() -> None:
+        await asyncio.gather(*(lane(names) for names in plan.together))
+        await lane(plan.then)
+
+    await asyncio.gather(papers(), *(lane(names) for names in plan.beside))
+    steps = {name: steps[name] for name in _STEP_ORDER if name in steps}  # the log's order, not the finishing one
     if options.accepted is not None:
         mirror(db, options.accepted)
     ensure_db_shape(db)
@@ -179,18 +186,31 @@ async def _run_steps(
 StepFunction = Callable[[Database, RefreshOptions, datetime, dict[str, StepResult], Progress], Awaitable[StepResult]]
 
 
-def _lanes(
-    options: RefreshOptions, papers_ready: Callable[[], Awaitable[object]]
-) -> list[list[tuple[str, StepFunction]]]:
-    """Import alone first (every other step reads the lists), then the lanes that run side by side."""
-    papers: list[tuple[str, StepFunction]] = [("fetch", _fetch_step)]
+Lane = list[tuple[str, StepFunction]]
+_STEP_ORDER = ("import", "fetch", "enrich", "reconcile", "links")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which steps wait for which: `first` alone; then `together` side by side, then `then`; `beside` all along."""
+
+    first: Lane
+    together: list[Lane]
+    then: Lane
+    beside: list[Lane]
+
+
+def _plan(options: RefreshOptions, papers_ready: Callable[[], Awaitable[object]]) -> _Plan:
+    """Import first: every other step reads the lists. Then arXiv and the enrichment services at once
+    (they need only the listed IDs), reconciliation when both are done (it reads what they stored), and
+    the link check beside all of it (its links to arXiv wait for the papers)."""
+    together: list[Lane] = [[("fetch", _fetch_step)]]
     if options.enrich is not None:
-        papers.append(("enrich", _enrich_step))
-    papers.append(("reconcile", _reconcile_step))
-    lanes: list[list[tuple[str, StepFunction]]] = [[("import", _import_step)], papers]
+        together.append([("enrich", _enrich_step)])
+    beside: list[Lane] = []
     if options.links is not None:
-        lanes.append([("links", partial(_links_step, papers_ready=papers_ready))])
-    return lanes
+        beside.append([("links", partial(_links_step, papers_ready=papers_ready))])
+    return _Plan([("import", _import_step)], together, [("reconcile", _reconcile_step)], beside)
 
 
 async def _timed(
@@ -286,7 +306,7 @@ async def _fetch_step(
 async def _enrich_step(
     db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], _progress: Progress
 ) -> StepResult:
-    summary = await enrich(db, options.enrich, now=now)
+    summary = await enrich(db, options.enrich, now=now, ids=listed_to_enrich(db))
     counts = summary.as_dict()
     partial = bool(counts.get("partial"))
     return StepResult(

@@ -74,6 +74,22 @@ def test_arxiv_links_are_judged_after_the_papers_are_fetched(
     assert (verdict, error) == ("ok", None)
 
 
+def test_enrichment_services_are_asked_while_arxiv_is_still_answering(
+    tmp_path: Path, arxiv: ArxivStandIn, web: LocalWeb, s2: SemanticScholarStandIn, hf: HuggingFaceStandIn
+) -> None:
+    web.route("/tool", page("A tool"))
+    arxiv.queue_faults(Fault.hang(HELD))
+    report = run_refresh(_options(tmp_path, arxiv, web, make_config(s2.url, hf.url)))
+    assert report.status == "ok", report.errors
+    first_answer = arxiv.requests[0].ended
+    assert first_answer is not None
+    assert s2.requests[0].started < first_answer and hf.requests[0].started < first_answer
+    # Reconciliation waited for both: it read the enrichments (the seed's venue finding needs them).
+    assert report.steps["reconcile"].started_at is not None and report.steps["enrich"].ended_at is not None
+    assert report.steps["reconcile"].started_at >= report.steps["enrich"].ended_at
+    assert report.steps["enrich"].counts["sources"]["semantic_scholar"]["found"] == 18
+
+
 def test_enrichment_sources_and_links_all_run_in_the_one_refresh(
     tmp_path: Path, arxiv: ArxivStandIn, web: LocalWeb, s2: SemanticScholarStandIn, hf: HuggingFaceStandIn
 ) -> None:
