@@ -34,6 +34,7 @@ class SourceSpec:
     key_env: str  # the API key or token, when the user has one
     default_delay: float = 1.0
     keyed_delay: float | None = None  # the spacing with a key or token, when the service allows more
+    budget: bool = False  # its limit is a budget per time window (an average rate), not a gap (politeness.RateLimiter)
 
 
 SOURCES: dict[str, SourceSpec] = {
@@ -54,6 +55,7 @@ SOURCES: dict[str, SourceSpec] = {
         key_env=huggingface.KEY_ENV,
         default_delay=huggingface.ANONYMOUS_DELAY,
         keyed_delay=huggingface.TOKEN_DELAY,
+        budget=True,
     ),
 }
 DEFAULT_SOURCES: tuple[str, ...] = tuple(SOURCES)

@@ -165,7 +165,9 @@ def make_http_client(config: EnrichConfig, transport: httpx.AsyncBaseTransport |
 
 
 def limiter_for(name: str) -> RateLimiter:
-    return _LIMITERS.setdefault(name, RateLimiter())
+    if name not in _LIMITERS:
+        _LIMITERS[name] = RateLimiter(budget=name in SOURCES and SOURCES[name].budget)
+    return _LIMITERS[name]
 
 
 async def _run_source(
