@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from itertools import pairwise
@@ -304,3 +305,22 @@ def test_spacing_from_a_rate_limit_header(header: str, spacing: float | None) ->
     from harvester.politeness import spacing_from_ratelimit
 
     assert spacing_from_ratelimit(header) == spacing
+
+
+def test_refresh_asks_about_listed_ids_before_arxiv_answers_except_those_arxiv_never_had(db) -> None:
+    from harvester.enrich.run import listed_to_enrich, papers_to_enrich
+
+    entry_id, ids = next(iter(db.execute("SELECT id, arxiv_ids FROM entries WHERE arxiv_ids != '[]' LIMIT 1")))
+    db.execute(
+        "UPDATE entries SET arxiv_ids = ? WHERE id = ?",
+        [json.dumps([*json.loads(ids), "2101.99998", "2101.99999v2"]), entry_id],
+    )
+    db.execute(
+        "INSERT INTO missing_papers (arxiv_id, first_missing, last_checked, missing_runs) VALUES (?, ?, ?, 1)",
+        ["2101.99999", "2026-11-01T00:00:00Z", "2026-11-01T00:00:00Z"],
+    )
+    db.conn.commit()
+    listed = listed_to_enrich(db)
+    # Not yet fetched: asked. Said by arXiv never to exist: not asked. Papers arXiv has: asked, as before.
+    assert "2101.99998" in listed and "2101.99999" not in listed
+    assert set(papers_to_enrich(db)) == set(listed) - {"2101.99998"}
