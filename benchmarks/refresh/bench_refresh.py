@@ -63,7 +63,7 @@ _STEP_OF = {"arxiv": "fetch", "semantic_scholar": "enrich", "huggingface": "enri
 def paper_ids(count: int) -> list[str]:
     """New-style IDs over several years, and a few old-style ones (Hugging Face has no pages for those)."""
     ids = [f"{18 + n % 6:02d}{1 + n % 12:02d}.{10000 + n:05d}" for n in range(count - 20)]
-    ids += [f"cs/{9901 + n % 12:04d}{n:03d}" for n in range(20)]
+    ids += [f"cs/{9901 + n % 12:04d}{n + 1:03d}" for n in range(20)]
     return ids
 
 
@@ -361,9 +361,10 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"| {name} | {r['step_statuses'].get(name)} | {seconds} | {shown} |")
     lines += [
         "",
-        "Import runs alone; then fetch -> enrich -> reconcile and links run side by side, and inside enrich "
-        "Semantic Scholar and Hugging Face run side by side. The steps' seconds add up to more than the wall time "
-        "because they overlap.",
+        "Import runs alone; then fetch (arXiv) and enrich (Semantic Scholar and Hugging Face, side by side) run "
+        "at once, reconcile when both are done, and links beside all of it (its links to arXiv judged once the "
+        "papers are in). The steps' seconds add up to more than the wall time because they overlap. The `dead` "
+        "links are the blog-shaped lists' links to the retired cn.arxiv.org mirror, judged without a request.",
         "",
         f"Run status: {r['status']} (exit {r['exit_code']})"
         + (f"; errors: {r['errors']}" if r["errors"] else "")
