@@ -1,4 +1,16 @@
-"""The nightly job: import -> fetch -> enrich -> reconcile -> links (-> suggest, when asked), under one lock, logged in `runs`.
+"""The nightly job: import, then fetch and enrich, then reconcile (then suggest, when asked), with links beside.
+
+Steps that talk to different hosts overlap in the run's one event loop: once
+the lists are imported, arXiv (fetch) and the enrichment services (Semantic
+Scholar and Hugging Face, side by side; they need only the listed IDs) are
+asked at once, reconciliation follows when both are done (it reads what they
+stored and nothing of the links), and the link check (one limiter per link
+host) runs beside all of it, judging links to arXiv once the papers are in.
+Each service keeps its own spacing, so the run takes about as long as its
+slowest service needs. The steps share one SQLite connection on one thread,
+and every write transaction is opened and committed without an await inside
+it, so the lanes' writes never mix. Each step's row in the run log carries its
+own status, counts and times (started, ended, seconds).
 
 A step that fails (arXiv down, network down, a bad list, or any unexpected
 exception) is recorded with its error and the later steps still run; the run
@@ -14,9 +26,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +39,7 @@ from sqlite_utils import Database
 from .acceptances import AcceptanceSet, mirror
 from .arxiv.client import ClientConfig
 from .enrich import enrich
+from .enrich.run import listed_to_enrich
 from .errors import DatabaseError
 from .findings import run_reconcile
 from .harvest import DEFAULT_STALE_AFTER, harvest_with, listed_ids, stale_ids
@@ -41,7 +56,7 @@ from .runlog import (
 )
 from .store import ensure_db_shape, open_db
 from .suggest import suggest
-from .timeutil import utc_now
+from .timeutil import iso, utc_now
 from .vocabulary import RunStatus, StepStatus, Verdict
 
 Progress = Callable[[str], None]
@@ -64,9 +79,19 @@ class StepResult:
     status: StepStatus = StepStatus.OK
     counts: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    started_at: str | None = None  # ISO time the step began
+    ended_at: str | None = None
+    seconds: float | None = None  # its own wall time (steps in other lanes ran meanwhile)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "counts": self.counts, "error": self.error}
+        return {
+            "status": self.status,
+            "counts": self.counts,
+            "error": self.error,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "seconds": self.seconds,
+        }
 
 
 @dataclass
@@ -127,10 +152,30 @@ async def _run_steps(
 ) -> RefreshReport:
     steps: dict[str, StepResult] = {}
     before = _link_verdicts(db)
-    for name, step in _steps(options):
-        progress(f"{name} ...")
-        steps[name] = await _guarded(step, db, options, now, steps, progress)
-        record_step(db, run_id, name, steps[name].as_dict())
+
+    papers_fetched = asyncio.Event()  # arXiv links are judged from the harvested papers
+
+    async def lane(names: Lane) -> None:
+        try:
+            for name, step in names:
+                progress(f"{name} ...")
+                steps[name] = await _timed(step, db, options, now, steps, progress)
+                record_step(db, run_id, name, steps[name].as_dict())
+                if name == "fetch":
+                    papers_fetched.set()
+        finally:
+            if any(name == "fetch" for name, _ in names):
+                papers_fetched.set()  # also when the lane broke off: links judge from what is stored
+
+    plan = _plan(options, papers_fetched.wait)
+    await lane(plan.first)
+
+    async def papers() -> None:
+        await asyncio.gather(*(lane(names) for names in plan.together))
+        await lane(plan.then)
+
+    await asyncio.gather(papers(), *(lane(names) for names in plan.beside))
+    steps = {name: steps[name] for name in _STEP_ORDER if name in steps}  # the log's order, not the finishing one
     if options.accepted is not None:
         mirror(db, options.accepted)
     ensure_db_shape(db)
@@ -143,16 +188,51 @@ async def _run_steps(
 StepFunction = Callable[[Database, RefreshOptions, datetime, dict[str, StepResult], Progress], Awaitable[StepResult]]
 
 
-def _steps(options: RefreshOptions) -> list[tuple[str, StepFunction]]:
-    steps: list[tuple[str, StepFunction]] = [("import", _import_step), ("fetch", _fetch_step)]
+Lane = list[tuple[str, StepFunction]]
+_STEP_ORDER = ("import", "fetch", "enrich", "reconcile", "links", "suggest")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which steps wait for which: `first` alone; then `together` side by side, then `then`; `beside` all along."""
+
+    first: Lane
+    together: list[Lane]
+    then: Lane
+    beside: list[Lane]
+
+
+def _plan(options: RefreshOptions, papers_ready: Callable[[], Awaitable[object]]) -> _Plan:
+    """Import first: every other step reads the lists. Then arXiv and the enrichment services at once
+    (they need only the listed IDs), reconciliation when both are done (it reads what they stored), and
+    the link check beside all of it (its links to arXiv wait for the papers)."""
+    together: list[Lane] = [[("fetch", _fetch_step)]]
     if options.enrich is not None:
-        steps.append(("enrich", _enrich_step))
-    steps.append(("reconcile", _reconcile_step))
+        together.append([("enrich", _enrich_step)])
+    beside: list[Lane] = []
     if options.links is not None:
-        steps.append(("links", _links_step))
-    if options.suggest is not None:
-        steps.append(("suggest", _suggest_step))
-    return steps
+        beside.append([("links", partial(_links_step, papers_ready=papers_ready))])
+    then: Lane = [("reconcile", _reconcile_step)]
+    if (
+        options.suggest is not None
+    ):  # after reconcile: it asks arXiv and Semantic Scholar, whose limiters fetch and enrich hold
+        then.append(("suggest", _suggest_step))
+    return _Plan([("import", _import_step)], together, then, beside)
+
+
+async def _timed(
+    step: StepFunction,
+    db: Database,
+    options: RefreshOptions,
+    now: datetime,
+    done: dict[str, StepResult],
+    progress: Progress,
+) -> StepResult:
+    started, clock = utc_now(), time.perf_counter()
+    result = await _guarded(step, db, options, now, done, progress)
+    result.started_at, result.ended_at = iso(started), iso(utc_now())
+    result.seconds = round(time.perf_counter() - clock, 3)
+    return result
 
 
 async def _guarded(
@@ -233,7 +313,7 @@ async def _fetch_step(
 async def _enrich_step(
     db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], _progress: Progress
 ) -> StepResult:
-    summary = await enrich(db, options.enrich, now=now)
+    summary = await enrich(db, options.enrich, now=now, ids=listed_to_enrich(db))
     counts = summary.as_dict()
     partial = bool(counts.get("partial"))
     return StepResult(
@@ -274,10 +354,16 @@ def _inputs_changed(db: Database) -> bool:
 
 
 async def _links_step(
-    db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], _progress: Progress
+    db: Database,
+    options: RefreshOptions,
+    now: datetime,
+    _done: dict[str, StepResult],
+    _progress: Progress,
+    *,
+    papers_ready: Callable[[], Awaitable[object]] | None = None,
 ) -> StepResult:
     config = replace(options.links, fresh_verdicts=tuple(v.value for v in Verdict if v is not Verdict.SKIPPED))
-    report = await check_links(db, config)
+    report = await check_links(db, config, papers_ready=papers_ready)
     counts = {"checked": report.checked, "not_due": report.not_due, "requests": report.requests_made, **report.counts()}
     if report.network_down:
         return StepResult(

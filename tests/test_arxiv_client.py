@@ -369,3 +369,53 @@ def test_missing_ids_cost_one_re_ask_request_together(arxiv: ArxivStandIn) -> No
     assert sorted(arxiv.requests[1].ids) == sorted([*glitched, *gone])
     assert sorted(result.missing) == sorted(gone)
     assert sorted(p.arxiv_id for p in result.papers) == sorted(SEED_IDS)
+
+
+def test_missing_ids_of_every_batch_cost_one_re_ask_request_for_the_whole_fetch(arxiv: ArxivStandIn) -> None:
+    """A fetch of four batches with IDs left out of three of them asks again once, after the last batch."""
+    gone = ["2001.99991", "2001.99992", "2001.99993"]
+    ids = [*SEED_IDS[:5], gone[0], *SEED_IDS[5:10], gone[1], *SEED_IDS[10:15], gone[2], *SEED_IDS[15:]]
+    handed: list[BatchResult] = []
+    summary, client = run(fast_config(arxiv, batch_size=6), lambda c: c.fetch_many(ids, on_batch=handed.append))
+    batches = -(-len(ids) // 6)
+    assert client.requests_made == batches + 1
+    assert sorted(arxiv.requests[-1].ids) == gone  # the re-ask: every left-out ID together
+    assert sorted(summary.missing) == gone and summary.papers_fetched == len(SEED_IDS)
+    # Nothing is called missing before it was asked again; each batch's re-ask answer carries its whole batch.
+    assert all(not r.missing for r in handed[:batches])
+    for result in handed[batches:]:
+        (left_out,) = result.missing
+        assert left_out in result.requested and len(result.requested) == 6
+
+
+def _late_limiter(budget: bool, lateness: float) -> list[float]:
+    """Start times of five requests 1 s apart when every wake-up comes `lateness` seconds late."""
+    now = [0.0]
+    starts: list[float] = []
+
+    async def late_sleep(seconds: float) -> None:
+        now[0] += seconds + lateness
+
+    limiter = RateLimiter(clock=lambda: now[0], sleep=late_sleep, budget=budget)
+
+    async def five() -> None:
+        for _ in range(5):
+            async with limiter.slot(1.0):
+                starts.append(now[0])
+
+    asyncio.run(five())
+    return starts
+
+
+def test_a_gap_limiter_lets_late_wake_ups_add_up_and_a_budget_limiter_does_not() -> None:
+    # arXiv asks for a gap: every start at least 1 s after the last, lateness and all.
+    gap = _late_limiter(budget=False, lateness=0.2)
+    assert gap == pytest.approx([0.0, 1.2, 2.4, 3.6, 4.8])
+    # Hugging Face gives a budget per window: a late start is counted from when it was due,
+    # so the starts keep the budget's average rate and are never closer than half the interval.
+    budget = _late_limiter(budget=True, lateness=0.2)
+    assert budget == pytest.approx([0.0, 1.2, 2.2, 3.2, 4.2])
+    assert min(b - a for a, b in zip(budget, budget[1:], strict=False)) >= 0.5
+    # However late the wake-ups, no more than half an interval is made up.
+    very_late = _late_limiter(budget=True, lateness=0.9)
+    assert min(b - a for a, b in zip(very_late, very_late[1:], strict=False)) >= 0.5 - 1e-9

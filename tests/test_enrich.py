@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from itertools import pairwise
@@ -81,7 +82,8 @@ def test_a_second_run_within_the_age_asks_nothing_and_a_later_one_asks_again(db,
     again = run_enrich(db, config, now=NOW + timedelta(days=6))
     assert (s2.requests, hf.requests, again.requests_made, again.status) == ([], [], 0, "ok")
     run_enrich(db, config, sources=[S2], now=NOW + timedelta(days=8))
-    assert (len(s2.requests), len(s2.requests[0].ids), hf.requests) == (1, 19, [])
+    # After 7 days the 18 found papers are asked again; the one "not indexed" waits 30 days.
+    assert (len(s2.requests), len(s2.requests[0].ids), hf.requests) == (1, 18, [])
 
 
 def test_all_asks_again_within_the_age(db, s2, hf) -> None:
@@ -168,7 +170,8 @@ def test_a_failed_answer_never_overwrites_a_good_one(db, s2, hf) -> None:
     s2.queue_faults(Fault(400, body=b'{"error": "bad request"}'))
     later = NOW + timedelta(days=8)
     summary = run_enrich(db, config, sources=[S2], now=later)
-    assert (summary.status, summary.sources[0].failed) == ("partial", 19)
+    # The 18 found papers are due after 7 days (the one not indexed is not: 30 days).
+    assert (summary.status, summary.sources[0].failed) == ("partial", 18)
     icip = rows(db, S2)["1910.04641"]
     assert (icip["status"], icip["venue"], icip["fetched_at"], icip["checked_at"]) == (
         "found",
@@ -239,3 +242,85 @@ def test_no_sources_means_no_requests(db, s2, hf) -> None:
     config = EnrichConfig.from_env({"HARVESTER_ENRICH_SOURCES": "", "HARVESTER_S2_URL": s2.url})
     summary = run_enrich(db, config, now=NOW)
     assert (summary.status, summary.sources, s2.requests, hf.requests) == ("ok", (), [], [])
+
+
+def test_not_indexed_answers_are_asked_again_after_30_days_found_ones_after_7(db, s2, hf) -> None:
+    config = make_config(s2.url, hf.url)
+    first = run_enrich(db, config, sources=[HF], now=NOW)
+    (counts,) = first.sources
+    not_indexed = {i for i, r in rows(db, HF).items() if r["status"] == "not_found"}
+    found = {i for i, r in rows(db, HF).items() if r["status"] == "found"}
+    assert (len(not_indexed), len(found)) == (counts.not_found, counts.found) and not_indexed and found
+    # Found answers are asked again 7 days after each check (days 8 and 29); "not indexed" on day 31 only.
+    for days, asked in [(6, set()), (8, found), (14, set()), (29, found), (31, not_indexed)]:
+        hf.reset_log()
+        run_enrich(db, config, sources=[HF], now=NOW + timedelta(days=days))
+        assert {r.ids[0] for r in hf.requests} == asked, f"day {days}"
+
+
+def test_the_not_found_age_is_a_setting() -> None:
+    config = EnrichConfig.from_env({"HARVESTER_ENRICH_NOT_FOUND_MAX_AGE": "2d"})
+    assert (config.max_age, config.not_found_max_age) == (timedelta(days=7), timedelta(days=2))
+    assert EnrichConfig.from_env({}).not_found_max_age == timedelta(days=30)
+
+
+def test_hugging_face_is_spaced_by_its_published_budget_and_faster_with_a_token() -> None:
+    anonymous = EnrichConfig.from_env({}).settings_for(HF).delay
+    token = EnrichConfig.from_env({"HF_TOKEN": "t"}).settings_for(HF).delay
+    # 500 requests per 5 minutes anonymously, 1,000 with a token.
+    assert (anonymous, token) == (0.6, 0.3)
+    assert EnrichConfig.from_env({"HF_TOKEN": "t", "HARVESTER_HF_DELAY": "2"}).settings_for(HF).delay == 2.0
+
+
+def test_hugging_faces_rate_limit_header_sets_the_spacing(db, s2, hf, monkeypatch) -> None:
+    from harvester.enrich import run as enrich_run
+    from harvester.politeness import RateLimiter
+
+    intervals: list[float] = []
+
+    class Recording(RateLimiter):
+        def slot(self, interval, shared=None):  # type: ignore[no-untyped-def]
+            intervals.append(interval)
+            return super().slot(0.0, shared)
+
+    monkeypatch.setattr(enrich_run, "_LIMITERS", {HF: Recording()})
+    hf.headers = (("RateLimit", '"api";r=400;t=100'),)
+    run_enrich(db, make_config(s2.url, hf.url, hf_delay=0.6), sources=[HF], now=NOW)
+    # The first request goes at the configured spacing; each later one at what the header says remains.
+    assert intervals[0] == 0.6 and set(intervals[1:]) == {0.25} and len(intervals) == 19
+
+
+@pytest.mark.parametrize(
+    ("header", "spacing"),
+    [
+        ('"api";r=489;t=189', 189 / 489),  # Hugging Face's structured form
+        ("limit=100, remaining=80, reset=54", 54 / 80),  # the draft's older form
+        ('"api";r=0;t=30', 30.0),  # spent: wait for the window to reset
+        ("", None),
+        ("garbage", None),
+        ('"api";q=500;w=300', None),  # a policy, not what remains
+    ],
+)
+def test_spacing_from_a_rate_limit_header(header: str, spacing: float | None) -> None:
+    from harvester.politeness import spacing_from_ratelimit
+
+    assert spacing_from_ratelimit(header) == spacing
+
+
+def test_refresh_asks_about_listed_ids_before_arxiv_answers_except_those_arxiv_never_had(db) -> None:
+    from harvester.enrich.run import listed_to_enrich, papers_to_enrich
+
+    entry_id, ids = next(iter(db.execute("SELECT id, arxiv_ids FROM entries WHERE arxiv_ids != '[]' LIMIT 1")))
+    db.execute(
+        "UPDATE entries SET arxiv_ids = ? WHERE id = ?",
+        [json.dumps([*json.loads(ids), "2101.99998", "2101.99999v2"]), entry_id],
+    )
+    db.execute(
+        "INSERT INTO missing_papers (arxiv_id, first_missing, last_checked, missing_runs) VALUES (?, ?, ?, 1)",
+        ["2101.99999", "2026-11-01T00:00:00Z", "2026-11-01T00:00:00Z"],
+    )
+    db.conn.commit()
+    listed = listed_to_enrich(db)
+    # Not yet fetched: asked. Said by arXiv never to exist: not asked. Papers arXiv has: asked, as before.
+    assert "2101.99998" in listed and "2101.99999" not in listed
+    assert set(papers_to_enrich(db)) == set(listed) - {"2101.99998"}

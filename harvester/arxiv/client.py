@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -148,15 +148,17 @@ class ArxivClient:
     def config(self) -> ClientConfig:
         return self._config
 
-    async def fetch_batch(self, ids: Sequence[str]) -> BatchResult:
+    async def fetch_batch(self, ids: Sequence[str], *, ask_again: bool = True) -> BatchResult:
         """Fetch one batch in one POST, then settle what that answer left open.
 
         IDs are sent as given (fetch_many validates them first). Raises
-        ArxivUnavailable when a request still fails after every retry.
+        ArxivUnavailable when a request still fails after every retry. With
+        `ask_again` False the IDs left out are returned as missing without being
+        asked again (fetch_many asks them together after its last batch).
         """
         requested = list(dict.fromkeys(ids))
         tally = await self._resolve(requested)
-        if tally.missing:
+        if tally.missing and ask_again:
             # An ID left out of a 200 can be a glitch: ask again before calling it missing,
             # all of them in one request (a request per ID cost 3 s each at arXiv's pace);
             # a 400 in that answer is still narrowed down to the bad ID by `_resolve`.
@@ -181,19 +183,47 @@ class ArxivClient:
         can commit it on its own. IDs that are not valid arXiv IDs are reported
         in the summary without being sent. If a batch fails, ArxivUnavailable
         propagates; the batches before it have already been handed over.
+
+        IDs left out of an answer are not called missing yet: after the last
+        batch, all of them are asked again together (one request per batch size;
+        at arXiv's 3 s pace a re-ask per batch, or per ID, cost more than the
+        rest), and that answer is handed over as one more batch, with what is
+        still missing then.
         """
         valid, invalid = _validated(ids)
         before = self.requests_made
         missing: list[str] = []
         fetched = batches = 0
-        for chunk in _chunks(valid, self._config.batch_size):
-            result = await self.fetch_batch(chunk)
+
+        def hand_over(result: BatchResult) -> None:
+            nonlocal fetched, batches
             batches += 1
             fetched += len(result.papers)
             missing.extend(result.missing)
             invalid.extend(result.invalid)
             if on_batch is not None:
                 on_batch(result)
+
+        left_out_of: list[tuple[tuple[str, ...], list[str]]] = []  # each batch with IDs left out
+        for chunk in _chunks(valid, self._config.batch_size):
+            result = await self.fetch_batch(chunk, ask_again=False)
+            if result.missing:
+                left_out_of.append((result.requested, list(result.missing)))
+            hand_over(replace(result, missing=()))
+        again = _Tally()
+        for chunk in _chunks([i for _, ids in left_out_of for i in ids], self._config.batch_size):
+            again.absorb(await self._resolve(chunk))
+        for requested, ids in left_out_of:
+            # Handed over with its whole batch as `requested`, so an answer that lacked every
+            # paper of that batch is still told from a few papers gone (harvest.refuse_outage).
+            hand_over(
+                BatchResult(
+                    requested=requested,
+                    papers=_unique_papers(again.found[i] for i in ids if i in again.found),
+                    missing=tuple(i for i in ids if i in again.missing),
+                    invalid=tuple(item for item in again.invalid if item[0] in ids),
+                )
+            )
         return FetchSummary(
             papers_fetched=fetched,
             missing=tuple(missing),

@@ -16,6 +16,9 @@ from . import huggingface, semantic_scholar
 from .base import Source, SourceSettings
 
 DEFAULT_MAX_AGE = timedelta(days=7)
+# "Not indexed" changes slowly (a paper gets its page once, if ever): asked again after 30 days.
+DEFAULT_NOT_FOUND_MAX_AGE = timedelta(days=30)
+NOT_FOUND_MAX_AGE_ENV = "HARVESTER_ENRICH_NOT_FOUND_MAX_AGE"
 SOURCES_ENV = "HARVESTER_ENRICH_SOURCES"
 MAX_AGE_ENV = "HARVESTER_ENRICH_MAX_AGE"
 CONTACT_ENV = "HARVESTER_CONTACT"
@@ -30,6 +33,8 @@ class SourceSpec:
     delay_env: str  # overrides the seconds between requests
     key_env: str  # the API key or token, when the user has one
     default_delay: float = 1.0
+    keyed_delay: float | None = None  # the spacing with a key or token, when the service allows more
+    budget: bool = False  # its limit is a budget per time window (an average rate), not a gap (politeness.RateLimiter)
 
 
 SOURCES: dict[str, SourceSpec] = {
@@ -48,6 +53,9 @@ SOURCES: dict[str, SourceSpec] = {
         url_env="HARVESTER_HF_URL",
         delay_env="HARVESTER_HF_DELAY",
         key_env=huggingface.KEY_ENV,
+        default_delay=huggingface.ANONYMOUS_DELAY,
+        keyed_delay=huggingface.TOKEN_DELAY,
+        budget=True,
     ),
 }
 DEFAULT_SOURCES: tuple[str, ...] = tuple(SOURCES)
@@ -62,6 +70,7 @@ class EnrichConfig:
     sources: tuple[str, ...] = DEFAULT_SOURCES  # the sources a run asks, in order; () turns enrichment off
     settings: Mapping[str, SourceSettings] = field(default_factory=default_settings)
     max_age: timedelta = DEFAULT_MAX_AGE  # answers younger than this are not asked again
+    not_found_max_age: timedelta = DEFAULT_NOT_FOUND_MAX_AGE  # the same for "not indexed" answers
     contact: str | None = None  # e-mail or URL for the User-Agent
 
     @classmethod
@@ -72,6 +81,9 @@ class EnrichConfig:
             sources=_sources_from_env(environ),
             settings=settings,
             max_age=settings_check.from_env(environ, MAX_AGE_ENV, settings_check.duration, DEFAULT_MAX_AGE),
+            not_found_max_age=settings_check.from_env(
+                environ, NOT_FOUND_MAX_AGE_ENV, settings_check.duration, DEFAULT_NOT_FOUND_MAX_AGE
+            ),
             contact=environ.get(CONTACT_ENV) or None,
         )
 
@@ -100,10 +112,12 @@ BACKOFF_ENV = "HARVESTER_ENRICH_BACKOFF"
 
 def _settings_from_env(spec: SourceSpec, environ: Mapping[str, str]) -> SourceSettings:
     defaults = SourceSettings(base_url=spec.default_url)
+    api_key = environ.get(spec.key_env) or None
+    delay = spec.keyed_delay if api_key and spec.keyed_delay is not None else spec.default_delay
     return SourceSettings(
         base_url=environ.get(spec.url_env) or spec.default_url,
-        delay=settings_check.from_env(environ, spec.delay_env, settings_check.delay, spec.default_delay),
-        api_key=environ.get(spec.key_env) or None,
+        delay=settings_check.from_env(environ, spec.delay_env, settings_check.delay, delay),
+        api_key=api_key,
         max_attempts=settings_check.from_env(environ, ATTEMPTS_ENV, settings_check.count, defaults.max_attempts),
         backoff_base=settings_check.from_env(environ, BACKOFF_ENV, settings_check.delay, defaults.backoff_base),
     )

@@ -1,7 +1,9 @@
 """Polite, retrying requests to one enrichment source.
 
 Each source gets its own spacing (`SourceSettings.delay`) through the arXiv
-shared `RateLimiter`, and the same retry rules as arXiv: timeouts, dropped
+shared `RateLimiter`, or, once the service has sent a `RateLimit` header
+(Hugging Face does), the spacing that spends the budget it says remains
+evenly until its window resets, and the same retry rules as arXiv: timeouts, dropped
 connections, 429 and 5xx are "not now" and are retried with exponential
 backoff and jitter, honouring `Retry-After` up to a cap. Every other answer is
 handed back for the source to interpret (a 404 can be a normal answer).
@@ -20,6 +22,7 @@ from ..politeness import (
     describe_failure,
     parse_retry_after,
     polite_retrying,
+    spacing_from_ratelimit,
 )
 from .base import EnrichmentUnavailable, SourceSettings
 
@@ -37,6 +40,7 @@ class PoliteHttp:
         self._settings = settings
         self._limiter = limiter
         self.requests_made = 0  # every HTTP request sent, retries included
+        self.spacing = settings.delay  # seconds between starts; the service's RateLimit header overrides it
 
     async def send(
         self, method: str, url: str, *, headers: dict[str, str] | None = None, json: object = None
@@ -60,11 +64,14 @@ class PoliteHttp:
             ) from exc
 
     async def _send_once(self, method: str, url: str, headers: dict[str, str] | None, json: object) -> httpx.Response:
-        async with self._limiter.slot(self._settings.delay):
+        async with self._limiter.slot(self.spacing):
             self.requests_made += 1
             response = await self._client.request(
                 method, url, headers=headers, json=json, timeout=self._settings.timeout
             )
+        announced = spacing_from_ratelimit(response.headers.get("RateLimit"))
+        if announced is not None:
+            self.spacing = announced
         if response.status_code in _RETRYABLE_STATUS or response.status_code >= 500:
             raise RetryableAnswer(
                 f"HTTP {response.status_code}", parse_retry_after(response.headers.get("Retry-After"))

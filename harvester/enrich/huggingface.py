@@ -4,6 +4,12 @@
 paper has no page yet: "not indexed" is a normal answer, not a failure. Only
 new-style IDs (YYMM.NNNNN) have pages. An optional token (`HF_TOKEN`) is sent
 as a bearer token. One request per paper, so the source's delay spaces them.
+
+Spacing: Hugging Face publishes its Hub API budget per 5-minute window: 500
+requests for anonymous callers, 1,000 for a signed-in (free) account. Spread
+evenly that is one request every 0.6 s without a token and every 0.3 s with
+`HF_TOKEN`. When the answers carry a `RateLimit` header (remaining requests and
+seconds to the window's reset), that spacing is used instead (enrich/http.py).
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ NAME = "huggingface"
 DEFAULT_URL = "https://huggingface.co"
 PAPERS_PATH = "/api/papers/"
 KEY_ENV = "HF_TOKEN"
+ANONYMOUS_DELAY = 300 / 500  # seconds: 500 requests per 5 minutes
+TOKEN_DELAY = 300 / 1000  # seconds: 1,000 requests per 5 minutes for a signed-in account
 _NEW_STYLE = re.compile(r"^\d{4}\.\d{4,5}$")
 
 

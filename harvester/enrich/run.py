@@ -102,11 +102,12 @@ async def enrich(
     all: bool = False,  # noqa: A002
     now: datetime | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    ids: Sequence[str] | None = None,
 ) -> EnrichSummary:
-    """`run_enrich` for callers already inside an event loop."""
+    """`run_enrich` for callers already inside an event loop; `ids` default to `papers_to_enrich`."""
     moment = now or utc_now()
     names = list(dict.fromkeys(config.sources if sources is None else sources))
-    ids = papers_to_enrich(db)
+    ids = papers_to_enrich(db) if ids is None else list(ids)
     async with make_http_client(config, transport) as client:
         results = await asyncio.gather(*(_run_source(db, client, config, name, ids, moment, all) for name in names))
     return EnrichSummary(tuple(results))
@@ -128,6 +129,33 @@ def papers_to_enrich(db: Database) -> list[str]:
     return list(wanted)
 
 
+def listed_to_enrich(db: Database) -> list[str]:
+    """Listed IDs, canonical and unversioned, in list order, except those arXiv said it never had.
+
+    What `refresh` asks the enrichment services about while arXiv is still being
+    fetched: they need only the ID, and waiting for arXiv would add its whole
+    fetch to the run. A listed ID arXiv does not know costs one "not found".
+    """
+    never_had: set[str] = set()
+    if db.table("missing_papers").exists():
+        never_had = {
+            row["arxiv_id"]
+            for row in db.query(
+                "SELECT m.arxiv_id FROM missing_papers m WHERE NOT EXISTS "
+                "(SELECT 1 FROM papers p WHERE p.arxiv_id = m.arxiv_id)"
+            )
+        }
+    wanted: dict[str, None] = {}
+    for text in listed_ids(db):
+        try:
+            arxiv_id = parse_arxiv_id(text).id
+        except InvalidArxivId:
+            continue
+        if arxiv_id not in never_had:
+            wanted.setdefault(arxiv_id, None)
+    return list(wanted)
+
+
 def make_http_client(config: EnrichConfig, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
     """The one AsyncClient a run shares between sources; per-source timeouts go on each request."""
     return httpx.AsyncClient(
@@ -138,7 +166,9 @@ def make_http_client(config: EnrichConfig, transport: httpx.AsyncBaseTransport |
 
 
 def limiter_for(name: str) -> RateLimiter:
-    return _LIMITERS.setdefault(name, RateLimiter())
+    if name not in _LIMITERS:
+        _LIMITERS[name] = RateLimiter(budget=name in SOURCES and SOURCES[name].budget)
+    return _LIMITERS[name]
 
 
 async def _run_source(
@@ -154,7 +184,7 @@ async def _run_source(
         return SourceSummary(name, error=f"unknown source {name!r}; known: {', '.join(SOURCES)}")
     settings = config.settings_for(name)
     source = SOURCES[name].build(settings)
-    due = list(ids) if refetch_all else due_ids(db, name, ids, now, config.max_age)
+    due = list(ids) if refetch_all else due_ids(db, name, ids, now, config.max_age, config.not_found_max_age)
     asked = [i for i in due if source.accepts(i)]
     http = PoliteHttp(client, name, settings, limiter_for(name))
     answers: list[Enrichment] = []

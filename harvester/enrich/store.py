@@ -6,7 +6,8 @@ Rules that keep earlier knowledge safe:
 - a failure never replaces an answer: it only stamps `checked_at` and
   `last_error`, so the next run asks again;
 - a row is due again when it never got an answer, when its last attempt
-  failed, or when it was checked longer ago than the configured age.
+  failed, or when it was checked longer ago than the configured age (a
+  "not_found" answer has its own, longer age: 30 days by default).
 """
 
 from __future__ import annotations
@@ -72,16 +73,28 @@ def _venue_names_column(db: Database) -> None:
             )
 
 
-def due_ids(db: Database, source: str, ids: Sequence[str], now: datetime, max_age: timedelta) -> list[str]:
-    """The IDs `source` should be asked about: new, last failed, or checked before `now - max_age`."""
+def due_ids(
+    db: Database,
+    source: str,
+    ids: Sequence[str],
+    now: datetime,
+    max_age: timedelta,
+    not_found_max_age: timedelta | None = None,
+) -> list[str]:
+    """The IDs `source` should be asked about: new, last failed, or checked before `now - max_age`.
+
+    A "not_found" answer is fresh for `not_found_max_age` instead (default: `max_age`).
+    """
     # Strictly after the cutoff: times are stored to the second, so an age of 0 must
     # still mean "ask again" for an answer stored in this very second.
     cutoff = iso(now - max_age)
+    not_found_cutoff = iso(now - (max_age if not_found_max_age is None else not_found_max_age))
     fresh = {
         row["arxiv_id"]
         for row in db.query(
-            "SELECT arxiv_id FROM enrichments WHERE source = ? AND last_error IS NULL AND checked_at > ?",
-            [source, cutoff],
+            "SELECT arxiv_id FROM enrichments WHERE source = ? AND last_error IS NULL"
+            " AND checked_at > CASE status WHEN 'not_found' THEN ? ELSE ? END",
+            [source, not_found_cutoff, cutoff],
         )
     }
     return [i for i in ids if i not in fresh]

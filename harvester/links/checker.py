@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urldefrag
@@ -137,13 +137,16 @@ async def check_links(
     transport: httpx.AsyncBaseTransport | None = None,
     resolver: Resolver | None = None,
     run_id: int | None = None,
+    papers_ready: Callable[[], Awaitable[object]] | None = None,
 ) -> LinkRunReport:
     """Check the due links of every live entry and record the results.
 
     Not due: links still `ok` within `config.max_age`, and links failing for a
     reason that may pass (unreachable, blocked) while they rest, a rest that
     doubles with each failure in a row. With `all`, every link is checked.
-    `now`, `transport` and `resolver` are for tests and embedding.
+    `now`, `transport` and `resolver` are for tests and embedding. `papers_ready`
+    lets the web links start while arXiv is still being harvested: links to
+    arXiv (judged from the harvested papers, never fetched) wait for it.
     """
     ensure_link_tables(db)
     clock = _utc_clock(now)
@@ -154,10 +157,29 @@ async def check_links(
         not_due |= resting_urls(db, started, config.first_rest, config.longest_rest)
     due = [target for target in targets if target.url not in not_due]
     run = _Run(db, config, clock, run_id)
-    remote = run.judge_locally(due)
+    later = [t for t in due if _judged_from_papers(t.url)] if papers_ready is not None else []
+    remote = run.judge_locally([t for t in due if t not in later] if later else due)
     async with Fetcher(config, transport, resolver or system_resolver) as fetcher:
-        await run.fetch_all(fetcher, remote)
+        if papers_ready is None:
+            await run.fetch_all(fetcher, remote)
+        else:
+            fetching = asyncio.ensure_future(run.fetch_all(fetcher, remote))
+            try:
+                await papers_ready()
+                remote_later = run.judge_locally(later)
+                await fetching
+            finally:
+                fetching.cancel()
+            await run.fetch_all(fetcher, remote_later)
     return run.finish(not_due=len(targets) - len(due), requests=fetcher.requests)
+
+
+def _judged_from_papers(url: str) -> bool:
+    """Whether the local judgement of `url` reads the harvested papers (an arXiv link)."""
+    try:
+        return parse_arxiv_url(url) is not None or host_of(url) in ARXIV_HOSTS
+    except InvalidArxivId:
+        return False  # judged invalid from the URL alone
 
 
 def _utc_clock(now: Callable[[], datetime] | None) -> Callable[[], datetime]:

@@ -199,6 +199,7 @@ class ArxivStandIn(BackgroundServer):
         error_names_id: bool = True,
     ) -> None:
         self.synthetic = synthetic
+        self.absent: set[str] = set()  # IDs synthetic mode never invents: papers arXiv does not have
         self.dialect: Dialect = dialect
         # arXiv names the bad ID in its error; False gives a bare message instead.
         self.error_names_id = error_names_id
@@ -387,7 +388,7 @@ class ArxivStandIn(BackgroundServer):
             base, number = _split_version(requested)
             with self._lock:
                 paper = self._papers.get(base)
-            if paper is None and self.synthetic:
+            if paper is None and self.synthetic and base not in self.absent:
                 paper = synthetic_paper(base)
             version = paper.version(number) if paper else None
             if paper is not None and version is not None:

@@ -23,6 +23,7 @@ log every request, and misbehave on demand:
         s2.queue_faults(Fault(429, retry_after="1"))  # the next request only
         s2.always = Fault(503)  # every request until cleared
         s2.requests  # what was asked, when, and the answer's status
+        hf.headers = (("RateLimit", '"api";r=99;t=30'),)  # sent with every answer
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class _JsonService(BackgroundServer):
     def __init__(self, papers: dict[str, Any] | None = None) -> None:
         self.papers = dict(papers) if papers is not None else self.default_papers()
         self.always: Fault | None = None
+        self.headers: tuple[tuple[str, str], ...] = ()  # extra headers on every answer (rate-limit ones)
         self._faults: list[Fault] = []
         self._log: list[Seen] = []
         self._lock = threading.Lock()
@@ -142,7 +144,7 @@ class _JsonService(BackgroundServer):
             ids, answer = self.answer(method, parts.path, query, body)
         with self._lock:
             self._log[index] = replace(seen, ids=ids, status=answer.status)
-        return answer
+        return replace(answer, headers=answer.headers + self.headers)
 
 
 def recommendation_pool(path: Path = CANDIDATES) -> list[dict[str, Any]]:
