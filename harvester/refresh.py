@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,7 +41,7 @@ from .runlog import (
 )
 from .store import ensure_db_shape, open_db
 from .timeutil import utc_now
-from .vocabulary import RunStatus, StepStatus, Verdict
+from .vocabulary import RunStatus, Step, StepStatus, Verdict
 
 Progress = Callable[[str], None]
 
@@ -49,7 +49,7 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class RefreshOptions:
     db_path: Path
-    paths: tuple[Path, ...] = (Path("seeds"),)
+    paths: tuple[Path, ...] = ()  # the reading lists (files or folders); the settings' `lists`
     arxiv: ClientConfig = field(default_factory=ClientConfig)
     stale_after: timedelta = DEFAULT_STALE_AFTER
     links: Any = None  # links.LinkCheckConfig; None skips the link check
@@ -142,12 +142,12 @@ StepFunction = Callable[[Database, RefreshOptions, datetime, dict[str, StepResul
 
 
 def _steps(options: RefreshOptions) -> list[tuple[str, StepFunction]]:
-    steps: list[tuple[str, StepFunction]] = [("import", _import_step), ("fetch", _fetch_step)]
+    steps: list[tuple[str, StepFunction]] = [(Step.IMPORT, _import_step), (Step.FETCH, _fetch_step)]
     if options.enrich is not None:
-        steps.append(("enrich", _enrich_step))
-    steps.append(("reconcile", _reconcile_step))
+        steps.append((Step.ENRICH, _enrich_step))
+    steps.append((Step.RECONCILE, _reconcile_step))
     if options.links is not None:
-        steps.append(("links", _links_step))
+        steps.append((Step.LINKS, _links_step))
     return steps
 
 
@@ -310,6 +310,16 @@ def _changes(steps: dict[str, StepResult], before: dict[str, str], after: dict[s
         "links_died": sorted(url for url, verdict in turned.items() if verdict == "dead"),
         "links_moved": sorted(url for url, verdict in turned.items() if verdict == "moved"),
     }
+
+
+def unfinished_steps(report: RefreshReport, fail_on: Collection[str]) -> tuple[list[str], list[str]]:
+    """The steps that did not finish ok: those that fail the run, and the advisory rest.
+
+    The run's recorded status stays what happened (`partial`); only the exit code
+    listens to `fail_on`, so an optional service that throttles cannot turn CI red.
+    """
+    unfinished = [name for name, step in report.steps.items() if step.status in (StepStatus.PARTIAL, StepStatus.FAILED)]
+    return [n for n in unfinished if n in fail_on], [n for n in unfinished if n not in fail_on]
 
 
 def summary_lines(report: RefreshReport) -> list[str]:

@@ -227,6 +227,16 @@ class RunStatus(StrEnum):
     KILLED = "killed"  # the process died (found `running` by the next run)
 
 
+class Step(StrEnum):
+    """The steps of a refresh, in the order they run (`fail_on_steps` names them)."""
+
+    IMPORT = "import"
+    FETCH = "fetch"
+    ENRICH = "enrich"  # advisory by default: optional services must not turn a nightly run red
+    RECONCILE = "reconcile"
+    LINKS = "links"
+
+
 class StepStatus(StrEnum):
     """One step of a refresh."""
 
