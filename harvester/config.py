@@ -370,7 +370,7 @@ class Settings:
         Text(),
         None,
         "Semantic Scholar API key (better in the environment than in a committed file).",
-        env="SEMANTIC_SCHOLAR_API_KEY",
+        env="SEMANTIC_SCHOLAR_API_KEY",  # the name Semantic Scholar's own documentation uses,
     )
     enrich_huggingface_url: str = setting(
         "enrich.huggingface.url", Url(), HF_URL, "Hugging Face's base address.", env="HARVESTER_HF_URL"
@@ -387,7 +387,7 @@ class Settings:
         Text(),
         None,
         "Hugging Face token (better in the environment than in a committed file).",
-        env="HF_TOKEN",
+        env="HF_TOKEN",  # the name Hugging Face's own tools read
     )
     links_concurrency: int = setting("links.concurrency", COUNT, _LINKS.concurrency, "Link requests in flight.")
     links_per_host: int = setting("links.per_host", COUNT, _LINKS.per_host, "Link requests in flight to one host.")

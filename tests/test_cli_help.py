@@ -30,6 +30,8 @@ def test_the_command_list_is_what_the_readme_documents() -> None:
                 "export",
                 "accept",
                 "unaccept",
+                "init",
+                "config",
             ]
         )
         == COMMANDS

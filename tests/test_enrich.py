@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
+from harvester.config import from_environment
 from harvester.enrich import EnrichConfig, run_enrich
 from harvester.store import open_db
 from tests.seeddb import NOW, build_seed_db
@@ -208,8 +209,12 @@ def test_unknown_source_is_partial_and_the_others_still_run(db, s2, hf) -> None:
     assert summary.as_dict()["sources"][S2]["found"] == 18
 
 
+def _from_env(environ: dict[str, str]) -> EnrichConfig:
+    return from_environment(environ).enrich_config()
+
+
 def test_config_from_env() -> None:
-    config = EnrichConfig.from_env(
+    config = _from_env(
         {
             "HARVESTER_S2_URL": "http://127.0.0.1:9/s2",
             "HARVESTER_HF_URL": "http://127.0.0.1:9/hf",
@@ -225,17 +230,17 @@ def test_config_from_env() -> None:
     assert (config.settings_for(HF).base_url, config.settings_for(HF).delay) == ("http://127.0.0.1:9/hf", 2.5)
     assert (config.settings_for(S2).delay, config.max_age, config.contact) == (1.0, timedelta(days=3), "me@example.org")
     assert "'k'" not in repr(config)
-    defaults = EnrichConfig.from_env({})
+    defaults = _from_env({})
     assert (defaults.settings_for(S2).base_url, defaults.settings_for(HF).base_url) == (
         "https://api.semanticscholar.org",
         "https://huggingface.co",
     )
     assert defaults.max_age == timedelta(days=7)
-    assert EnrichConfig.from_env({"HARVESTER_ENRICH_SOURCES": "huggingface"}).sources == (HF,)
-    assert EnrichConfig.from_env({"HARVESTER_ENRICH_SOURCES": ""}).sources == ()
+    assert _from_env({"HARVESTER_ENRICH_SOURCES": "huggingface"}).sources == (HF,)
+    assert _from_env({"HARVESTER_ENRICH_SOURCES": ""}).sources == ()
 
 
 def test_no_sources_means_no_requests(db, s2, hf) -> None:
-    config = EnrichConfig.from_env({"HARVESTER_ENRICH_SOURCES": "", "HARVESTER_S2_URL": s2.url})
+    config = _from_env({"HARVESTER_ENRICH_SOURCES": "", "HARVESTER_S2_URL": s2.url})
     summary = run_enrich(db, config, now=NOW)
     assert (summary.status, summary.sources, s2.requests, hf.requests) == ("ok", (), [], [])

@@ -18,7 +18,6 @@ from .base import Enrichment, PoliteHttpLike
 NAME = "huggingface"
 DEFAULT_URL = "https://huggingface.co"
 PAPERS_PATH = "/api/papers/"
-KEY_ENV = "HF_TOKEN"
 _NEW_STYLE = re.compile(r"^\d{4}\.\d{4,5}$")
 
 
