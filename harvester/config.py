@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -245,6 +246,11 @@ class Spec:
     def name(self) -> str:
         """The attribute of `Settings`."""
         return self.key.replace(".", "_")
+
+    @property
+    def secret(self) -> bool:
+        """An API key or token: shown only as set or not."""
+        return self.key.endswith(".key")
 
     @property
     def table(self) -> str:
@@ -507,7 +513,7 @@ def build(
     if config is None and environ.get(CONFIG_ENV, "").strip():
         config = Path(environ[CONFIG_ENV].strip())
     file, table = find_file(cwd, config)
-    root = (file.parent if file else cwd).absolute()
+    root = Path(os.path.abspath(file.parent if file else cwd))  # absolute, symlinks kept as the user named them
     from_file = _flatten(table, file) if file else {}
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
@@ -622,7 +628,8 @@ def starter_file() -> str:
         '# lists = ["lists/*.md"]',
     ]
     table = ""
-    for spec in sorted(SPECS, key=lambda spec: (spec.table != "", spec.table)):
+    order = {table: index for index, table in reversed(list(enumerate(spec.table for spec in SPECS)))}
+    for spec in sorted(SPECS, key=lambda spec: (spec.table != "", order[spec.table])):
         if spec.key == "lists":
             continue
         if spec.table != table:
@@ -639,7 +646,7 @@ def describe(settings: Settings) -> list[dict[str, Any]]:
     rows = []
     for spec in SPECS:
         value = getattr(settings, spec.name)
-        if spec.key.endswith(".key") and value:
+        if spec.secret and value:
             value = "(set)"
         elif isinstance(value, timedelta):
             value = age_text(value)
