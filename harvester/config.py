@@ -7,6 +7,10 @@ adding that one field (and a flag, if it wants one, names the key with `sets`
 in cli.py): the README table, `harvester init`'s starter file, `--set`, the
 environment and the precedence tests all read the fields from here.
 
+A switch for a refresh step is a `steps.<step>` Switch setting (read where cli.py
+builds `RefreshOptions`), its step a `vocabulary.Step`; `fail_on_steps` then
+accepts the step's name, and its flag is `--no-<step>` with `sets("steps.<step>", False)`.
+
 The file is `harvester.toml` in the current folder, else `[tool.harvester]` in
 its `pyproject.toml`, else the one `--config` names. Relative paths in the file
 (and the defaults) are relative to its folder, the lists' `root`; paths from the
