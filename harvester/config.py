@@ -40,7 +40,7 @@ from .enrich.base import SourceSettings
 from .enrich.config import DEFAULT_SOURCES, SOURCES, EnrichConfig
 from .enrich.huggingface import DEFAULT_URL as HF_URL
 from .enrich.semantic_scholar import DEFAULT_URL as S2_URL
-from .errors import HarvesterError, InputError
+from .errors import HarvesterError
 from .harvest import DEFAULT_STALE_AFTER
 from .links import LinkCheckConfig
 from .vocabulary import Step
@@ -478,12 +478,12 @@ class Settings:
         """The `lists` setting, globs expanded (relative ones were made relative to `root` or the current folder)."""
         paths: list[Path] = []
         for pattern in self.lists:
-            if not glob.has_magic(pattern):
+            if not glob.has_magic(pattern) or Path(pattern).exists():  # `[draft] list.md` is a name
                 paths.append(Path(pattern))
                 continue
-            matched = sorted(glob.glob(pattern, recursive=True))
-            if not matched:
-                raise InputError(f"lists: {pattern!r} matches no file")
+            # A glob that matches nothing stays as written: reading it then says "no such file", by name,
+            # where every missing list is reported (and a refresh records it in its import step).
+            matched = sorted(glob.glob(pattern, recursive=True)) or [pattern]
             paths.extend(Path(match) for match in matched)
         return list(dict.fromkeys(paths))
 
