@@ -46,7 +46,6 @@ from .query import run_query
 from .query import search as run_search
 from .refresh import RefreshOptions, dumps, run_refresh, summary_lines, unfinished_steps
 from .report import ReportFormat, fails_on, print_findings_table, render_findings, report_rows, without_accepted
-from .settings_check import InvalidSetting
 from .status import collect_status
 from .store import ensure_db_shape, open_db, open_readonly
 from .timeutil import iso, utc_now
@@ -185,8 +184,6 @@ def reports_errors(command: F) -> F:
             raise  # usage errors and deliberate exits keep their own exit codes
         except ConfigError as error:
             _usage_error(str(error))
-        except InvalidSetting as error:  # a number checked where it is read: a usage error too
-            raise typer.BadParameter(error.reason, param_hint=error.name) from None
         except HarvesterError as error:
             print_error(stderr, error)
             raise typer.Exit(EXIT_FAILED) from None
