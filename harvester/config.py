@@ -630,6 +630,7 @@ def starter_file() -> str:
         "",
         "# The reading lists to read (files, folders of *.md, or globs), for example:",
         '# lists = ["lists/*.md"]',
+        "",
     ]
     table = ""
     order = {table: index for index, table in reversed(list(enumerate(spec.table for spec in SPECS)))}
@@ -638,11 +639,11 @@ def starter_file() -> str:
             continue
         if spec.table != table:
             table = spec.table
-            lines += ["", f"[{table}]"]
-        lines.append(f"# {spec.help}")
+            lines += [f"[{table}]", ""]
+        lines.append(f"# {spec.help} ({', '.join(spec.env)})")
         example = '""' if spec.default is None else spec.kind.toml(spec.default)
-        lines.append(f"# {spec.key.rpartition('.')[2]} = {example}")
-    return "\n".join(lines) + "\n"
+        lines += [f"# {spec.key.rpartition('.')[2]} = {example}", ""]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def describe(settings: Settings) -> list[dict[str, Any]]:
