@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 refresh: $(STAMP)
-	$(BIN)/harvester refresh
+	$(BIN)/harvester --db db/harvester.db refresh seeds/
 
 # The formatter, the linter and strict typing first: they take seconds and fail fast.
 check: $(STAMP)

@@ -27,7 +27,7 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -57,7 +57,7 @@ from .runlog import (
 from .store import ensure_db_shape, open_db
 from .suggest import suggest
 from .timeutil import iso, utc_now
-from .vocabulary import RunStatus, StepStatus, Verdict
+from .vocabulary import RunStatus, Step, StepStatus, Verdict
 
 Progress = Callable[[str], None]
 
@@ -65,7 +65,7 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class RefreshOptions:
     db_path: Path
-    paths: tuple[Path, ...] = (Path("seeds"),)
+    paths: tuple[Path, ...] = ()  # the reading lists (files or folders); the settings' `lists`
     arxiv: ClientConfig = field(default_factory=ClientConfig)
     stale_after: timedelta = DEFAULT_STALE_AFTER
     links: Any = None  # links.LinkCheckConfig; None skips the link check
@@ -161,10 +161,10 @@ async def _run_steps(
                 progress(f"{name} ...")
                 steps[name] = await _timed(step, db, options, now, steps, progress)
                 record_step(db, run_id, name, steps[name].as_dict())
-                if name == "fetch":
+                if name == Step.FETCH:
                     papers_fetched.set()
         finally:
-            if any(name == "fetch" for name, _ in names):
+            if any(name == Step.FETCH for name, _ in names):
                 papers_fetched.set()  # also when the lane broke off: links judge from what is stored
 
     plan = _plan(options, papers_fetched.wait)
@@ -189,7 +189,7 @@ StepFunction = Callable[[Database, RefreshOptions, datetime, dict[str, StepResul
 
 
 Lane = list[tuple[str, StepFunction]]
-_STEP_ORDER = ("import", "fetch", "enrich", "reconcile", "links", "suggest")
+_STEP_ORDER = tuple(Step)
 
 
 @dataclass(frozen=True)
@@ -206,18 +206,17 @@ def _plan(options: RefreshOptions, papers_ready: Callable[[], Awaitable[object]]
     """Import first: every other step reads the lists. Then arXiv and the enrichment services at once
     (they need only the listed IDs), reconciliation when both are done (it reads what they stored), and
     the link check beside all of it (its links to arXiv wait for the papers)."""
-    together: list[Lane] = [[("fetch", _fetch_step)]]
+    together: list[Lane] = [[(Step.FETCH, _fetch_step)]]
     if options.enrich is not None:
-        together.append([("enrich", _enrich_step)])
+        together.append([(Step.ENRICH, _enrich_step)])
     beside: list[Lane] = []
     if options.links is not None:
-        beside.append([("links", partial(_links_step, papers_ready=papers_ready))])
-    then: Lane = [("reconcile", _reconcile_step)]
-    if (
-        options.suggest is not None
-    ):  # after reconcile: it asks arXiv and Semantic Scholar, whose limiters fetch and enrich hold
-        then.append(("suggest", _suggest_step))
-    return _Plan([("import", _import_step)], together, then, beside)
+        beside.append([(Step.LINKS, partial(_links_step, papers_ready=papers_ready))])
+    then: Lane = [(Step.RECONCILE, _reconcile_step)]
+    # Suggest last: it reads the papers just fetched and asks arXiv and Semantic Scholar once fetch and enrich are done.
+    if options.suggest is not None:
+        then.append((Step.SUGGEST, _suggest_step))
+    return _Plan([(Step.IMPORT, _import_step)], together, then, beside)
 
 
 async def _timed(
@@ -408,6 +407,16 @@ def _changes(steps: dict[str, StepResult], before: dict[str, str], after: dict[s
         "links_died": sorted(url for url, verdict in turned.items() if verdict == "dead"),
         "links_moved": sorted(url for url, verdict in turned.items() if verdict == "moved"),
     }
+
+
+def unfinished_steps(report: RefreshReport, fail_on: Collection[str]) -> tuple[list[str], list[str]]:
+    """The steps that did not finish ok: those that fail the run, and the advisory rest.
+
+    The run's recorded status stays what happened (`partial`); only the exit code
+    listens to `fail_on`, so an optional service that throttles cannot turn CI red.
+    """
+    unfinished = [name for name, step in report.steps.items() if step.status in (StepStatus.PARTIAL, StepStatus.FAILED)]
+    return [n for n in unfinished if n in fail_on], [n for n in unfinished if n not in fail_on]
 
 
 def summary_lines(report: RefreshReport) -> list[str]:

@@ -1,9 +1,9 @@
 """One refresh at a time per database, and the `runs` table that logs each one.
 
-The lock is an advisory `flock` on `<db>.lock`, named after the database's
-resolved path so that a symlink or `db/../db/x.db` is the same lock; the
-kernel drops it when the process dies, so a refresh killed with SIGKILL never
-leaves a stale lock.
+The lock is an OS file lock on `<db>.lock` (filelock: `flock` on POSIX, `msvcrt`
+on Windows), named after the database's resolved path so that a symlink or
+`db/../db/x.db` is the same lock; the OS drops it when the process dies, so a
+refresh killed with SIGKILL never leaves a stale lock.
 
 Run statuses: running, ok, partial, failed (a step failed or the run crashed;
 the message is in `errors`), killed (the process died with the row still
@@ -14,7 +14,6 @@ appends a JSON line to `<db>.refused`, which `status` shows.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sqlite3
@@ -24,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from sqlite_utils import Database
 
 from .errors import HarvesterError
@@ -42,22 +42,28 @@ class AlreadyRunning(HarvesterError):
 def exclusive_lock(db_path: Path) -> Iterator[None]:
     lock_path = _beside(db_path, ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held open while the lock is held
+    lock = FileLock(lock_path, timeout=0)  # never wait: a second refresh is refused at once
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(lock_path)
-            message = f"another refresh is already running on {db_path}{holder}; nothing was changed"
-            record_refused(db_path, message)
-            raise AlreadyRunning(message) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        lock.acquire()
+    except Timeout:
+        holder = _read_holder(lock_path)
+        message = f"another refresh is already running on {db_path}{holder}; nothing was changed"
+        record_refused(db_path, message)
+        raise AlreadyRunning(message) from None
+    try:
+        _note_holder(lock_path)
         yield
     finally:
-        handle.close()
+        lock.release()
+
+
+def _note_holder(lock_path: Path) -> None:
+    """Our process id in the lock file, for the refusal message of a second refresh (only informative)."""
+    try:
+        with open(lock_path, "a", encoding="utf-8") as handle:
+            handle.write(str(os.getpid()))
+    except OSError:
+        pass  # some systems refuse writes to a locked file; the lock itself holds
 
 
 def _beside(db_path: Path, suffix: str) -> Path:

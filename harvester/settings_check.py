@@ -1,15 +1,15 @@
-"""One check for every number a user sets (option or environment variable).
+"""One check for every number a user sets (in harvester.toml, a variable or a flag; see config.py).
 
 A zero concurrency, an infinite delay or a NaN timeout does not fail loudly
 further down: it hangs the run or quietly marks every link unreachable. So each
-number is checked where it is read, and a bad one is an `InvalidSetting` that
-names the setting; the command line turns it into a usage error (exit 2).
+number is checked once, when config.py builds the settings, and a bad one is an
+`InvalidSetting`; config.py names the setting and where the value came from,
+and the command line makes it a usage error (exit 2).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TypeVar
 
@@ -85,11 +85,3 @@ def duration(name: str, text: str) -> timedelta:
         # `now - value` would fall before year 1 and fail where the age is used.
         raise InvalidSetting(name, f"at most {MAX_DURATION.days} days, not {str(text)!r}")
     return value
-
-
-def from_env(environ: Mapping[str, str], name: str, check: Callable[[str, str], T], default: T) -> T:
-    """The variable `name` checked by `check`, or `default` when it is unset or empty."""
-    text = environ.get(name)
-    if text is None or not text.strip():
-        return default
-    return check(name, text.strip())

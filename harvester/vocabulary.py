@@ -227,6 +227,23 @@ class RunStatus(StrEnum):
     KILLED = "killed"  # the process died (found `running` by the next run)
 
 
+class Step(StrEnum):
+    """The steps of a refresh, in the order the run log lists them (`fail_on_steps` names them).
+
+    Some run side by side (see refresh.py); the order here is the log's, not the finishing one.
+    """
+
+    IMPORT = "import"
+    FETCH = "fetch"
+    ENRICH = "enrich"  # advisory by default: optional services must not turn a nightly run red
+    RECONCILE = "reconcile"
+    LINKS = "links"
+    SUGGEST = "suggest"  # off by default; advisory like enrich (it asks the same optional services)
+
+
+ADVISORY_STEPS: tuple[Step, ...] = (Step.ENRICH, Step.SUGGEST)  # outside the default `fail_on_steps`
+
+
 class StepStatus(StrEnum):
     """One step of a refresh."""
 

@@ -37,6 +37,8 @@ def test_the_command_list_is_what_the_readme_documents() -> None:
                 "check",
                 "suggest",
                 "serve",
+                "init",
+                "config",
             ]
         )
         == COMMANDS

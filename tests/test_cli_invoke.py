@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import invoke, run_cli
+from tests.cli import ROOT, invoke, run_cli
 
 
 @pytest.mark.parametrize(
@@ -51,5 +51,5 @@ def test_invoke_ignores_the_callers_harvester_settings(
 ) -> None:
     monkeypatch.setenv("HARVESTER_DB", str(tmp_path / "elsewhere.db"))
     result = invoke("status", "--json")
-    assert result.returncode == 1 and "db/harvester.db" in result.stderr
+    assert result.returncode == 1 and f"no database at {ROOT / 'harvester.db'}" in result.stderr
     assert not (tmp_path / "elsewhere.db").exists()

@@ -376,7 +376,7 @@ def test_serve_without_datasette_says_how_to_get_it(shared_seed_db: Path, monkey
     )
     result = invoke("serve", "--db", str(shared_seed_db))
     assert result.returncode == 1
-    assert result.stderr.strip() == "error: the dashboard needs Datasette: pip install 'harvester[dashboard]'"
+    assert result.stderr.strip() == "error: the dashboard needs Datasette: pip install 'arxiv-harvester[dashboard]'"
 
 
 def test_datasette_on_other_files_keeps_its_own_index_and_cells(tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ def test_datasette_reads_while_a_refresh_writes(tmp_path: Path) -> None:
                 "HARVESTER_ENRICH_SOURCES": "",
             }
             refresh = subprocess.Popen(
-                [sys.executable, "-m", "harvester", "--db", str(db), "refresh", "--no-links"],
+                [sys.executable, "-m", "harvester", "--db", str(db), "refresh", str(ROOT / "seeds"), "--no-links"],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
+from harvester.config import from_environment
 from harvester.enrich import EnrichConfig, run_enrich
 from harvester.store import open_db
 from tests.seeddb import NOW, build_seed_db
@@ -211,8 +212,12 @@ def test_unknown_source_is_partial_and_the_others_still_run(db, s2, hf) -> None:
     assert summary.as_dict()["sources"][S2]["found"] == 18
 
 
+def _from_env(environ: dict[str, str]) -> EnrichConfig:
+    return from_environment(environ).enrich_config()
+
+
 def test_config_from_env() -> None:
-    config = EnrichConfig.from_env(
+    config = _from_env(
         {
             "HARVESTER_S2_URL": "http://127.0.0.1:9/s2",
             "HARVESTER_HF_URL": "http://127.0.0.1:9/hf",
@@ -228,18 +233,18 @@ def test_config_from_env() -> None:
     assert (config.settings_for(HF).base_url, config.settings_for(HF).delay) == ("http://127.0.0.1:9/hf", 2.5)
     assert (config.settings_for(S2).delay, config.max_age, config.contact) == (1.0, timedelta(days=3), "me@example.org")
     assert "'k'" not in repr(config)
-    defaults = EnrichConfig.from_env({})
+    defaults = _from_env({})
     assert (defaults.settings_for(S2).base_url, defaults.settings_for(HF).base_url) == (
         "https://api.semanticscholar.org",
         "https://huggingface.co",
     )
     assert defaults.max_age == timedelta(days=7)
-    assert EnrichConfig.from_env({"HARVESTER_ENRICH_SOURCES": "huggingface"}).sources == (HF,)
-    assert EnrichConfig.from_env({"HARVESTER_ENRICH_SOURCES": ""}).sources == ()
+    assert _from_env({"HARVESTER_ENRICH_SOURCES": "huggingface"}).sources == (HF,)
+    assert _from_env({"HARVESTER_ENRICH_SOURCES": ""}).sources == ()
 
 
 def test_no_sources_means_no_requests(db, s2, hf) -> None:
-    config = EnrichConfig.from_env({"HARVESTER_ENRICH_SOURCES": "", "HARVESTER_S2_URL": s2.url})
+    config = _from_env({"HARVESTER_ENRICH_SOURCES": "", "HARVESTER_S2_URL": s2.url})
     summary = run_enrich(db, config, now=NOW)
     assert (summary.status, summary.sources, s2.requests, hf.requests) == ("ok", (), [], [])
 
@@ -259,17 +264,17 @@ def test_not_indexed_answers_are_asked_again_after_30_days_found_ones_after_7(db
 
 
 def test_the_not_found_age_is_a_setting() -> None:
-    config = EnrichConfig.from_env({"HARVESTER_ENRICH_NOT_FOUND_MAX_AGE": "2d"})
+    config = _from_env({"HARVESTER_ENRICH_NOT_FOUND_MAX_AGE": "2d"})
     assert (config.max_age, config.not_found_max_age) == (timedelta(days=7), timedelta(days=2))
-    assert EnrichConfig.from_env({}).not_found_max_age == timedelta(days=30)
+    assert _from_env({}).not_found_max_age == timedelta(days=30)
 
 
 def test_hugging_face_is_spaced_by_its_published_budget_and_faster_with_a_token() -> None:
-    anonymous = EnrichConfig.from_env({}).settings_for(HF).delay
-    token = EnrichConfig.from_env({"HF_TOKEN": "t"}).settings_for(HF).delay
+    anonymous = _from_env({}).settings_for(HF).delay
+    token = _from_env({"HF_TOKEN": "t"}).settings_for(HF).delay
     # 500 requests per 5 minutes anonymously, 1,000 with a token.
     assert (anonymous, token) == (0.6, 0.3)
-    assert EnrichConfig.from_env({"HF_TOKEN": "t", "HARVESTER_HF_DELAY": "2"}).settings_for(HF).delay == 2.0
+    assert _from_env({"HF_TOKEN": "t", "HARVESTER_HF_DELAY": "2"}).settings_for(HF).delay == 2.0
 
 
 def test_hugging_faces_rate_limit_header_sets_the_spacing(db, s2, hf, monkeypatch) -> None:

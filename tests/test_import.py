@@ -137,9 +137,10 @@ def test_restoring_a_removed_entry_brings_it_back(tmp_path: Path, seed_copy: Pat
     assert rows == [(None,)]
 
 
-def test_folder_import_and_default_seeds_folder(tmp_path: Path) -> None:
+def test_folder_import_and_the_lists_setting_as_default(tmp_path: Path) -> None:
     db = tmp_path / "h.db"
-    result = invoke("import", "--json", db=db)  # default: seeds/ under the working directory
+    (tmp_path / "harvester.toml").write_text(f"lists = [{json.dumps(str(ROOT / 'seeds'))}]\n", encoding="utf-8")
+    result = invoke("import", "--json", db=db, cwd=tmp_path)  # default: the folder the config's `lists` names
     assert result.returncode == 0, result.stderr
     assert [r["name"] for r in json.loads(result.stdout)] == ["model-compression.md"]
 

@@ -1,6 +1,6 @@
 """Enrichment beyond arXiv: published venue, DOI and citations (Semantic Scholar), official code (Hugging Face).
 
-    summary = run_enrich(db, EnrichConfig.from_env(os.environ))
+    summary = run_enrich(db, settings.enrich_config())  # settings: harvester.config.Settings
     summary.status  # "ok" or "partial" (a service down, throttling or unknown)
 
 Answers are stored per source in `enrichments` (see store.py), never merged

@@ -24,7 +24,6 @@ from .base import Enrichment, PoliteHttpLike
 NAME = "huggingface"
 DEFAULT_URL = "https://huggingface.co"
 PAPERS_PATH = "/api/papers/"
-KEY_ENV = "HF_TOKEN"
 ANONYMOUS_DELAY = 300 / 500  # seconds: 500 requests per 5 minutes
 TOKEN_DELAY = 300 / 1000  # seconds: 1,000 requests per 5 minutes for a signed-in account
 _NEW_STYLE = re.compile(r"^\d{4}\.\d{4,5}$")

@@ -29,7 +29,6 @@ DEFAULT_URL = "https://api.semanticscholar.org"
 BATCH_PATH = "/graph/v1/paper/batch"
 FIELDS = "venue,publicationVenue,journal,year,externalIds,citationCount"
 MAX_BATCH = 500
-KEY_ENV = "SEMANTIC_SCHOLAR_API_KEY"
 _PREPRINT_VENUES = frozenset({"arxiv", "arxiv.org", "corr", "biorxiv", "medrxiv"})
 
 

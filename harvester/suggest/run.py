@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 from sqlite_utils import Database
 
-from .. import settings_check
 from ..arxiv.client import ArxivClient, ClientConfig
 from ..arxiv.client import make_http_client as arxiv_http_client
 from ..enrich.config import EnrichConfig
@@ -265,20 +264,6 @@ def parse_since(text: str) -> datetime:
         return datetime.combine(date.fromisoformat(text.strip()), time(), tzinfo=UTC)
     except ValueError:
         raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
-
-
-MAX_AGE_ENV = "HARVESTER_SUGGEST_MAX_AGE"
-
-
-def config_from_env(environ: Mapping[str, str], arxiv: ClientConfig, since: datetime | None = None) -> SuggestConfig:
-    """The settings of `suggest` (and refresh's suggest step): arXiv's client, Semantic Scholar's
-    (HARVESTER_S2_URL, HARVESTER_S2_DELAY, SEMANTIC_SCHOLAR_API_KEY, ...), and the staleness."""
-    return SuggestConfig(
-        arxiv=arxiv,
-        enrich=EnrichConfig.from_env(environ),
-        max_age=settings_check.from_env(environ, MAX_AGE_ENV, settings_check.duration, DEFAULT_MAX_AGE),
-        since=since,
-    )
 
 
 def list_ids_of(db: Database, paths: Sequence[Path]) -> list[int]:
