@@ -190,13 +190,10 @@ def _usage_error(message: str) -> NoReturn:
     raise typer.Exit(EXIT_USAGE)
 
 
-def _lists_root() -> Path:
-    """The folder every path in every output is shown relative to: the lists' root.
-
-    The one place the CLI decides it: the current folder for now; the configuration
-    file's folder once there is one.
-    """
-    return Path.cwd()
+def _lists_root(settings: Settings) -> Path:
+    """The folder every path in every output is shown relative to: the lists' root
+    (the configuration file's folder, else the current folder; see config.Settings.root)."""
+    return settings.root
 
 
 def reports_errors(command: F) -> F:
@@ -637,13 +634,12 @@ def report(
     db = Database(open_readonly(settings.db))
     findings = report_rows(db, include_info=include_info, accepted=accepted)
     _say_hidden(len(report_rows(db, include_info=include_info)) - len(findings))
-    _print_report(findings, fmt)
+    _print_report(findings, fmt, _lists_root(settings))
     if fails_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)
 
 
-def _print_report(findings: list[dict[str, Any]], fmt: ReportFormat) -> None:
-    root = _lists_root()
+def _print_report(findings: list[dict[str, Any]], fmt: ReportFormat, root: Path) -> None:
     if fmt != ReportFormat.TABLE:
         sys.stdout.write(render_findings(findings, fmt, root))
     elif findings:
@@ -671,7 +667,7 @@ def check(
     if not settings.db.exists():
         print_warning(stderr, f"no database at {settings.db}: only what needs no arXiv data is checked")
     findings = check_lists(settings.db, sources, utc_now(), accepted)
-    _print_report(findings, fmt)
+    _print_report(findings, fmt, _lists_root(settings))
     if fails_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)
 
@@ -717,7 +713,7 @@ def fix(
     if not any(plan.edits for plan in plans):
         stderr.print("nothing to fix")
         return
-    root = _lists_root()
+    root = _lists_root(settings)
     for plan in plans:
         sys.stdout.write(plan.diff(root))
         for skipped in plan.skipped:
@@ -791,7 +787,7 @@ def links(
     with _progress_on_stderr():
         report = asyncio.run(check_links(db, config, all=all_links))
     ensure_db_shape(db)
-    root = _lists_root()
+    root = _lists_root(settings)
     rows = [_link_row(result, root) for result in report.results]
     shown = [row for row in rows if row["verdict"] in PROBLEM_VERDICTS] if problems_only else rows
     if as_json:
@@ -1089,7 +1085,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     settings: Settings = ctx.obj
     _require_db(settings.db)
     state = collect_status(settings.db, accepted=_accepted(settings))
-    state["database"] = relative_to_root(state["database"], _lists_root())
+    state["database"] = relative_to_root(state["database"], _lists_root(settings))
     if as_json:
         _print_json(state)
         return

@@ -29,7 +29,7 @@ def repo(tmp_path: Path) -> tuple[Path, Path, Path]:
     (root / "lists").mkdir(parents=True)
     listing = root / "lists" / "model-compression.md"
     shutil.copyfile(SEED, listing)
-    db = build_seed_db(root / "db" / "harvester.db", listing=listing)
+    db = build_seed_db(root / "harvester.db", listing=listing)  # the `db` setting's default: in the root
     assert invoke("reconcile", db=db).returncode == 0
     return root, listing, db
 
