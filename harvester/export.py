@@ -215,7 +215,7 @@ def render_markdown(entries: list[dict[str, Any]]) -> str:
 def _markdown_entry(entry: dict[str, Any]) -> list[str]:
     title = entry["arxiv_title"] or entry["noted_title"] or entry["arxiv_id"] or "(untitled)"
     link = abs_url(entry["arxiv_id"]) if entry["arxiv_id"] else None
-    head = "1. " + _markdown_link(title, link)
+    head = "1. " + mdescape.inline_link(title, link)
     date = (entry["published"] or "")[:10] or entry["noted_date"]
     details = [mdescape.text(part) for part in (entry["noted_venue"],) if part]
     details += [f"*{mdescape.text(date)}*"] if date else []
@@ -228,16 +228,6 @@ def _markdown_entry(entry: dict[str, Any]) -> list[str]:
     return body
 
 
-def _markdown_link(label: str, url: str | None) -> str:
-    """`[label](url)`, or the label alone when the URL cannot be a safe http(s) link."""
-    try:
-        destination = mdescape.url_in(mdescape.INLINE, url) if url else None
-    except mdescape.UnsafeForMarkdown:
-        destination = None
-    text = mdescape.link_text(label)
-    return f"[{text}]({destination})" if destination else text
-
-
 def _code_link(code: dict[str, Any]) -> str:
     marker = f"-{mdescape.text(code['marker'])}" if code["marker"] else ""
-    return _markdown_link(code["label"] or "code", code["url"]) + marker
+    return mdescape.inline_link(code["label"] or "code", code["url"]) + marker

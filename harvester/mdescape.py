@@ -72,6 +72,16 @@ def url_in(position: str, url: str) -> str:
     return safe
 
 
+def inline_link(label: str, url: str | None) -> str:
+    """`[label](url)` for markdown harvester writes itself, or the label alone when the URL cannot be a safe link."""
+    try:
+        destination = url_in(INLINE, url) if url else None
+    except UnsafeForMarkdown:
+        destination = None
+    text = link_text(label)
+    return f"[{text}]({destination})" if destination else text
+
+
 def _check_bare(url: str) -> None:
     unsafe = _BARE_UNSAFE.search(url) or _ENTITY_START.search(url)
     if unsafe:

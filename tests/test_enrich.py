@@ -67,9 +67,12 @@ def test_seed_costs_one_batch_and_one_page_request_per_paper_spaced_by_the_rate(
     assert s2.requests[0].query["fields"] == "venue,publicationVenue,journal,year,externalIds,citationCount"
     assert len(hf.requests) == 19 and len({r.ids for r in hf.requests}) == 19
     starts = [r.started for r in hf.requests]
-    # Seen by the server, so scheduling noise can bring two arrivals closer than the
-    # client spaced them; without the limiter they would arrive back to back.
-    assert min(b - a for a, b in pairwise(starts)) >= HF_DELAY * 0.5
+    # Hugging Face's limit is a budget per window, so a late request lets the next one
+    # start up to half an interval early (politeness.RateLimiter): what holds is the
+    # average pace, and no two requests anywhere near back to back, as they would be
+    # without the limiter. Seen by the server, so scheduling noise is allowed for.
+    assert starts[-1] - starts[0] >= (len(starts) - 1.5) * HF_DELAY * 0.95
+    assert min(b - a for a, b in pairwise(starts)) >= HF_DELAY * 0.25
     counts = summary.as_dict()["sources"]
     assert (counts[S2]["found"], counts[S2]["not_found"], counts[S2]["requests_made"]) == (18, 1, 1)
     assert (counts[HF]["found"], counts[HF]["not_found"], counts[HF]["requests_made"]) == (8, 11, 19)

@@ -118,15 +118,7 @@ def papers_to_enrich(db: Database) -> list[str]:
     if not db.table("papers").exists():
         return []
     known = {row["arxiv_id"] for row in db.query("SELECT arxiv_id FROM papers")}
-    wanted: dict[str, None] = {}
-    for text in listed_ids(db):
-        try:
-            arxiv_id = parse_arxiv_id(text).id
-        except InvalidArxivId:
-            continue
-        if arxiv_id in known:
-            wanted.setdefault(arxiv_id, None)
-    return list(wanted)
+    return [arxiv_id for arxiv_id in _listed_canonical(db) if arxiv_id in known]
 
 
 def listed_to_enrich(db: Database) -> list[str]:
@@ -145,14 +137,17 @@ def listed_to_enrich(db: Database) -> list[str]:
                 "(SELECT 1 FROM papers p WHERE p.arxiv_id = m.arxiv_id)"
             )
         }
+    return [arxiv_id for arxiv_id in _listed_canonical(db) if arxiv_id not in never_had]
+
+
+def _listed_canonical(db: Database) -> list[str]:
+    """Every listed ID once, canonical and unversioned, in list order; a malformed one is left out."""
     wanted: dict[str, None] = {}
     for text in listed_ids(db):
         try:
-            arxiv_id = parse_arxiv_id(text).id
+            wanted.setdefault(parse_arxiv_id(text).id, None)
         except InvalidArxivId:
             continue
-        if arxiv_id not in never_had:
-            wanted.setdefault(arxiv_id, None)
     return list(wanted)
 
 

@@ -34,14 +34,14 @@ def render_awesome(title: str, entries: list[dict[str, Any]], facts: Mapping[str
 def awesome_line(entry: dict[str, Any], paper: PaperFacts | None) -> str:
     title = paper.title if paper else entry["noted_title"] or entry["arxiv_id"] or "(untitled)"
     url = paper.url if paper else _first_url(entry)
-    parts = [f"- {_link(title, url)}"]
+    parts = [f"- {mdescape.inline_link(title, url)}"]
     venue = _venue(entry, paper)
     if venue:
         parts.append(f"- {mdescape.text(venue)}.")
     if entry["notes"]:
         parts.append(mdescape.text(" ".join(entry["notes"].split())))
     codes = [paper.code_url] if paper and paper.code_url else [link["url"] for link in _codes(entry)]
-    parts += [_link("code", code) for code in dict.fromkeys(codes)]
+    parts += [mdescape.inline_link("code", code) for code in dict.fromkeys(codes)]
     return " ".join(part for part in parts if part)
 
 
@@ -61,13 +61,3 @@ def _codes(entry: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _first_url(entry: dict[str, Any]) -> str | None:
     return next((link["url"] for link in entry["links"] if link["role"] in ("title", "paper")), None)
-
-
-def _link(label: str, url: str | None) -> str:
-    """`[label](url)`, or the label alone when the URL cannot be a safe http(s) link."""
-    try:
-        destination = mdescape.url_in(mdescape.INLINE, url) if url else None
-    except mdescape.UnsafeForMarkdown:
-        destination = None
-    text = mdescape.link_text(label)
-    return f"[{text}]({destination})" if destination else text
