@@ -255,7 +255,8 @@ def import_command(
     """Parse reading lists into the database. An unchanged list writes nothing."""
 
     settings: Settings = ctx.obj
-    # Read and parse every file first: a bad input must leave the database untouched.
+    # Read every file first: a bad input must leave the database untouched. Each is
+    # parsed later, in its turn, so only one parsed list is held at a time.
     sources = [read_source(path) for path in discover(paths or [Path("seeds")])]
     accepted = _accepted(settings, [source.path for source in sources])
     db = open_db(settings.db)

@@ -74,3 +74,36 @@ def test_an_unchanged_list_is_not_parsed_again(tmp_path: Path, monkeypatch: pyte
         first.paper_entries,
         first.sections,
     )
+
+
+def test_importing_many_lists_holds_one_parsed_list_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Import memory is flat in the number of lists: each parsed list is dropped before the next is parsed."""
+    import gc
+    import weakref
+
+    from harvester import importer
+    from harvester.importer import import_lists, read_source
+    from tests.seeddb import NOW
+
+    folder = tmp_path / "lists"
+    folder.mkdir()
+    fixtures = sorted((Path(__file__).parent / "fixtures" / "reading-lists").glob("*.md"))
+    for fixture in fixtures:
+        (folder / fixture.name).write_bytes(fixture.read_bytes())
+    sources = [read_source(path) for path in sorted(folder.glob("*.md"))]  # as `harvester import` holds them
+
+    alive_at_each_parse: list[int] = []
+    parsed: list[weakref.ref[importer.ReadingList]] = []
+    real_parse = importer.parse_reading_list
+
+    def tracking_parse(text: str) -> importer.ReadingList:
+        gc.collect()
+        alive_at_each_parse.append(sum(ref() is not None for ref in parsed))
+        result = real_parse(text)
+        parsed.append(weakref.ref(result))
+        return result
+
+    monkeypatch.setattr(importer, "parse_reading_list", tracking_parse)
+    results = import_lists(open_db(tmp_path / "h.db"), iter(sources), NOW)
+    assert [r.status for r in results] == ["new"] * len(fixtures)
+    assert alive_at_each_parse == [0] * len(fixtures)  # no earlier list still held when the next is parsed
