@@ -482,8 +482,9 @@ def report(
     settings: Settings = ctx.obj
     accepted = _accepted(settings)
     db = Database(open_readonly(settings.db))
-    findings = report_rows(db, include_info=include_info, accepted=accepted)
-    _say_hidden(len(report_rows(db, include_info=include_info)) - len(findings))
+    every_row = report_rows(db, include_info=include_info)
+    findings = without_accepted(every_row, accepted)
+    _say_hidden(len(every_row) - len(findings))
     if fmt == "table":
         if findings:
             print_findings_table(findings, stdout)

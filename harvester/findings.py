@@ -148,7 +148,9 @@ def find_rows(db: Database, where: str = "1", params: list[Any] | None = None) -
         WHERE {where}
         ORDER BY l.path, f.line, f.kind, f.key
     """
-    return list(db.query(sql, params or []))
+    cursor = db.execute(sql, params or [])
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
 
 
 # --- storing -------------------------------------------------------------------------

@@ -107,3 +107,20 @@ def test_importing_many_lists_holds_one_parsed_list_at_a_time(tmp_path: Path, mo
     results = import_lists(open_db(tmp_path / "h.db"), iter(sources), NOW)
     assert [r.status for r in results] == ["new"] * len(fixtures)
     assert alive_at_each_parse == [0] * len(fixtures)  # no earlier list still held when the next is parsed
+
+
+def test_the_views_people_page_through_stream_from_indexes_without_sorting_every_row(tmp_path: Path) -> None:
+    db = open_db(build_seed_db(tmp_path / "h.db"))
+    ensure_db_shape(db)
+
+    def plan(sql: str) -> list[str]:
+        return [str(row[-1]) for row in db.execute("EXPLAIN QUERY PLAN " + sql).fetchall()]
+
+    reading = plan("SELECT * FROM reading_list LIMIT 101")
+    assert any("lists_name" in step for step in reading), reading
+    assert any("entries_listed" in step for step in reading), reading
+    assert "USE TEMP B-TREE FOR ORDER BY" not in reading, reading  # only each list's own entries are sorted
+    recent = plan("SELECT * FROM recent_changes LIMIT 101")
+    for index in ("paper_versions_seen", "papers_first_seen", "entries_updated"):
+        assert any(index in step for step in recent), recent
+    assert not any("TEMP B-TREE" in step for step in recent), recent

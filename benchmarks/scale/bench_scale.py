@@ -20,9 +20,10 @@ a numbered entry with a code link), this script:
    db/metadata.yml and its default 1 s SQL time limit) of every view and
    the main tables.
 
-Planted slips (about 1 in 20 entries: a typo, an outdated-looking date) give
-reconcile something to find, and the mirror links of the numbered shapes give
-`report` tens of thousands of findings at 100k, as real lists do.
+Planted slips give reconcile something to find: 1 entry in 20 has a title
+slip, 1 in 50 a date no version has, and 1 in 10 of the numbered shapes links a
+retired mirror (cn.arxiv.org), so `report` has about a tenth as many findings
+as there are papers.
 
     .venv/bin/python benchmarks/scale/bench_scale.py [--sizes 1000,10000,100000] [--repeats 3]
 
@@ -104,12 +105,11 @@ def _entry(shape: int, n: int) -> str:
         return f"- [{title}](https://arxiv.org/abs/{arxiv_id}) by {paper.authors[0][0]}, {date[:4]} - notes on entry {n}."
     if shape == 1:
         return f"| [{title}](https://arxiv.org/abs/{arxiv_id}) | ICML | `W` | - |"
+    host = "cn.arxiv.org" if n % 10 == 3 else "arxiv.org"  # a retired mirror, as in 1 entry in 10
     if shape == 2:
-        return (
-            f"1. [{title}](http://cn.arxiv.org/abs/{arxiv_id})  \n*{date}* [paper](https://arxiv.org/abs/{arxiv_id})  "
-        )
+        return f"1. [{title}](http://{host}/abs/{arxiv_id})  \n*{date}* [paper](https://arxiv.org/abs/{arxiv_id})  "
     return (
-        f"1. :o: [{title}](http://cn.arxiv.org/abs/{arxiv_id})  \n"
+        f"1. :o: [{title}](http://{host}/abs/{arxiv_id})  \n"
         f"*{date}* [Paper](https://arxiv.org/abs/{arxiv_id}) | [Code](https://github.com/example/repo{n})  "
     )
 

@@ -51,9 +51,30 @@ class _Corpus:
     vectors: list[dict[str, float]]
     sections: dict[str, list[int]]  # section -> indexes into entries
     surface: dict[str, str]  # stem -> a word as written, for the evidence
+    sums: dict[str, dict[str, float]] = field(default_factory=dict)  # section -> sum of its vectors
+    norms: dict[str, float] = field(default_factory=dict)  # section -> squared length of that sum
+
+    def __post_init__(self) -> None:
+        for section, indexes in self.sections.items():
+            total: dict[str, float] = defaultdict(float)
+            for i in indexes:
+                for word, value in self.vectors[i].items():
+                    total[word] += value
+            self.sums[section] = dict(total)
+            self.norms[section] = _cosine(total, total)
 
     def others_in(self, section: str, left_out: int) -> list[dict[str, float]]:
         return [self.vectors[i] for i in self.sections[section] if i != left_out]
+
+    def similarity(self, index: int, section: str) -> float:
+        """Cosine to the centroid of the section's papers but the judged one, from the section's sum:
+        judging an entry costs its own length, not its list's (the same value `_centroid` gives)."""
+        vector, total = self.vectors[index], self.sums[section]
+        dot, norm = _cosine(vector, total), self.norms[section]
+        if self.entries[index].section == section:
+            own = _cosine(vector, vector)
+            dot, norm = dot - own, norm - 2 * dot + own
+        return dot / math.sqrt(norm) if norm > 1e-12 else 0.0
 
 
 def category_findings(
@@ -110,12 +131,11 @@ def _word_stem(word: str) -> str:
 def _section_scores(corpus: _Corpus, index: int) -> dict[str, float]:
     own_section = corpus.entries[index].section
     scores = {}
-    for section in corpus.sections:
-        others = corpus.others_in(section, index)
+    for section, members in corpus.sections.items():
         # The judged paper is left out of its own section, so that one needs one fewer.
         needed = MIN_SECTION_PAPERS - 1 if section == own_section else MIN_SECTION_PAPERS
-        if len(others) >= needed:
-            scores[section] = _cosine(corpus.vectors[index], _centroid(others))
+        if len(members) - (section == own_section) >= needed:
+            scores[section] = corpus.similarity(index, section)
     return scores
 
 
