@@ -68,7 +68,10 @@ def export(connection: sqlite3.Connection, fmt: str) -> str:
     for entry in entries:
         entry["code_links"] = json.loads(entry["code_links"] or "[]")
     if fmt == "json":
-        return json.dumps(entries, ensure_ascii=False, indent=2) + "\n"
+        # One entry per line, each through json's C encoder (an indented dump takes its
+        # pure-Python path, seconds at 100,000 entries).
+        objects = ",\n".join(json.dumps(entry, ensure_ascii=False) for entry in entries)
+        return f"[\n{objects}\n]\n" if entries else "[]\n"
     if fmt == "csv":
         return render_csv(entries)
     if fmt == "markdown":
@@ -123,7 +126,7 @@ def clash_suffix(index: int) -> str:
 def _key_base(paper: dict[str, Any]) -> str:
     authors = json.loads(paper.get("author_names") or "[]")
     family = _ascii_word(authors[0].split()[-1]) if authors else "anon"
-    words = [_ascii_word(w) for w in re.split(r"[\s:\-–,]+", paper["title"])]
+    words = (_ascii_word(w) for w in re.split(r"[\s:\-–,]+", paper["title"]))  # lazily: the first word is enough
     first = next((w for w in words if w and w not in _STOPWORDS), "paper")
     return f"{family}{paper['published'][:4]}{first}"
 
@@ -133,8 +136,11 @@ def _ascii_word(word: str) -> str:
     return re.sub(r"[^a-z0-9]", "", folded.lower())
 
 
+_LATEX_TABLE = str.maketrans(_LATEX_SPECIALS)
+
+
 def _latex(text: str) -> str:
-    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in text)
+    return text.translate(_LATEX_TABLE)  # one pass in C: an export writes this for every paper
 
 
 def _bibtex_record(paper: dict[str, Any], key: str) -> str:

@@ -29,38 +29,38 @@ FORMAT_ZLIB_DICTIONARY_1 = 1
 # cheapest to refer to, so the most frequent ones come last. Never edit: stored
 # entries were packed with exactly these bytes (add a new format instead).
 _DICTIONARY_1 = (
-    '<opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">'
-    "<arxiv:affiliation></arxiv:affiliation>"
-    '<arxiv:doi></arxiv:doi><atom:link href="https://doi.org/10." rel="related" title="doi" />'
-    "<arxiv:journal_ref></arxiv:journal_ref>"
-    "<arxiv:comment></arxiv:comment>"
-    '<atom:link title="doi" href="http://dx.doi.org/10." rel="related" />'
-    '<atom:link title="pdf" href="http://arxiv.org/pdf/v1" rel="related" type="application/pdf" />'
-    '<atom:link href="http://arxiv.org/abs/v1" rel="alternate" type="text/html" />'
-    '<arxiv:primary_category xmlns:arxiv="http://arxiv.org/schemas/atom" term="cs.LG" scheme="http://arxiv.org/schemas/atom" />'
-    '<atom:category term="cs.CV" scheme="http://arxiv.org/schemas/atom" />'
-    '<atom:category term="stat.ML" scheme="http://arxiv.org/schemas/atom" />'
-    '<atom:category term="cs.AI" scheme="http://arxiv.org/schemas/atom" />'
-    '<atom:entry xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:atom="http://www.w3.org/2005/Atom">\n'
-    "    <atom:id>http://arxiv.org/abs/</atom:id>\n"
-    "    <atom:title></atom:title>\n"
-    "    <atom:updated>T00:00:00Z</atom:updated>\n"
-    '    <atom:link href="https://arxiv.org/abs/v1" rel="alternate" type="text/html" />\n'
-    '    <atom:link href="https://arxiv.org/pdf/v1" rel="related" type="application/pdf" title="pdf" />\n'
-    "    <atom:summary>  We propose a novel method for the problem of deep neural networks. "
-    "In this paper, we show that the proposed approach, and the results of our experiments "
-    "on the state-of-the-art models, are based on a new learning framework. </atom:summary>\n"
-    '    <atom:category term="cs.LG" scheme="http://arxiv.org/schemas/atom" />\n'
-    "    <atom:published>T12:00:00Z</atom:published>\n"
-    '    <arxiv:primary_category term="cs.LG" />\n'
-    "    <atom:author>\n"
-    "      <atom:name></atom:name>\n"
-    "    </atom:author>\n"
-    "    <atom:author>\n"
-    "      <atom:name></atom:name>\n"
-    "    </atom:author>\n"
-    "  </atom:entry>"
-).encode()
+    b'<opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">'
+    b"<arxiv:affiliation></arxiv:affiliation>"
+    b'<arxiv:doi></arxiv:doi><atom:link href="https://doi.org/10." rel="related" title="doi" />'
+    b"<arxiv:journal_ref></arxiv:journal_ref>"
+    b"<arxiv:comment></arxiv:comment>"
+    b'<atom:link title="doi" href="http://dx.doi.org/10." rel="related" />'
+    b'<atom:link title="pdf" href="http://arxiv.org/pdf/v1" rel="related" type="application/pdf" />'
+    b'<atom:link href="http://arxiv.org/abs/v1" rel="alternate" type="text/html" />'
+    b'<arxiv:primary_category xmlns:arxiv="http://arxiv.org/schemas/atom" term="cs.LG" scheme="http://arxiv.org/schemas/atom" />'
+    b'<atom:category term="cs.CV" scheme="http://arxiv.org/schemas/atom" />'
+    b'<atom:category term="stat.ML" scheme="http://arxiv.org/schemas/atom" />'
+    b'<atom:category term="cs.AI" scheme="http://arxiv.org/schemas/atom" />'
+    b'<atom:entry xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:atom="http://www.w3.org/2005/Atom">\n'
+    b"    <atom:id>http://arxiv.org/abs/</atom:id>\n"
+    b"    <atom:title></atom:title>\n"
+    b"    <atom:updated>T00:00:00Z</atom:updated>\n"
+    b'    <atom:link href="https://arxiv.org/abs/v1" rel="alternate" type="text/html" />\n'
+    b'    <atom:link href="https://arxiv.org/pdf/v1" rel="related" type="application/pdf" title="pdf" />\n'
+    b"    <atom:summary>  We propose a novel method for the problem of deep neural networks. "
+    b"In this paper, we show that the proposed approach, and the results of our experiments "
+    b"on the state-of-the-art models, are based on a new learning framework. </atom:summary>\n"
+    b'    <atom:category term="cs.LG" scheme="http://arxiv.org/schemas/atom" />\n'
+    b"    <atom:published>T12:00:00Z</atom:published>\n"
+    b'    <arxiv:primary_category term="cs.LG" />\n'
+    b"    <atom:author>\n"
+    b"      <atom:name></atom:name>\n"
+    b"    </atom:author>\n"
+    b"    <atom:author>\n"
+    b"      <atom:name></atom:name>\n"
+    b"    </atom:author>\n"
+    b"  </atom:entry>"
+)
 
 
 def pack(xml: str) -> bytes:

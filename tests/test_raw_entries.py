@@ -76,9 +76,7 @@ def test_the_migration_packs_entries_stored_as_text_by_earlier_versions(tmp_path
             "CREATE TABLE raw_entries (arxiv_id TEXT NOT NULL, version INTEGER NOT NULL, "
             "fetched_at TEXT NOT NULL, xml TEXT NOT NULL, PRIMARY KEY (arxiv_id, version))"
         )
-        conn.executemany(
-            "INSERT INTO raw_entries VALUES (?, 2, '2026-01-02T03:04:05Z', ?)", list(xml_by_id.items())
-        )
+        conn.executemany("INSERT INTO raw_entries VALUES (?, 2, '2026-01-02T03:04:05Z', ?)", list(xml_by_id.items()))
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0007_raw_entries_packed'")
 
     open_db(path).close()

@@ -102,7 +102,9 @@ def _entry(shape: int, n: int) -> str:
     title = _noted_title(n, version.title)
     date = _noted_date(n, version.submitted)
     if shape == 0:
-        return f"- [{title}](https://arxiv.org/abs/{arxiv_id}) by {paper.authors[0][0]}, {date[:4]} - notes on entry {n}."
+        return (
+            f"- [{title}](https://arxiv.org/abs/{arxiv_id}) by {paper.authors[0][0]}, {date[:4]} - notes on entry {n}."
+        )
     if shape == 1:
         return f"| [{title}](https://arxiv.org/abs/{arxiv_id}) | ICML | `W` | - |"
     host = "cn.arxiv.org" if n % 10 == 3 else "arxiv.org"  # a retired mirror, as in 1 entry in 10
@@ -119,7 +121,13 @@ def write_list(folder: Path, index: int) -> Path:
     shape = index % 4
     lines: list[str] = []
     if shape >= 2:
-        lines += ["---", "layout: article", f'title:  "Reading list {index}"', "date:   2019-05-10 15:00:40 +0800", "---"]
+        lines += [
+            "---",
+            "layout: article",
+            f'title:  "Reading list {index}"',
+            "date:   2019-05-10 15:00:40 +0800",
+            "---",
+        ]
     lines += [f"# Reading list {index}", "", "Papers worth reading, by topic.", ""]
     for start in range(0, ENTRIES_PER_LIST, ENTRIES_PER_SECTION):
         topic = SECTION_TOPICS[(start // ENTRIES_PER_SECTION) % len(SECTION_TOPICS)]
@@ -397,11 +405,15 @@ def render_markdown(results: dict[str, Any]) -> str:
         line,
     ]
     for step in runs[0]["steps"]:
-        cells = " | ".join(f"{run['steps'][step]['wall_s']:.1f} s, {run['steps'][step]['peak_rss_mib']:.0f} MiB" for run in runs)
+        cells = " | ".join(
+            f"{run['steps'][step]['wall_s']:.1f} s, {run['steps'][step]['peak_rss_mib']:.0f} MiB" for run in runs
+        )
         first, last = runs[0]["steps"][step]["peak_rss_mib"], runs[-1]["steps"][step]["peak_rss_mib"]
         flat = last <= first * 1.5 + 20
         goal = step.startswith("import") or step == "reconcile"
-        out.append(f"| `{step}` | {cells} | {_yes(flat) if goal else ('yes' if flat else 'no')} {'(goal)' if goal else ''} |")
+        out.append(
+            f"| `{step}` | {cells} | {_yes(flat) if goal else ('yes' if flat else 'no')} {'(goal)' if goal else ''} |"
+        )
     out += [
         "",
         "Flat means the largest size's peak is within 1.5x (+20 MiB) of the smallest's. "
@@ -415,7 +427,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         "| open findings | " + " | ".join(f"{run['counts']['open findings']:,}" for run in runs) + " |",
         "| file (MB) | " + " | ".join(f"{run['file']['file_bytes'] / 1e6:.1f}" for run in runs) + " |",
         "| bytes per paper (goal ≤ 1,300) | "
-        + " | ".join(f"{run['file']['bytes_per_paper']:,} {'' if run['file']['bytes_per_paper'] <= GOAL_BYTES_PER_PAPER else '**over**'}" for run in runs)
+        + " | ".join(
+            f"{run['file']['bytes_per_paper']:,} {'' if run['file']['bytes_per_paper'] <= GOAL_BYTES_PER_PAPER else '**over**'}"
+            for run in runs
+        )
         + " |",
         "| raw_entries' share of the file | "
         + " | ".join(f"{100 * (run['file']['raw_entries_share'] or 0):.0f}%" for run in runs)
@@ -438,7 +453,11 @@ def main(argv: list[str] | None = None) -> None:
     from tests.standins.arxiv import ArxivStandIn
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="papers per database, comma-separated, multiples of 1000")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="papers per database, comma-separated, multiples of 1000",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="timings per read (the median is reported)")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.md and results.json")
     parser.add_argument("--keep", type=Path, default=None, help="build the databases in this folder and keep them")
