@@ -124,3 +124,57 @@ def test_the_views_people_page_through_stream_from_indexes_without_sorting_every
     for index in ("paper_versions_seen", "papers_first_seen", "entries_updated"):
         assert any(index in step for step in recent), recent
     assert not any("TEMP B-TREE" in step for step in recent), recent
+
+
+@pytest.fixture
+def many_lists_db(tmp_path: Path) -> Path:
+    """The seed list with its papers, and the four real fixture lists beside it."""
+    from harvester.importer import import_lists, read_source
+    from tests.seeddb import NOW
+
+    path = build_seed_db(tmp_path / "h.db")
+    fixtures = sorted((Path(__file__).parent / "fixtures" / "reading-lists").glob("*.md"))
+    db = open_db(path)
+    import_lists(db, [read_source(p) for p in fixtures], NOW)
+    db.close()
+    return path
+
+
+def test_reconcile_list_by_list_finds_what_reconciling_every_list_at_once_finds(many_lists_db: Path) -> None:
+    from harvester.findings import load_inputs, open_findings, run_reconcile
+    from harvester.reconcile import reconcile
+
+    db = open_db(many_lists_db)
+    at_once = {(f.key, f.kind, f.suggestion, f.detail) for f in reconcile(load_inputs(db))}
+    summary = run_reconcile(db)
+    stored = {(r["key"], r["kind"], r["suggestion"], r["detail"]) for r in open_findings(db)}
+    assert stored == at_once
+    assert summary.open == len(at_once)
+    assert {kind for _, kind, _, _ in at_once} >= {"category_suspect", "mirror_link", "title_typo"}
+
+
+def test_reconcile_holds_one_list_at_a_time(many_lists_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reconcile memory is flat in the number of lists: a list's entries are gone before the next is loaded."""
+    import gc
+    import weakref
+
+    from harvester import findings
+    from harvester.reconcile import EntryInput
+
+    loaded: list[tuple[int | None, list[weakref.ref[EntryInput]]]] = []
+    alive_at_each_load: list[int] = []
+    real_load = findings._load_entries
+
+    def tracking_load(db: object, list_id: int | None = None) -> list[EntryInput]:
+        gc.collect()
+        alive_at_each_load.append(sum(ref() is not None for _, refs in loaded for ref in refs))
+        entries = real_load(db, list_id)  # type: ignore[arg-type]
+        loaded.append((list_id, [weakref.ref(e) for e in entries]))
+        return entries
+
+    monkeypatch.setattr(findings, "_load_entries", tracking_load)
+    findings.run_reconcile(open_db(many_lists_db))
+    lists = 5
+    assert [list_id for list_id, _ in loaded].count(None) == 0  # never every list at once
+    assert len(loaded) == 3 * lists  # two passes for the pooled topics, one to judge and store
+    assert alive_at_each_load == [0] * len(loaded)

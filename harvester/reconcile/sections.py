@@ -78,14 +78,23 @@ class _Corpus:
 
 
 def category_findings(
-    entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo], glossary: TopicGlossary | None = None
+    entries: Iterable[EntryInput],
+    papers: Mapping[str, PaperInfo],
+    glossary: TopicGlossary | None = None,
+    profile: TopicProfile | None = None,
 ) -> Iterator[Finding]:
+    """Both rules; with a `profile` (of every list, built beforehand), `entries` may be one list's."""
     entries = tuple(entries)
     judged: set[str] = set()
-    if glossary is not None:
-        for found in topic_findings(entries, papers, glossary):
-            judged.add(found.key)
-            yield found
+    if profile is not None:
+        by_topic: Iterable[Finding] = profile.judge(profile.documents_of(entries, papers))
+    elif glossary is not None:
+        by_topic = topic_findings(entries, papers, glossary)
+    else:
+        by_topic = ()
+    for found in by_topic:
+        judged.add(found.key)
+        yield found
     for found in _within_list_findings(entries, papers):
         if found.key not in judged:
             yield found
@@ -186,7 +195,7 @@ def _centroid(vectors: list[dict[str, float]]) -> dict[str, float]:
     return _unit(total)
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     return sum(value * b.get(word, 0.0) for word, value in a.items())
 
 
@@ -266,48 +275,117 @@ class _Evidence:
         return bool(self.title) or len(self.body) >= BODY_WORDS_TO_FIT
 
 
-@dataclass
-class _Pool:
-    docs: list[_Doc]
-    vectors: list[dict[str, float]]
-    topic_of: list[str | None]  # per doc: its section's topic, "" for a catch-all section
-    words: dict[str, _TopicWords]
-    surface: dict[str, str]
-    members: dict[str, list[int]]  # topic -> its docs in every list
-    sums: dict[str, dict[str, float]] = field(default_factory=dict)  # topic -> sum of its docs' vectors
-    norms: dict[str, float] = field(default_factory=dict)  # topic -> squared length of that sum
-    copies: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (topic, paper) -> its docs there
-    sections: dict[int, dict[str, list[str]]] = field(default_factory=dict)  # list -> topic -> sections
+class TopicProfile:
+    """Every list's topic sections pooled into one profile per topic, built list by list.
 
-    def __post_init__(self) -> None:
-        for topic, indexes in self.members.items():
-            total: dict[str, float] = defaultdict(float)
-            for i in indexes:
-                for word, value in self.vectors[i].items():
-                    total[word] += value
-                self.copies.setdefault((topic, self.docs[i].paper), []).append(i)
-            self.sums[topic] = dict(total)
-            self.norms[topic] = _cosine(total, total)
-        counts = Counter(
-            (d.entry.list_id, t, d.entry.section) for d, t in zip(self.docs, self.topic_of, strict=True) if t
-        )
+    Pass one (`count`) counts documents per word (TF-IDF's document frequencies) and
+    entries per paper; pass two (`add`) adds each document's vector to its topic's
+    running sum. What is kept is per word and per topic, plus a sum for each paper
+    listed more than once, never per entry: a list is judged against every list
+    (`judge`) while only its own entries are in memory.
+    """
+
+    def __init__(self, glossary: TopicGlossary) -> None:
+        self.words = {topic.name: _TopicWords.of(topic.words) for topic in glossary.topics}
+        self.headings = {topic.name: _TopicWords.of(topic.headings) for topic in glossary.topics}
+        self.catch_all = _TopicWords.of(glossary.catch_all)
+        self.df: Counter[str] = Counter()
+        self.documents = 0
+        self.surface: dict[str, str] = {}  # stem -> the word as first written, in list order
+        self.paper_docs: Counter[str] = Counter()
+        self.members: Counter[str] = Counter()  # topic -> its documents in every list
+        self.sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.norms: dict[str, float] = {}  # topic -> squared length of its sum
+        self.copies: dict[tuple[str, str], tuple[int, dict[str, float]]] = {}  # (topic, paper listed twice+)
+        self.categories: dict[str, Counter[str]] = defaultdict(Counter)  # topic -> arXiv categories of its papers
+
+    def documents_of(self, entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo]) -> list[_Doc]:
+        return [doc for entry in entries if (doc := _doc(entry, papers.get(entry.arxiv_id or ""))) is not None]
+
+    def count(self, docs: Iterable[_Doc]) -> None:
+        for doc in docs:
+            self.df.update(_term_counts(doc, self.surface).keys())
+            self.documents += 1
+            self.paper_docs[doc.paper] += 1
+
+    def add(self, docs: Iterable[_Doc]) -> None:
+        for doc in docs:
+            topic = self.topic_of(doc)
+            if not topic:
+                continue
+            vector = self.vector(doc)
+            self.members[topic] += 1
+            _add_to(self.sums[topic], vector)
+            self.categories[topic].update(doc.categories)
+            if self.paper_docs[doc.paper] > 1:
+                count, total = self.copies.get((topic, doc.paper), (0, defaultdict(float)))
+                _add_to(total, vector)
+                self.copies[(topic, doc.paper)] = (count + 1, total)
+        self.norms = {topic: _cosine(total, total) for topic, total in self.sums.items()}
+
+    def topic_of(self, doc: _Doc) -> str | None:
+        return _heading_topic(doc.entry.section, self.headings, self.catch_all)
+
+    def vector(self, doc: _Doc) -> dict[str, float]:
+        n, df = self.documents, self.df
+        counts = _term_counts(doc, self.surface)
+        weights = {
+            w: (CATEGORY_WEIGHT if w.startswith(_CATEGORY) else 1.0)
+            * (1 + math.log(c))
+            * math.log((1 + n) / (1 + df[w]))
+            for w, c in counts.items()
+        }
+        return _unit(weights)
+
+    def judge(self, docs: list[_Doc]) -> Iterator[Finding]:
+        """category_suspect findings for the documents of one list."""
+        pool = _ListPool(self, docs)
+        for index, topic in enumerate(pool.topic_of):
+            if topic:
+                found = _topic_verdict(pool, index, topic)
+                if found:
+                    yield found
+
+
+def _add_to(total: dict[str, float], vector: Mapping[str, float]) -> None:
+    for word, value in vector.items():
+        total[word] += value
+
+
+class _ListPool:
+    """One list's documents, judged against the profile of every list."""
+
+    def __init__(self, profile: TopicProfile, docs: list[_Doc]) -> None:
+        self.profile = profile
+        self.docs = docs
+        self.vectors = [profile.vector(doc) for doc in docs]
+        self.topic_of = [profile.topic_of(doc) for doc in docs]
+        self.words = profile.words
+        self.surface = profile.surface
+        self.sections: dict[int, dict[str, list[str]]] = {}  # list -> topic -> its sections, largest first
+        counts = Counter((d.entry.list_id, t, d.entry.section) for d, t in zip(docs, self.topic_of, strict=True) if t)
         for (list_id, topic, section), _ in counts.most_common():
             self.sections.setdefault(list_id, {}).setdefault(topic, []).append(section)
+
+    def _left_out(self, index: int, topic: str) -> tuple[int, Mapping[str, float]]:
+        """How many documents of the judged paper the topic holds, and their vectors' sum."""
+        doc, profile = self.docs[index], self.profile
+        if profile.paper_docs[doc.paper] > 1:
+            return profile.copies.get((topic, doc.paper), (0, {}))
+        return (1, self.vectors[index]) if self.topic_of[index] == topic else (0, {})
 
     def similarity(self, index: int, topic: str) -> float | None:
         """Cosine to the topic's centroid without any copy of the judged paper; None when too few remain.
 
         Computed from the topic's running sum, so judging an entry costs its own length, not the pool's.
         """
-        left = self.copies.get((topic, self.docs[index].paper), [])
-        if len(self.members.get(topic, ())) - len(left) < TOPIC_MIN_PAPERS:
+        profile = self.profile
+        count, left = self._left_out(index, topic)
+        if profile.members.get(topic, 0) - count < TOPIC_MIN_PAPERS:
             return None
-        vector, total = self.vectors[index], self.sums[topic]
-        dot, norm = _cosine(vector, total), self.norms[topic]
-        for i in left:
-            dot -= _cosine(vector, self.vectors[i])
-            norm -= 2 * _cosine(self.vectors[i], total)
-        norm += sum(_cosine(self.vectors[i], self.vectors[j]) for i in left for j in left)
+        vector, total = self.vectors[index], profile.sums[topic]
+        dot = _cosine(vector, total) - _cosine(vector, left)
+        norm = profile.norms[topic] - 2 * _cosine(left, total) + _cosine(left, left)
         return dot / math.sqrt(norm) if norm > 1e-12 else 0.0
 
     def evidence(self, index: int, topic: str) -> _Evidence:
@@ -315,34 +393,30 @@ class _Pool:
         title = words.found(doc.title, doc.title_words, doc.title_stems)
         return _Evidence(title, words.found(doc.body, doc.body_words, doc.body_stems))
 
+    def other_papers_categories(self, index: int, topic: str) -> Counter[str]:
+        """arXiv categories of the topic's papers in every list, the judged paper's copies left out."""
+        count, _ = self._left_out(index, topic)
+        counts = Counter(self.profile.categories.get(topic, Counter()))
+        counts.subtract({category: count for category in self.docs[index].categories})
+        return +counts
+
 
 def topic_findings(
     entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo], glossary: TopicGlossary
 ) -> Iterator[Finding]:
+    """category_suspect by pooled topics for entries held in memory (every list at once)."""
     if not glossary.topics:
         return
-    pool = _pool(entries, papers, glossary)
-    for index, topic in enumerate(pool.topic_of):
-        if topic:
-            found = _topic_verdict(pool, index, topic)
-            if found:
-                yield found
-
-
-def _pool(entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo], glossary: TopicGlossary) -> _Pool:
-    words = {topic.name: _TopicWords.of(topic.words) for topic in glossary.topics}
-    headings = {topic.name: _TopicWords.of(topic.headings) for topic in glossary.topics}
-    catch_all = _TopicWords.of(glossary.catch_all)
-    docs = [doc for entry in entries if (doc := _doc(entry, papers.get(entry.arxiv_id or ""))) is not None]
-    surface: dict[str, str] = {}
-    counts = [_term_counts(doc, surface) for doc in docs]
-    vectors = _tfidf(counts, scale=lambda term: CATEGORY_WEIGHT if term.startswith(_CATEGORY) else 1.0)
-    topic_of = [_heading_topic(doc.entry.section, headings, catch_all) for doc in docs]
-    members: dict[str, list[int]] = defaultdict(list)
-    for index, topic in enumerate(topic_of):
-        if topic:
-            members[topic].append(index)
-    return _Pool(docs, vectors, topic_of, words, surface, dict(members))
+    profile = TopicProfile(glossary)
+    by_list: dict[int, list[_Doc]] = defaultdict(list)
+    for doc in profile.documents_of(entries, papers):
+        by_list[doc.entry.list_id].append(doc)
+    for docs in by_list.values():
+        profile.count(docs)
+    for docs in by_list.values():
+        profile.add(docs)
+    for docs in by_list.values():
+        yield from profile.judge(docs)
 
 
 def _doc(entry: EntryInput, paper: PaperInfo | None) -> _Doc | None:
@@ -400,7 +474,7 @@ def _heading_topic(section: str, headings: Mapping[str, _TopicWords], catch_all:
     return None
 
 
-def _topic_verdict(pool: _Pool, index: int, topic: str) -> Finding | None:
+def _topic_verdict(pool: _ListPool, index: int, topic: str) -> Finding | None:
     doc = pool.docs[index]
     sections = pool.sections[doc.entry.list_id]
     evidence = {other: pool.evidence(index, other) for other in sections}
@@ -421,7 +495,7 @@ def _topic_verdict(pool: _Pool, index: int, topic: str) -> Finding | None:
 
 
 def _better_topic(
-    pool: _Pool, index: int, topic: str, best: str, evidence: _Evidence, scores: Mapping[str, float]
+    pool: _ListPool, index: int, topic: str, best: str, evidence: _Evidence, scores: Mapping[str, float]
 ) -> Finding:
     doc = pool.docs[index]
     section = _closest_section(pool, index, best)
@@ -440,7 +514,7 @@ def _better_topic(
     )
 
 
-def _no_topic(pool: _Pool, index: int, topic: str, scores: Mapping[str, float]) -> Finding:
+def _no_topic(pool: _ListPool, index: int, topic: str, scores: Mapping[str, float]) -> Finding:
     doc = pool.docs[index]
     closest = max(scores, key=lambda name: scores[name])
     about = _top_words(pool, index)
@@ -459,7 +533,7 @@ def _no_topic(pool: _Pool, index: int, topic: str, scores: Mapping[str, float]) 
     )
 
 
-def _closest_section(pool: _Pool, index: int, topic: str) -> str:
+def _closest_section(pool: _ListPool, index: int, topic: str) -> str:
     """Of the list's sections naming `topic`, the one whose papers are nearest the entry."""
     list_id = pool.docs[index].entry.list_id
     candidates = pool.sections[list_id][topic]
@@ -477,7 +551,7 @@ def _closest_section(pool: _Pool, index: int, topic: str) -> str:
     return max(candidates, key=nearness)  # max keeps the first (largest) section on ties
 
 
-def _catch_all_section(pool: _Pool, list_id: int) -> str | None:
+def _catch_all_section(pool: _ListPool, list_id: int) -> str | None:
     """The list's biggest section for whatever fits nowhere else, if it has one."""
     sections = Counter(
         doc.entry.section
@@ -487,17 +561,16 @@ def _catch_all_section(pool: _Pool, list_id: int) -> str | None:
     return sections.most_common(1)[0][0] if sections else None
 
 
-def _top_words(pool: _Pool, index: int, limit: int = 5) -> list[str]:
+def _top_words(pool: _ListPool, index: int, limit: int = 5) -> list[str]:
     vector = {w: v for w, v in pool.vectors[index].items() if not w.startswith(_CATEGORY)}
     return [pool.surface.get(w, w) for w in sorted(vector, key=lambda w: (-vector[w], w))[:limit]]
 
 
-def _categories_note(pool: _Pool, index: int, topic: str) -> str:
+def _categories_note(pool: _ListPool, index: int, topic: str) -> str:
     doc = pool.docs[index]
     if not doc.categories:
         return ""
-    kept = [i for i in pool.members.get(topic, ()) if pool.docs[i].paper != doc.paper]
-    counts = Counter(category for i in kept for category in pool.docs[i].categories)
+    counts = pool.other_papers_categories(index, topic)
     if not counts:
         return ""
     shown = ", ".join(f"{name} {count}" for name, count in counts.most_common(4))
