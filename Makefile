@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/python benchmarks/arxiv/bench_fetch.py
 	$(BIN)/python benchmarks/links/bench_links.py
+	$(BIN)/python benchmarks/scale/bench_scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
