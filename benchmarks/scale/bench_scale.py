@@ -464,7 +464,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         + ".",
         "",
     ]
-    out += results.get("notes", [])
+    if results.get("notes"):
+        out += ["## Notes", ""] + [paragraph + "\n" for paragraph in results["notes"]]
     return "\n".join(out) + "\n"
 
 
@@ -490,6 +491,7 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="only time Datasette's pages again, on the databases a --keep run left in this folder",
     )
+    parser.add_argument("--note", action="append", default=[], help="a paragraph for the results' notes")
     args = parser.parse_args(argv)
     if args.datasette_again:
         results = json.loads((args.out / "results.json").read_text(encoding="utf-8"))
@@ -498,7 +500,8 @@ def main(argv: list[str] | None = None) -> None:
             db = args.datasette_again / f"run-{size}" / f"scale{size}.db"
             run["datasette"] = time_datasette(db, args.repeats, DATASETTE_SETTINGS)
             run["datasette_default"] = time_datasette(db, args.repeats)
-        write_results(args.out, results["startup_s"], results["repeats"], results["runs"], results["when"])
+        notes = results.get("notes", []) + args.note
+        write_results(args.out, results["startup_s"], results["repeats"], results["runs"], results["when"], notes)
         return
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if not sizes or any(s <= 0 or s % ENTRIES_PER_LIST for s in sizes):
@@ -523,12 +526,20 @@ def main(argv: list[str] | None = None) -> None:
                 raise SystemExit(f"{sub} exists: give --keep an empty folder")
             sub.mkdir()
             runs.append(bench_size(size, sub, arxiv, args.repeats, log))
-            write_results(args.out, startup, args.repeats, runs)
+            write_results(args.out, startup, args.repeats, runs, notes=args.note)
     log(f"wrote {args.out / 'results.md'}")
 
 
-def write_results(out: Path, startup: float, repeats: int, runs: list[dict[str, Any]], when: str | None = None) -> None:
+def write_results(
+    out: Path,
+    startup: float,
+    repeats: int,
+    runs: list[dict[str, Any]],
+    when: str | None = None,
+    notes: list[str] | None = None,
+) -> None:
     results = {
+        "notes": notes or [],
         "when": when or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
