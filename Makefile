@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/arxiv/bench_fetch.py
 	$(BIN)/python benchmarks/links/bench_links.py
 	$(BIN)/python benchmarks/refresh/bench_refresh.py
+	$(BIN)/python benchmarks/scale/bench_scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

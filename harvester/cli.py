@@ -330,7 +330,8 @@ def import_command(
     """Parse reading lists into the database. An unchanged list writes nothing."""
 
     settings: Settings = ctx.obj
-    # Read and parse every file first: a bad input must leave the database untouched.
+    # Read every file first: a bad input must leave the database untouched. Each is
+    # parsed later, in its turn, so only one parsed list is held at a time.
     sources = [read_source(path) for path in discover(_lists(settings))]
     accepted = _accepted(settings, [source.path for source in sources])
     db = open_db(settings.db)
@@ -632,8 +633,9 @@ def report(
         return
     accepted = _accepted(settings)
     db = Database(open_readonly(settings.db))
-    findings = report_rows(db, include_info=include_info, accepted=accepted)
-    _say_hidden(len(report_rows(db, include_info=include_info)) - len(findings))
+    every_row = report_rows(db, include_info=include_info)
+    findings = without_accepted(every_row, accepted)
+    _say_hidden(len(every_row) - len(findings))
     _print_report(findings, fmt, _lists_root(settings))
     if fails_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)

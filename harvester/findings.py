@@ -27,6 +27,8 @@ from .reconcile import (
     NotedLink,
     PaperInfo,
     ReconcileInput,
+    TopicGlossary,
+    TopicProfile,
     VenueEvidence,
     VersionInfo,
     reconcile,
@@ -121,17 +123,54 @@ class ReconcileSummary:
 
 
 def run_reconcile(db: Database, *, now: datetime | None = None) -> ReconcileSummary:
-    """Reconcile every current paper entry and store the findings, in one transaction."""
+    """Reconcile every current paper entry, list by list, and store the findings, in one transaction.
+
+    Memory is that of one list, whatever the number of lists: each list's entries and
+    papers are loaded, judged and stored before the next. What the pooled topics need
+    of every list is a profile built beforehand in two passes over the lists
+    (reconcile.TopicProfile), which keeps per-word and per-topic sums, not entries.
+    """
     moment = now or utc_now()
-    data = load_inputs(db)
-    found = reconcile(data)
+    shared = _shared_inputs(db)
+    list_ids = _list_ids(db)
+    profile = TopicProfile(shared.topics or TopicGlossary())
+    for build in (profile.count, profile.add):
+        for list_id in list_ids:
+            build(_documents(db, list_id, shared, profile))
+    by_kind: Counter[str] = Counter()
+    by_severity: Counter[str] = Counter()
+    new = reopened = resolved = 0
     with db.atomic():
-        new, reopened, resolved = store_findings(db, found, moment)
-        summary = _summary(found, new, reopened, resolved)
+        for list_id in list_ids:
+            found = reconcile(load_inputs(db, list_id=list_id, shared=shared), profile)
+            counts = store_findings(db, found, moment, list_id=list_id)
+            new, reopened, resolved = new + counts[0], reopened + counts[1], resolved + counts[2]
+            by_kind.update(f.kind for f in found)
+            by_severity.update(f.severity for f in found)
+        summary = ReconcileSummary(
+            open=sum(by_kind.values()),
+            new=new,
+            reopened=reopened,
+            resolved=resolved,
+            by_kind=dict(sorted(by_kind.items())),
+            by_severity=dict(sorted(by_severity.items())),
+        )
         db.table("reconcile_runs").insert(
             {"ran_at": iso(moment), "open": summary.open, "new": new, "reopened": reopened, "resolved": resolved}
         )
     return summary
+
+
+def _documents(db: Database, list_id: int, shared: _Shared, profile: TopicProfile) -> list[Any]:
+    data = load_inputs(db, list_id=list_id, shared=shared)
+    return profile.documents_of(data.entries, data.papers)
+
+
+def _list_ids(db: Database) -> list[int]:
+    """Every list, by path, and any other list an open finding still names."""
+    ids = [int(row[0]) for row in db.execute("SELECT id FROM lists ORDER BY path").fetchall()]
+    orphans = db.execute("SELECT DISTINCT list_id FROM findings WHERE resolved_at IS NULL").fetchall()
+    return ids + sorted({int(row[0]) for row in orphans} - set(ids))
 
 
 def open_findings(db: Database) -> list[dict[str, Any]]:
@@ -148,19 +187,27 @@ def find_rows(db: Database, where: str = "1", params: list[Any] | None = None) -
         WHERE {where}
         ORDER BY l.path, f.line, f.kind, f.key
     """
-    return list(db.query(sql, params or []))
+    cursor = db.execute(sql, params or [])
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
 
 
 # --- storing -------------------------------------------------------------------------
 
 
-def store_findings(db: Database, found: list[Finding], now: datetime) -> tuple[int, int, int]:
-    """Insert new findings, refresh or reopen known ones, resolve vanished ones.
+def store_findings(
+    db: Database, found: list[Finding], now: datetime, *, list_id: int | None = None
+) -> tuple[int, int, int]:
+    """Insert new findings, refresh or reopen known ones, resolve vanished ones: of every
+    list, or, given `list_id`, of that list only (`found` is then that list's).
 
     Returns (new, reopened, resolved). The caller owns the transaction.
     """
     stamp = iso(now)
-    stored = {row["key"]: row for row in db.query("SELECT * FROM findings")}
+    if list_id is None:
+        stored = {row["key"]: row for row in db.query("SELECT * FROM findings")}
+    else:
+        stored = {row["key"]: row for row in db.query("SELECT * FROM findings WHERE list_id = ?", [list_id])}
     new = reopened = 0
     for finding in found:
         row = stored.get(finding.key)
@@ -207,30 +254,33 @@ def _event(db: Database, finding_id: int, stamp: str, event: str, suggestion: st
     )
 
 
-def _summary(found: list[Finding], new: int, reopened: int, resolved: int) -> ReconcileSummary:
-    return ReconcileSummary(
-        open=len(found),
-        new=new,
-        reopened=reopened,
-        resolved=resolved,
-        by_kind=dict(sorted(Counter(f.kind for f in found).items())),
-        by_severity=dict(sorted(Counter(f.severity for f in found).items())),
-    )
-
-
 # --- loading -------------------------------------------------------------------------
 
 
-def load_inputs(db: Database) -> ReconcileInput:
-    """Current paper entries of every list, the papers they name, and what arXiv lacks."""
-    entries = _load_entries(db)
+@dataclass(frozen=True)
+class _Shared:
+    """What every list is reconciled against, read once per run."""
+
+    missing_ids: frozenset[str]
+    last_run: datetime | None
+    topics: TopicGlossary | None
+
+
+def _shared_inputs(db: Database) -> _Shared:
+    return _Shared(_missing_ids(db), _last_run(db), topic_glossary())
+
+
+def load_inputs(db: Database, *, list_id: int | None = None, shared: _Shared | None = None) -> ReconcileInput:
+    """Current paper entries of every list (or of one), the papers they name, and what arXiv lacks."""
+    shared = shared or _shared_inputs(db)
+    entries = _load_entries(db, list_id)
     ids = sorted({i for e in entries for i in (e.arxiv_id, *e.arxiv_ids) if i})
     return ReconcileInput(
         entries=tuple(entries),
         papers=_load_papers(db, ids),
-        missing_ids=_missing_ids(db),
-        last_run=_last_run(db),
-        topics=topic_glossary(),
+        missing_ids=shared.missing_ids,
+        last_run=shared.last_run,
+        topics=shared.topics,
     )
 
 
@@ -256,23 +306,33 @@ def _reportably_missing(row: dict[str, Any]) -> bool:
     return missing_for_good(row["missing_runs"], parse_iso(row["first_missing"]), parse_iso(row["last_checked"]))
 
 
-def _load_entries(db: Database) -> list[EntryInput]:
+def _load_entries(db: Database, list_id: int | None = None) -> list[EntryInput]:
+    where, params = ("AND e.list_id = ?", [list_id]) if list_id is not None else ("", [])
     rows = list(
         db.query(
-            """
+            f"""
             SELECT e.*, l.path AS list_path FROM entries e JOIN lists l ON l.id = e.list_id
-            WHERE e.removed_at IS NULL AND e.is_paper = 1
+            WHERE e.removed_at IS NULL AND e.is_paper = 1 {where}
             ORDER BY l.path, e.position
-            """
+            """,
+            params,
         )
     )
-    links = _load_links(db)
+    links = _load_links(db, list_id)
     return [_entry_input(row, links.get(row["id"], ())) for row in rows]
 
 
-def _load_links(db: Database) -> dict[int, tuple[NotedLink, ...]]:
+def _load_links(db: Database, list_id: int | None = None) -> dict[int, tuple[NotedLink, ...]]:
     grouped: dict[int, list[NotedLink]] = defaultdict(list)
-    for row in db.query("SELECT * FROM entry_links ORDER BY entry_id, position"):
+    if list_id is None:
+        rows = db.query("SELECT * FROM entry_links ORDER BY entry_id, position")
+    else:
+        rows = db.query(
+            "SELECT el.* FROM entry_links el JOIN entries e ON e.id = el.entry_id WHERE e.list_id = ? "
+            "ORDER BY el.entry_id, el.position",
+            [list_id],
+        )
+    for row in rows:
         grouped[row["entry_id"]].append(
             NotedLink(
                 url=row["url"],

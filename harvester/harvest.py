@@ -19,6 +19,7 @@ from . import progress
 from .arxiv.client import ArxivClient, BatchResult, ClientConfig, make_http_client
 from .arxiv.feed import Paper, says_withdrawn
 from .errors import ArxivUnavailable
+from .rawentries import pack as pack_raw_entry
 from .timeutil import iso
 
 DEFAULT_STALE_AFTER = timedelta(hours=20)
@@ -270,8 +271,8 @@ def _save_paper(db: Database, paper: Paper, now: datetime, summary: HarvestSumma
     _save_authors(db, paper)
     _save_categories(db, paper)
     conn.execute(
-        "INSERT OR REPLACE INTO raw_entries (arxiv_id, version, fetched_at, xml) VALUES (?, ?, ?, ?)",
-        [paper.arxiv_id, paper.version, iso(now), paper.raw_xml],
+        "INSERT OR REPLACE INTO raw_entries (arxiv_id, version, fetched_at, xml_zlib) VALUES (?, ?, ?, ?)",
+        [paper.arxiv_id, paper.version, iso(now), pack_raw_entry(paper.raw_xml)],
     )
     conn.execute("DELETE FROM missing_papers WHERE arxiv_id = ?", [paper.arxiv_id])
 

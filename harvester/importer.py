@@ -1,7 +1,8 @@
 """Reading lists on disk -> the lists, sections, entries and entry_links tables.
 
-Every file is read and parsed before the database is touched, so a bad input
-leaves the database exactly as it was. Entries keep a stable identity across
+Every file is read (and checked to be UTF-8 text) before the database is
+touched, so a bad input leaves the database exactly as it was; each is parsed
+only when its turn comes and its hash is new, one at a time. Entries keep a stable identity across
 edits (`entry_key`): an edited entry is updated in place, a deleted one gets
 `removed_at`, and an unchanged file writes nothing at all.
 """
@@ -18,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +61,9 @@ class SourceList:
     sha256: str
     size: int
 
-    @cached_property
-    def parsed(self) -> ReadingList:
-        """Parsed on first use: a list whose hash is already stored is never parsed again."""
+    def parse(self) -> ReadingList:
+        """Parsed on demand, never kept: a list whose hash is already stored is never parsed,
+        and importing many lists holds one parsed list at a time."""
         return parse_reading_list(self.text.removeprefix("\ufeff"))
 
 
@@ -150,6 +150,8 @@ def read_source(path: Path) -> SourceList:
 
 
 def import_lists(db: Database, sources: Iterable[SourceList], now: datetime) -> list[ImportResult]:
+    """Each list in turn: its parsed form is dropped before the next is parsed, so memory
+    stays that of the largest list, whatever the number of lists."""
     return [import_list(db, source, now) for source in sources]
 
 
@@ -157,17 +159,18 @@ def import_list(db: Database, source: SourceList, now: datetime) -> ImportResult
     existing = _list_row(db, source.path)
     if existing and existing["sha256"] == source.sha256:
         return _unchanged(db, source, int(existing["id"]))
+    parsed = source.parse()
     with db.atomic():
-        list_id = _save_list_row(db, source, existing, now)
-        _sync_sections(db, list_id, source.parsed, now)
-        added, updated, removed = _sync_entries(db, list_id, source.parsed, now)
+        list_id = _save_list_row(db, source, parsed, existing, now)
+        _sync_sections(db, list_id, parsed, now)
+        added, updated, removed = _sync_entries(db, list_id, parsed, now)
     return ImportResult(
         path=str(source.path),
         name=source.path.name,
         status="updated" if existing else "new",
-        entries=len(source.parsed.entries),
-        paper_entries=len(source.parsed.paper_entries),
-        sections=len(source.parsed.sections),
+        entries=len(parsed.entries),
+        paper_entries=len(parsed.paper_entries),
+        sections=len(parsed.sections),
         added=added,
         updated=updated,
         removed=removed,
@@ -228,12 +231,14 @@ def _unchanged(db: Database, source: SourceList, list_id: int) -> ImportResult:
     )
 
 
-def _save_list_row(db: Database, source: SourceList, existing: dict[str, Any] | None, now: datetime) -> int:
+def _save_list_row(
+    db: Database, source: SourceList, parsed: ReadingList, existing: dict[str, Any] | None, now: datetime
+) -> int:
     row = {
         "path": str(source.path),
         "name": source.path.name,
-        "title": source.parsed.title,
-        "front_matter": json.dumps(source.parsed.front_matter, ensure_ascii=False),
+        "title": parsed.title,
+        "front_matter": json.dumps(parsed.front_matter, ensure_ascii=False),
         "sha256": source.sha256,
         "size": source.size,
         "imported_at": iso(now),

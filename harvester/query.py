@@ -133,29 +133,52 @@ def search(connection: sqlite3.Connection, text: str, limit: int = 20) -> list[d
 
 
 def _fts_search(connection: sqlite3.Connection, terms: list[str], limit: int) -> list[dict[str, Any]]:
+    # Ranked first, snippets after: a snippet costs a pass over the matched text, so it
+    # is computed for the hits shown, not for every match (a common word matches all).
     match = fts_match_expression(terms)
     sql = """
     WITH hits AS (
-      SELECT e.id AS entry_id, entries_fts.rank AS rank,
-             snippet(entries_fts, -1, '[', ']', '…', 12) AS snippet
+      SELECT e.id AS entry_id, entries_fts.rank AS rank, 'entries' AS source, entries_fts.rowid AS fts_row
       FROM entries_fts JOIN entries e ON e.rowid = entries_fts.rowid
       WHERE entries_fts MATCH :match
       UNION ALL
-      SELECT e.id, papers_fts.rank, snippet(papers_fts, -1, '[', ']', '…', 12)
+      SELECT e.id, papers_fts.rank, 'papers', papers_fts.rowid
       FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid
       JOIN entries e ON e.arxiv_id = p.arxiv_id
       WHERE papers_fts MATCH :match
     ), best AS (
-      SELECT entry_id, min(rank) AS rank, snippet FROM hits GROUP BY entry_id
+      SELECT entry_id, min(rank) AS rank, source, fts_row FROM hits GROUP BY entry_id
     )
-    SELECT l.name AS list, e.section, e.line, e.arxiv_id, p.title, e.noted_title, best.snippet
+    SELECT l.name AS list, e.section, e.line, e.arxiv_id, p.title, e.noted_title,
+           best.source AS source, best.fts_row AS fts_row
     FROM best JOIN entries e ON e.id = best.entry_id JOIN lists l ON l.id = e.list_id
     LEFT JOIN papers p ON p.arxiv_id = e.arxiv_id
     WHERE e.removed_at IS NULL
     ORDER BY best.rank, l.name, e.line
     LIMIT :limit
     """
-    return run_query(connection, sql, {"match": match, "limit": limit}).as_dicts()
+    hits = run_query(connection, sql, {"match": match, "limit": limit}).as_dicts()
+    snippets = {
+        source: _snippets(connection, source, match, [h["fts_row"] for h in hits if h["source"] == source])
+        for source in ("entries", "papers")
+    }
+    for hit in hits:
+        hit["snippet"] = snippets[hit.pop("source")].get(hit.pop("fts_row"))
+    return hits
+
+
+def _snippets(connection: sqlite3.Connection, table: str, match: str, rows: list[int]) -> dict[int, str]:
+    """The snippet of each of `rows` (rowids of `table`'s full-text index) for `match`."""
+    if not rows:
+        return {}
+    params: dict[str, Any] = {f"r{i}": row for i, row in enumerate(rows)}
+    marks = ", ".join(f":{name}" for name in params)
+    sql = (
+        f"SELECT rowid, snippet({table}_fts, -1, '[', ']', '…', 12) FROM {table}_fts "
+        f"WHERE {table}_fts MATCH :match AND rowid IN ({marks})"
+    )
+    result = run_query(connection, sql, params | {"match": match})
+    return {int(row[0]): str(row[1]) for row in result.rows}
 
 
 def _substring_search(connection: sqlite3.Connection, terms: list[str], limit: int) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Findings for a person or a CI to act on: a rich table, JSON, a markdown summary,
+"""Findings for a person or a CI to act on: an aligned table, JSON, a markdown summary,
 GitHub annotations or SARIF.
 
 Every renderer takes plain dicts (rows of `findings.open_findings`, or
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 from sqlite_utils import Database
 
@@ -30,7 +29,6 @@ from . import jobsummary, sarif
 from .acceptances import AcceptanceSet
 from .findings import open_findings
 from .links import problem_findings
-from .output import cell
 from .paths import relative_to_root
 from .vocabulary import KINDS, Severity, severity_rank
 
@@ -65,7 +63,6 @@ FIELDS = (
     "last_seen",
     "resolved_at",
 )
-_SEVERITY_STYLE: dict[str, str] = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
 def report_rows(
@@ -90,7 +87,7 @@ def fails_on(rows: Iterable[Mapping[str, Any]], level: Severity | None) -> bool:
 
 
 def render_findings(findings: Iterable[Mapping[str, Any] | Any], fmt: str, root: Path | None = None) -> str:
-    """`findings` as text in `fmt` (a `ReportFormat`; "table" is the rich table, as text).
+    """`findings` as text in `fmt` (a `ReportFormat`; "table" is the aligned table, as text).
 
     With `root`, every list's path is shown relative to it (see `paths.relative_to_root`).
     """
@@ -134,27 +131,51 @@ def action_text(finding: Mapping[str, Any]) -> str:
     """One sentence: what to change in the list."""
     kind = KINDS.get(finding.get("kind") or "")
     template = kind.action if kind else None
-    values = {k: finding.get(k) if finding.get(k) is not None else "?" for k in FIELDS}
     if template:
-        return template.format(**values)
+        return template.format_map(_Shown(finding))
     suggestion = finding.get("suggestion")
     return f"{finding.get('kind')}: " + (f"use {suggestion}" if suggestion else str(finding.get("detail") or ""))
 
 
+class _Shown(dict[str, Any]):
+    """A finding's values as an action sentence names them: "?" for one it lacks."""
+
+    def __init__(self, finding: Mapping[str, Any]) -> None:
+        super().__init__(finding)
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        return "?" if value is None else value
+
+
 def render_json(rows: list[dict[str, Any]]) -> str:
+    """A JSON array, one finding per line: each object encoded by json's C encoder (an
+    indented dump goes through its pure-Python one, seconds for a large corpus)."""
     objects = [{**{k: row.get(k) for k in FIELDS}, **row, "action": action_text(row)} for row in _ordered(rows)]
-    return json.dumps(objects, ensure_ascii=False, indent=2)
+    if not objects:
+        return "[]"
+    return "[\n" + ",\n".join(json.dumps(o, ensure_ascii=False) for o in objects) + "\n]"
 
 
 def print_findings_table(findings: Iterable[Mapping[str, Any] | Any], console: Console) -> None:
-    """One rich table per list, rows grouped under their section, by line."""
+    """Per list, rows grouped under their section, by line, in aligned columns.
+
+    Plain aligned text written straight to the console's file, not a rich Table: a
+    table measures and styles every cell before printing the first, which took
+    minutes for a large corpus's findings. Values are never read as markup.
+    """
     rows = [as_row(f) for f in findings]
     if not rows:
         console.print(Text("No open findings."))
         return
+    out = []
     for list_path, in_list in _by_list(rows):
-        console.print(_list_table(list_path, in_list))
-    console.print(Text(_counts_line(rows).replace("**", "")), highlight=False)
+        out += _list_lines(list_path, in_list)
+    out.append(_counts_line(rows).replace("**", ""))
+    console.file.write("\n".join(out) + "\n")
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -195,27 +216,29 @@ def _counts_line(rows: list[dict[str, Any]]) -> str:
     return f"**{len(rows)} findings**: " + ", ".join(parts)
 
 
-def _list_table(list_path: str, rows: list[dict[str, Any]]) -> Table:
-    # Every value is a Text: list names and findings may hold `[...]` that rich would read as markup.
-    table = Table(title=cell(list_path), title_justify="left", show_lines=False, expand=False)
-    for column, options in (
-        ("line", {"justify": "right"}),
-        ("severity", {}),
-        ("kind", {}),
-        ("arXiv", {"no_wrap": True}),
-        ("what to do", {"overflow": "fold"}),
-    ):
-        table.add_column(column, **options)
+_TABLE_COLUMNS = ("line", "severity", "kind", "arXiv", "what to do")
+
+
+def _list_lines(list_path: str, rows: list[dict[str, Any]]) -> list[str]:
+    cells = [
+        (
+            str(row.get("line") or ""),
+            str(row.get("severity") or ""),
+            str(row.get("kind") or ""),
+            str(row.get("arxiv_id") or ""),
+        )
+        for row in rows
+    ]
+    widths = [max(len(header), *(len(c[i]) for c in cells)) for i, header in enumerate(_TABLE_COLUMNS[:4])]
+
+    def line(values: tuple[str, ...], last: str) -> str:
+        first, *rest = values
+        padded = [first.rjust(widths[0])] + [v.ljust(w) for v, w in zip(rest, widths[1:], strict=True)]
+        return "  ".join([*padded, last])
+
+    out = ["", list_path, line(_TABLE_COLUMNS[:4], _TABLE_COLUMNS[4])]
+    by_row = {id(row): values for row, values in zip(rows, cells, strict=True)}
     for section, in_section in _by_section(rows):
-        table.add_section()
-        table.add_row("", "", "", "", Text(section or "(no section)", style="bold"))
-        for row in in_section:
-            severity = row.get("severity") or ""
-            table.add_row(
-                cell(row.get("line") or ""),
-                Text(severity, style=_SEVERITY_STYLE.get(severity, "")),
-                cell(row.get("kind")),
-                cell(row.get("arxiv_id")),
-                cell(action_text(row)),
-            )
-    return table
+        out.append(f"-- {section or '(no section)'}")
+        out += [line(by_row[id(row)], action_text(row)) for row in in_section]
+    return out

@@ -22,6 +22,7 @@ from typing import Any, Self
 from sqlite_utils import Database
 
 from .errors import DatabaseBusy, DatabaseError, ForeignDatabase, HarvesterError
+from .rawentries import register_sql_function
 from .schema import APPLICATION_ID, FIRST_MIGRATION, MIGRATION_SETS, core
 from .views import VIEWS
 
@@ -184,6 +185,7 @@ def _connect(target: str, path: Path, timeout: float, **options: Any) -> _Connec
     connection = sqlite3.connect(target, timeout=timeout, factory=_Connection, **options)
     connection.db_path = path
     connection.busy_timeout = timeout
+    register_sql_function(connection)  # raw_xml(xml_zlib): a raw entry readable in any query
     return connection
 
 

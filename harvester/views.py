@@ -1,7 +1,10 @@
 """Views a person can open in Datasette and understand without reading code.
 
 Each view names the tables it needs; `store.ensure_db_shape` creates it once
-they exist and re-creates it when its SQL here changes.
+they exist and re-creates it when its SQL here changes. The views a person pages
+through stream their first rows from indexes (schema.py, 0008): `reading_list`
+walks lists by name (CROSS JOIN fixes that loop order) and each list's entries
+by position, so its counts are computed for the rows shown, not for all.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ SELECT
      WHERE f.entry_id = e.id AND f.resolved_at IS NULL AND f.severity != '{Severity.INFO}') AS open_findings,
   (SELECT group_concat(DISTINCT k.verdict) FROM entry_links el JOIN links k ON k.url = el.url
      WHERE el.entry_id = e.id AND k.verdict NOT IN {sql_list(QUIET_VERDICTS)}) AS link_problems
-FROM entries e
-JOIN lists l ON l.id = e.list_id
+FROM lists l
+CROSS JOIN entries e ON e.list_id = l.id
 LEFT JOIN papers p ON p.arxiv_id = e.arxiv_id
 WHERE e.removed_at IS NULL AND e.is_paper = 1
 ORDER BY l.name, e.position

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harvester.importer import import_lists, read_source
+from harvester.rawentries import unpack
 from harvester.store import open_db
 from tests.cli import ROOT, invoke, run_cli
 from tests.seeddb import NOW
@@ -95,8 +96,8 @@ def test_seed_papers_fetched_in_one_request_with_every_field(db: Path, arxiv: Ar
         # The latest, plus the earlier versions reconciliation needs, each with its own title.
         assert versions[-1] == (latest["version"], latest["title"])
         assert set(versions) <= {(v["version"], v["title"]) for v in record["versions"]}
-        [(xml,)] = rows(db, "SELECT xml FROM raw_entries WHERE arxiv_id = ?", (record["id"],))
-        assert record["id"] in xml
+        [(packed,)] = rows(db, "SELECT xml_zlib FROM raw_entries WHERE arxiv_id = ?", (record["id"],))
+        assert record["id"] in unpack(packed)
 
 
 def test_second_fetch_makes_no_request(db: Path, arxiv: ArxivStandIn) -> None:

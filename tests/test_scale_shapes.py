@@ -74,3 +74,107 @@ def test_an_unchanged_list_is_not_parsed_again(tmp_path: Path, monkeypatch: pyte
         first.paper_entries,
         first.sections,
     )
+
+
+def test_importing_many_lists_holds_one_parsed_list_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Import memory is flat in the number of lists: each parsed list is dropped before the next is parsed."""
+    import gc
+    import weakref
+
+    from harvester import importer
+    from harvester.importer import import_lists, read_source
+    from tests.seeddb import NOW
+
+    folder = tmp_path / "lists"
+    folder.mkdir()
+    fixtures = sorted((Path(__file__).parent / "fixtures" / "reading-lists").glob("*.md"))
+    for fixture in fixtures:
+        (folder / fixture.name).write_bytes(fixture.read_bytes())
+    sources = [read_source(path) for path in sorted(folder.glob("*.md"))]  # as `harvester import` holds them
+
+    alive_at_each_parse: list[int] = []
+    parsed: list[weakref.ref[importer.ReadingList]] = []
+    real_parse = importer.parse_reading_list
+
+    def tracking_parse(text: str) -> importer.ReadingList:
+        gc.collect()
+        alive_at_each_parse.append(sum(ref() is not None for ref in parsed))
+        result = real_parse(text)
+        parsed.append(weakref.ref(result))
+        return result
+
+    monkeypatch.setattr(importer, "parse_reading_list", tracking_parse)
+    results = import_lists(open_db(tmp_path / "h.db"), iter(sources), NOW)
+    assert [r.status for r in results] == ["new"] * len(fixtures)
+    assert alive_at_each_parse == [0] * len(fixtures)  # no earlier list still held when the next is parsed
+
+
+def test_the_views_people_page_through_stream_from_indexes_without_sorting_every_row(tmp_path: Path) -> None:
+    db = open_db(build_seed_db(tmp_path / "h.db"))
+    ensure_db_shape(db)
+
+    def plan(sql: str) -> list[str]:
+        return [str(row[-1]) for row in db.execute("EXPLAIN QUERY PLAN " + sql).fetchall()]
+
+    reading = plan("SELECT * FROM reading_list LIMIT 101")
+    assert any("lists_name" in step for step in reading), reading
+    assert any("entries_listed" in step for step in reading), reading
+    assert "USE TEMP B-TREE FOR ORDER BY" not in reading, reading  # only each list's own entries are sorted
+    recent = plan("SELECT * FROM recent_changes LIMIT 101")
+    for index in ("paper_versions_seen", "papers_first_seen", "entries_updated"):
+        assert any(index in step for step in recent), recent
+    assert not any("TEMP B-TREE" in step for step in recent), recent
+
+
+@pytest.fixture
+def many_lists_db(tmp_path: Path) -> Path:
+    """The seed list with its papers, and the four real fixture lists beside it."""
+    from harvester.importer import import_lists, read_source
+    from tests.seeddb import NOW
+
+    path = build_seed_db(tmp_path / "h.db")
+    fixtures = sorted((Path(__file__).parent / "fixtures" / "reading-lists").glob("*.md"))
+    db = open_db(path)
+    import_lists(db, [read_source(p) for p in fixtures], NOW)
+    db.close()
+    return path
+
+
+def test_reconcile_list_by_list_finds_what_reconciling_every_list_at_once_finds(many_lists_db: Path) -> None:
+    from harvester.findings import load_inputs, open_findings, run_reconcile
+    from harvester.reconcile import reconcile
+
+    db = open_db(many_lists_db)
+    at_once = {(f.key, f.kind, f.suggestion, f.detail) for f in reconcile(load_inputs(db))}
+    summary = run_reconcile(db)
+    stored = {(r["key"], r["kind"], r["suggestion"], r["detail"]) for r in open_findings(db)}
+    assert stored == at_once
+    assert summary.open == len(at_once)
+    assert {kind for _, kind, _, _ in at_once} >= {"category_suspect", "mirror_link", "title_typo"}
+
+
+def test_reconcile_holds_one_list_at_a_time(many_lists_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reconcile memory is flat in the number of lists: a list's entries are gone before the next is loaded."""
+    import gc
+    import weakref
+
+    from harvester import findings
+    from harvester.reconcile import EntryInput
+
+    loaded: list[tuple[int | None, list[weakref.ref[EntryInput]]]] = []
+    alive_at_each_load: list[int] = []
+    real_load = findings._load_entries
+
+    def tracking_load(db: object, list_id: int | None = None) -> list[EntryInput]:
+        gc.collect()
+        alive_at_each_load.append(sum(ref() is not None for _, refs in loaded for ref in refs))
+        entries = real_load(db, list_id)  # type: ignore[arg-type]
+        loaded.append((list_id, [weakref.ref(e) for e in entries]))
+        return entries
+
+    monkeypatch.setattr(findings, "_load_entries", tracking_load)
+    findings.run_reconcile(open_db(many_lists_db))
+    lists = 5
+    assert [list_id for list_id, _ in loaded].count(None) == 0  # never every list at once
+    assert len(loaded) == 3 * lists  # two passes for the pooled topics, one to judge and store
+    assert alive_at_each_load == [0] * len(loaded)

@@ -24,8 +24,7 @@ def serve(path: Path, host: str, port: int) -> None:
         raise DashboardMissing(INSTALL_HINT)
     from datasette.cli import cli  # here, not at the top: see the module's docstring
 
-    cli.main(
-        args=["serve", str(path), "--host", host, "--port", str(port)],
-        prog_name="harvester serve",
-        standalone_mode=False,
-    )
+    # Facet suggestions run one query per column over the whole view on every page load:
+    # seconds a page on a large database (benchmarks/scale).
+    args = ["serve", str(path), "--host", host, "--port", str(port), "--setting", "suggest_facets", "off"]
+    cli.main(args=args, prog_name="harvester serve", standalone_mode=False)

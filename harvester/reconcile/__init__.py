@@ -30,17 +30,21 @@ from .model import (
     entry_ids,
     finding,
 )
-from .sections import category_findings
+from .sections import TopicProfile, category_findings
 from .titles import edit_distance, is_title_typo, title_findings, title_similarity, titles_equal
 
 
-def reconcile(data: ReconcileInput) -> list[Finding]:
-    """Every finding for the given entries, ordered by list and line."""
+def reconcile(data: ReconcileInput, profile: TopicProfile | None = None) -> list[Finding]:
+    """Every finding for the given entries, ordered by list and line.
+
+    Every rule but the pooled topics looks at one list at a time; given the
+    `profile` of every list, `data` may hold a single list's entries.
+    """
     findings: list[Finding] = []
     for entry in data.entries:
         findings.extend(_entry_findings(entry, data))
     findings.extend(duplicate_findings(data.entries))
-    findings.extend(category_findings(data.entries, data.papers, data.topics))
+    findings.extend(category_findings(data.entries, data.papers, data.topics, profile))
     return sorted(findings, key=lambda f: (f.list_path, f.line, RECONCILE_KINDS.index(f.kind), f.key))
 
 
@@ -82,6 +86,7 @@ __all__ = [
     "ReconcileInput",
     "Topic",
     "TopicGlossary",
+    "TopicProfile",
     "VenueEvidence",
     "VersionInfo",
     "canonical_link",

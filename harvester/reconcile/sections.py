@@ -51,20 +51,50 @@ class _Corpus:
     vectors: list[dict[str, float]]
     sections: dict[str, list[int]]  # section -> indexes into entries
     surface: dict[str, str]  # stem -> a word as written, for the evidence
+    sums: dict[str, dict[str, float]] = field(default_factory=dict)  # section -> sum of its vectors
+    norms: dict[str, float] = field(default_factory=dict)  # section -> squared length of that sum
+
+    def __post_init__(self) -> None:
+        for section, indexes in self.sections.items():
+            total: dict[str, float] = defaultdict(float)
+            for i in indexes:
+                for word, value in self.vectors[i].items():
+                    total[word] += value
+            self.sums[section] = dict(total)
+            self.norms[section] = _cosine(total, total)
 
     def others_in(self, section: str, left_out: int) -> list[dict[str, float]]:
         return [self.vectors[i] for i in self.sections[section] if i != left_out]
 
+    def similarity(self, index: int, section: str) -> float:
+        """Cosine to the centroid of the section's papers but the judged one, from the section's sum:
+        judging an entry costs its own length, not its list's (the same value `_centroid` gives)."""
+        vector, total = self.vectors[index], self.sums[section]
+        dot, norm = _cosine(vector, total), self.norms[section]
+        if self.entries[index].section == section:
+            own = _cosine(vector, vector)
+            dot, norm = dot - own, norm - 2 * dot + own
+        return dot / math.sqrt(norm) if norm > 1e-12 else 0.0
+
 
 def category_findings(
-    entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo], glossary: TopicGlossary | None = None
+    entries: Iterable[EntryInput],
+    papers: Mapping[str, PaperInfo],
+    glossary: TopicGlossary | None = None,
+    profile: TopicProfile | None = None,
 ) -> Iterator[Finding]:
+    """Both rules; with a `profile` (of every list, built beforehand), `entries` may be one list's."""
     entries = tuple(entries)
     judged: set[str] = set()
-    if glossary is not None:
-        for found in topic_findings(entries, papers, glossary):
-            judged.add(found.key)
-            yield found
+    if profile is not None:
+        by_topic: Iterable[Finding] = profile.judge(profile.documents_of(entries, papers))
+    elif glossary is not None:
+        by_topic = topic_findings(entries, papers, glossary)
+    else:
+        by_topic = ()
+    for found in by_topic:
+        judged.add(found.key)
+        yield found
     for found in _within_list_findings(entries, papers):
         if found.key not in judged:
             yield found
@@ -110,12 +140,11 @@ def _word_stem(word: str) -> str:
 def _section_scores(corpus: _Corpus, index: int) -> dict[str, float]:
     own_section = corpus.entries[index].section
     scores = {}
-    for section in corpus.sections:
-        others = corpus.others_in(section, index)
+    for section, members in corpus.sections.items():
         # The judged paper is left out of its own section, so that one needs one fewer.
         needed = MIN_SECTION_PAPERS - 1 if section == own_section else MIN_SECTION_PAPERS
-        if len(others) >= needed:
-            scores[section] = _cosine(corpus.vectors[index], _centroid(others))
+        if len(members) - (section == own_section) >= needed:
+            scores[section] = corpus.similarity(index, section)
     return scores
 
 
@@ -151,8 +180,8 @@ def _unscaled(_: str) -> float:
 class TextModel:
     """TF-IDF weights learnt from a set of documents; `vector` also places a document from outside it.
 
-    `category_suspect` fits it on the listed papers and compares them with each other;
-    `suggest` fits it on the same papers and scores a paper nobody listed yet with it.
+    `category_suspect` learns it from the listed papers and compares them with each other;
+    `suggest` learns it from the same papers and scores a paper nobody listed yet with it.
     """
 
     df: Mapping[str, int]
@@ -164,7 +193,7 @@ class TextModel:
         docs = list(docs)
         return cls(Counter(word for doc in docs for word in doc), len(docs), scale)
 
-    def vector(self, doc: Counter[str]) -> dict[str, float]:
+    def vector(self, doc: Mapping[str, int]) -> dict[str, float]:
         n, df, scale = self.n, self.df, self.scale
         weights = {w: scale(w) * (1 + math.log(c)) * math.log((1 + n) / (1 + df.get(w, 0))) for w, c in doc.items()}
         return _unit(weights)
@@ -188,7 +217,7 @@ def _centroid(vectors: list[dict[str, float]]) -> dict[str, float]:
     return _unit(total)
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+def _cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     return sum(value * b.get(word, 0.0) for word, value in a.items())
 
 
@@ -268,49 +297,114 @@ class _Evidence:
         return bool(self.title) or len(self.body) >= BODY_WORDS_TO_FIT
 
 
-@dataclass
-class Pool:
-    docs: list[_Doc]
-    vectors: list[dict[str, float]]
-    topic_of: list[str | None]  # per doc: its section's topic, "" for a catch-all section
-    words: dict[str, _TopicWords]
-    surface: dict[str, str]
-    members: dict[str, list[int]]  # topic -> its docs in every list
-    model: TextModel  # the TF-IDF the vectors were made with, to place other papers among them
-    sums: dict[str, dict[str, float]] = field(default_factory=dict)  # topic -> sum of its docs' vectors
-    norms: dict[str, float] = field(default_factory=dict)  # topic -> squared length of that sum
-    copies: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (topic, paper) -> its docs there
-    sections: dict[int, dict[str, list[str]]] = field(default_factory=dict)  # list -> topic -> sections
+class TopicProfile:
+    """Every list's topic sections pooled into one profile per topic, built list by list.
 
-    def __post_init__(self) -> None:
-        for topic, indexes in self.members.items():
-            total: dict[str, float] = defaultdict(float)
-            for i in indexes:
-                for word, value in self.vectors[i].items():
-                    total[word] += value
-                self.copies.setdefault((topic, self.docs[i].paper), []).append(i)
-            self.sums[topic] = dict(total)
-            self.norms[topic] = _cosine(total, total)
-        counts = Counter(
-            (d.entry.list_id, t, d.entry.section) for d, t in zip(self.docs, self.topic_of, strict=True) if t
-        )
+    Pass one (`count`) counts documents per word (TF-IDF's document frequencies) and
+    entries per paper; pass two (`add`) adds each document's vector to its topic's
+    running sum. What is kept is per word and per topic, plus a sum for each paper
+    listed more than once, never per entry: a list is judged against every list
+    (`judge`) while only its own entries are in memory.
+    """
+
+    def __init__(self, glossary: TopicGlossary) -> None:
+        self.words = {topic.name: _TopicWords.of(topic.words) for topic in glossary.topics}
+        self.headings = {topic.name: _TopicWords.of(topic.headings) for topic in glossary.topics}
+        self.catch_all = _TopicWords.of(glossary.catch_all)
+        self.df: Counter[str] = Counter()
+        self.documents = 0
+        self.surface: dict[str, str] = {}  # stem -> the word as first written, in list order
+        self.paper_docs: Counter[str] = Counter()
+        self.members: Counter[str] = Counter()  # topic -> its documents in every list
+        self.sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.norms: dict[str, float] = {}  # topic -> squared length of its sum
+        self.copies: dict[tuple[str, str], tuple[int, dict[str, float]]] = {}  # (topic, paper listed twice+)
+        self.categories: dict[str, Counter[str]] = defaultdict(Counter)  # topic -> arXiv categories of its papers
+
+    def documents_of(self, entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo]) -> list[_Doc]:
+        return [doc for entry in entries if (doc := _doc(entry, papers.get(entry.arxiv_id or ""))) is not None]
+
+    def count(self, docs: Iterable[_Doc]) -> None:
+        for doc in docs:
+            self.df.update(_term_counts(doc, self.surface).keys())
+            self.documents += 1
+            self.paper_docs[doc.paper] += 1
+
+    def add(self, docs: Iterable[_Doc]) -> None:
+        for doc in docs:
+            topic = self.topic_of(doc)
+            if not topic:
+                continue
+            vector = self.vector(doc)
+            self.members[topic] += 1
+            _add_to(self.sums[topic], vector)
+            self.categories[topic].update(doc.categories)
+            if self.paper_docs[doc.paper] > 1:
+                count, total = self.copies.get((topic, doc.paper), (0, defaultdict(float)))
+                _add_to(total, vector)
+                self.copies[(topic, doc.paper)] = (count + 1, total)
+        self.norms = {topic: _cosine(total, total) for topic, total in self.sums.items()}
+
+    def topic_of(self, doc: _Doc) -> str | None:
+        return _heading_topic(doc.entry.section, self.headings, self.catch_all)
+
+    @property
+    def model(self) -> TextModel:
+        """The TF-IDF learnt by `count` (valid once every list is counted)."""
+        return TextModel(self.df, self.documents, _category_scale)
+
+    def vector(self, doc: _Doc) -> dict[str, float]:
+        return self.model.vector(_term_counts(doc, self.surface))
+
+    def judge(self, docs: list[_Doc]) -> Iterator[Finding]:
+        """category_suspect findings for the documents of one list."""
+        pool = _ListPool(self, docs)
+        for index, topic in enumerate(pool.topic_of):
+            if topic:
+                found = _topic_verdict(pool, index, topic)
+                if found:
+                    yield found
+
+
+def _add_to(total: dict[str, float], vector: Mapping[str, float]) -> None:
+    for word, value in vector.items():
+        total[word] += value
+
+
+class _ListPool:
+    """One list's documents, judged against the profile of every list."""
+
+    def __init__(self, profile: TopicProfile, docs: list[_Doc]) -> None:
+        self.profile = profile
+        self.docs = docs
+        self.vectors = [profile.vector(doc) for doc in docs]
+        self.topic_of = [profile.topic_of(doc) for doc in docs]
+        self.words = profile.words
+        self.surface = profile.surface
+        self.sections: dict[int, dict[str, list[str]]] = {}  # list -> topic -> its sections, largest first
+        counts = Counter((d.entry.list_id, t, d.entry.section) for d, t in zip(docs, self.topic_of, strict=True) if t)
         for (list_id, topic, section), _ in counts.most_common():
             self.sections.setdefault(list_id, {}).setdefault(topic, []).append(section)
+
+    def _left_out(self, index: int, topic: str) -> tuple[int, Mapping[str, float]]:
+        """How many documents of the judged paper the topic holds, and their vectors' sum."""
+        doc, profile = self.docs[index], self.profile
+        if profile.paper_docs[doc.paper] > 1:
+            return profile.copies.get((topic, doc.paper), (0, {}))
+        return (1, self.vectors[index]) if self.topic_of[index] == topic else (0, {})
 
     def similarity(self, index: int, topic: str) -> float | None:
         """Cosine to the topic's centroid without any copy of the judged paper; None when too few remain.
 
         Computed from the topic's running sum, so judging an entry costs its own length, not the pool's.
         """
-        left = self.copies.get((topic, self.docs[index].paper), [])
-        if len(self.members.get(topic, ())) - len(left) < TOPIC_MIN_PAPERS:
+        profile = self.profile
+        count, left = self._left_out(index, topic)
+        if profile.members.get(topic, 0) - count < TOPIC_MIN_PAPERS:
             return None
-        vector, total = self.vectors[index], self.sums[topic]
-        dot, norm = _cosine(vector, total), self.norms[topic]
-        for i in left:
-            dot -= _cosine(vector, self.vectors[i])
-            norm -= 2 * _cosine(self.vectors[i], total)
-        norm += sum(_cosine(self.vectors[i], self.vectors[j]) for i in left for j in left)
+        vector, total = self.vectors[index], profile.sums[topic]
+        dot = _cosine(vector, total) - _cosine(vector, left)
+        norm = profile.norms[topic] - 2 * _cosine(left, total) + _cosine(left, left)
         return dot / math.sqrt(norm) if norm > 1e-12 else 0.0
 
     def evidence(self, index: int, topic: str) -> _Evidence:
@@ -318,35 +412,58 @@ class Pool:
         title = words.found(doc.title, doc.title_words, doc.title_stems)
         return _Evidence(title, words.found(doc.body, doc.body_words, doc.body_stems))
 
+    def other_papers_categories(self, index: int, topic: str) -> Counter[str]:
+        """arXiv categories of the topic's papers in every list, the judged paper's copies left out."""
+        count, _ = self._left_out(index, topic)
+        counts = Counter(self.profile.categories.get(topic, Counter()))
+        counts.subtract({category: count for category in self.docs[index].categories})
+        return +counts
+
 
 def topic_findings(
     entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo], glossary: TopicGlossary
 ) -> Iterator[Finding]:
+    """category_suspect by pooled topics for entries held in memory (every list at once)."""
     if not glossary.topics:
         return
-    pool = pooled(entries, papers, glossary)
-    for index, topic in enumerate(pool.topic_of):
-        if topic:
-            found = _topic_verdict(pool, index, topic)
-            if found:
-                yield found
+    profile = TopicProfile(glossary)
+    by_list: dict[int, list[_Doc]] = defaultdict(list)
+    for doc in profile.documents_of(entries, papers):
+        by_list[doc.entry.list_id].append(doc)
+    for docs in by_list.values():
+        profile.count(docs)
+    for docs in by_list.values():
+        profile.add(docs)
+    for docs in by_list.values():
+        yield from profile.judge(docs)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Every listed paper placed in the pooled model at once, for readers that compare papers
+    nobody listed yet with whole sections (`suggest`); category_suspect goes list by list."""
+
+    docs: list[_Doc]
+    vectors: list[dict[str, float]]
+    topic_of: list[str | None]  # per doc: its section's topic, "" for a catch-all section
+    members: dict[str, list[int]]  # topic -> its docs in every list
+    words: dict[str, _TopicWords]
+    surface: dict[str, str]
+    model: TextModel  # the TF-IDF the vectors were made with, to place other papers among them
 
 
 def pooled(entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo], glossary: TopicGlossary) -> Pool:
-    words = {topic.name: _TopicWords.of(topic.words) for topic in glossary.topics}
-    headings = {topic.name: _TopicWords.of(topic.headings) for topic in glossary.topics}
-    catch_all = _TopicWords.of(glossary.catch_all)
-    docs = [doc for entry in entries if (doc := _doc(entry, papers.get(entry.arxiv_id or ""))) is not None]
-    surface: dict[str, str] = {}
-    counts = [_term_counts(doc, surface) for doc in docs]
-    model = TextModel.fit(counts, scale=_category_scale)
-    vectors = [model.vector(doc) for doc in counts]
-    topic_of = [_heading_topic(doc.entry.section, headings, catch_all) for doc in docs]
+    profile = TopicProfile(glossary)
+    docs = profile.documents_of(entries, papers)
+    profile.count(docs)
+    model = profile.model
+    vectors = [model.vector(_term_counts(doc, profile.surface)) for doc in docs]
+    topic_of = [profile.topic_of(doc) for doc in docs]
     members: dict[str, list[int]] = defaultdict(list)
     for index, topic in enumerate(topic_of):
         if topic:
             members[topic].append(index)
-    return Pool(docs, vectors, topic_of, words, surface, dict(members), model)
+    return Pool(docs, vectors, topic_of, dict(members), profile.words, profile.surface, model)
 
 
 def _doc(entry: EntryInput, paper: PaperInfo | None) -> _Doc | None:
@@ -421,7 +538,7 @@ def _heading_topic(section: str, headings: Mapping[str, _TopicWords], catch_all:
     return None
 
 
-def _topic_verdict(pool: Pool, index: int, topic: str) -> Finding | None:
+def _topic_verdict(pool: _ListPool, index: int, topic: str) -> Finding | None:
     doc = pool.docs[index]
     sections = pool.sections[doc.entry.list_id]
     evidence = {other: pool.evidence(index, other) for other in sections}
@@ -442,7 +559,7 @@ def _topic_verdict(pool: Pool, index: int, topic: str) -> Finding | None:
 
 
 def _better_topic(
-    pool: Pool, index: int, topic: str, best: str, evidence: _Evidence, scores: Mapping[str, float]
+    pool: _ListPool, index: int, topic: str, best: str, evidence: _Evidence, scores: Mapping[str, float]
 ) -> Finding:
     doc = pool.docs[index]
     section = _closest_section(pool, index, best)
@@ -461,7 +578,7 @@ def _better_topic(
     )
 
 
-def _no_topic(pool: Pool, index: int, topic: str, scores: Mapping[str, float]) -> Finding:
+def _no_topic(pool: _ListPool, index: int, topic: str, scores: Mapping[str, float]) -> Finding:
     doc = pool.docs[index]
     closest = max(scores, key=lambda name: scores[name])
     about = _top_words(pool, index)
@@ -480,7 +597,7 @@ def _no_topic(pool: Pool, index: int, topic: str, scores: Mapping[str, float]) -
     )
 
 
-def _closest_section(pool: Pool, index: int, topic: str) -> str:
+def _closest_section(pool: _ListPool, index: int, topic: str) -> str:
     """Of the list's sections naming `topic`, the one whose papers are nearest the entry."""
     list_id = pool.docs[index].entry.list_id
     candidates = pool.sections[list_id][topic]
@@ -498,7 +615,7 @@ def _closest_section(pool: Pool, index: int, topic: str) -> str:
     return max(candidates, key=nearness)  # max keeps the first (largest) section on ties
 
 
-def _catch_all_section(pool: Pool, list_id: int) -> str | None:
+def _catch_all_section(pool: _ListPool, list_id: int) -> str | None:
     """The list's biggest section for whatever fits nowhere else, if it has one."""
     sections = Counter(
         doc.entry.section
@@ -508,17 +625,16 @@ def _catch_all_section(pool: Pool, list_id: int) -> str | None:
     return sections.most_common(1)[0][0] if sections else None
 
 
-def _top_words(pool: Pool, index: int, limit: int = 5) -> list[str]:
+def _top_words(pool: _ListPool, index: int, limit: int = 5) -> list[str]:
     vector = {w: v for w, v in pool.vectors[index].items() if not w.startswith(_CATEGORY)}
     return [pool.surface.get(w, w) for w in sorted(vector, key=lambda w: (-vector[w], w))[:limit]]
 
 
-def _categories_note(pool: Pool, index: int, topic: str) -> str:
+def _categories_note(pool: _ListPool, index: int, topic: str) -> str:
     doc = pool.docs[index]
     if not doc.categories:
         return ""
-    kept = [i for i in pool.members.get(topic, ()) if pool.docs[i].paper != doc.paper]
-    counts = Counter(category for i in kept for category in pool.docs[i].categories)
+    counts = pool.other_papers_categories(index, topic)
     if not counts:
         return ""
     shown = ", ".join(f"{name} {count}" for name, count in counts.most_common(4))
@@ -528,7 +644,7 @@ def _categories_note(pool: Pool, index: int, topic: str) -> str:
 # --- for other readers of the pooled model (suggest) ---------------------------------------
 
 
-def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     return _cosine(a, b)
 
 
