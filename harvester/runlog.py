@@ -176,5 +176,20 @@ def record_step(db: Database, run_id: int, step: str, result: dict[str, Any]) ->
 
 def finish_run(db: Database, run_id: int, status: RunStatus, errors: list[str], now: datetime) -> None:
     db.table("runs").update(
-        run_id, {"status": status, "ended_at": iso(now), "errors": json.dumps(errors, ensure_ascii=False)}
+        run_id,
+        {
+            "status": status,
+            "ended_at": iso(now),
+            "errors": json.dumps(errors, ensure_ascii=False),
+            # What the run left: the history after it is every row up to these (schema 0009).
+            "finding_events_upto": _last_id(db, "finding_events"),
+            "link_checks_upto": _last_id(db, "link_checks"),
+        },
     )
+
+
+def _last_id(db: Database, table: str) -> int | None:
+    if not db.table(table).exists():
+        return None
+    row = db.execute(f"SELECT max(id) FROM [{table}]").fetchone()
+    return int(row[0]) if row and row[0] is not None else None

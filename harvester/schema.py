@@ -285,3 +285,12 @@ def _date_parts_from_text(text: str, precision: str | None) -> tuple[int, int | 
     except ValueError:
         return None
     return years[0], month, day
+
+
+@core(name="0009_run_watermarks")
+def _run_watermarks(db: Database) -> None:
+    # Timestamps are whole seconds, so two runs in one second cannot be told apart by time:
+    # each run records the last finding event and link check it left, and "the state after
+    # run N" is everything up to those (NULL for runs before this, or killed ones: by time).
+    db.execute("ALTER TABLE runs ADD COLUMN finding_events_upto INTEGER")
+    db.execute("ALTER TABLE runs ADD COLUMN link_checks_upto INTEGER")

@@ -183,7 +183,7 @@ def test_start_page_charts_have_one_mark_per_data_point(dashboard: str, refreshe
         SELECT '#' || r.id, f.kind, count(*) FROM runs r, findings f, finding_events ev
         WHERE ev.finding_id = f.id
           AND ev.id = (SELECT max(e2.id) FROM finding_events e2 WHERE e2.finding_id = f.id
-                       AND e2.at < coalesce((SELECT started_at FROM runs WHERE id = r.id + 1), 'z'))
+                       AND e2.id <= r.finding_events_upto)
           AND ev.event != 'resolved'
         GROUP BY r.id, f.kind
         """,
@@ -200,7 +200,7 @@ def test_start_page_charts_have_one_mark_per_data_point(dashboard: str, refreshe
         """
         SELECT '#' || r.id, c.verdict, count(*) FROM runs r JOIN link_checks c
         WHERE c.id = (SELECT max(c2.id) FROM link_checks c2
-                      WHERE c2.url = c.url AND c2.counted = 1 AND c2.checked_at <= r.ended_at)
+                      WHERE c2.url = c.url AND c2.counted = 1 AND c2.id <= r.link_checks_upto)
         GROUP BY r.id, c.verdict
         """,
     )

@@ -184,3 +184,33 @@ def test_legend_entries_do_not_overlap_with_wide_characters() -> None:
     for entries in rows.values():
         for (x, label), (next_x, _) in zip(entries, entries[1:], strict=False):
             assert x + text_width(label) < next_x
+
+
+def test_two_runs_in_one_second_are_told_apart_by_what_each_left(seed_db: Path) -> None:
+    """Timestamps are whole seconds: the charts over runs go by the rows each run left, not by time."""
+    second = "2026-12-05T07:00:00Z"
+    with sqlite3.connect(seed_db) as conn:
+        list_id = conn.execute("SELECT id FROM lists").fetchone()[0]
+        for number, kind in enumerate(("title_typo", "date_mismatch")):
+            conn.execute(
+                "INSERT INTO findings (key, list_id, line, kind, severity, source, detail, first_seen, last_seen) "
+                "VALUES (?, ?, 1, ?, 'warning', 'arxiv', '', ?, ?)",
+                [f"k{number}", list_id, kind, second, second],
+            )
+        typo, date = (row[0] for row in conn.execute("SELECT id FROM findings ORDER BY id"))
+        events = [(typo, "opened"), (date, "opened"), (typo, "resolved")]  # run 1 opens both, run 2 resolves one
+        for finding, event in events:
+            conn.execute(
+                "INSERT INTO finding_events (finding_id, at, event, detail) VALUES (?, ?, ?, '')",
+                [finding, second, event],
+            )
+        first, _, last = (row[0] for row in conn.execute("SELECT id FROM finding_events ORDER BY id"))
+        for upto in (first + 1, last):
+            conn.execute(
+                "INSERT INTO runs (command, started_at, ended_at, status, finding_events_upto) "
+                "VALUES ('refresh', ?, ?, 'ok', ?)",
+                [second, second, upto],
+            )
+        run_one, run_two = (f"#{row[0]}" for row in conn.execute("SELECT id FROM runs ORDER BY id"))
+        values = data.findings_over_runs(conn).values
+    assert values == {(run_one, "title_typo"): 1, (run_one, "date_mismatch"): 1, (run_two, "date_mismatch"): 1}

@@ -248,10 +248,13 @@ def _run_axis(runs: list[Run]) -> tuple[list[str], dict[str, str]]:
     return [f"#{r.id}" for r in runs], {f"#{r.id}": f"{(r.ended_at or r.started_at)[:16]}, {r.status}" for r in runs}
 
 
-# Runs never overlap (one refresh at a time). Findings are stamped with their run's start,
-# so a run's findings history ends where the next run starts; a link check is stamped
-# while it runs, so it belongs to the run it names, else to the first run that ended after it.
+# Runs never overlap (one refresh at a time). A finished run records the last finding event
+# and link check it left (`*_upto`): the state after it is every row up to those. Runs
+# without them (killed, or from before schema 0009) fall back to time: a run's findings
+# history ends where the next run starts, a link check belongs to the first run that ended after it.
 _RUN_END = "coalesce((SELECT min(n.started_at) FROM runs n WHERE n.id > r.id), '9999')"
+_EVENT_IN_RUN = f"coalesce(ev.id <= r.finding_events_upto, ev.at < {_RUN_END})"
+_CHECK_IN_RUN = "coalesce(c.id <= r.link_checks_upto, c.checked_at <= coalesce(r.ended_at, '9999'))"
 
 
 def findings_over_runs(conn: sqlite3.Connection, list_id: int | None = None) -> StackedBars:
@@ -262,8 +265,8 @@ def findings_over_runs(conn: sqlite3.Connection, list_id: int | None = None) -> 
         SELECT r.id, f.kind, count(*) FROM runs r JOIN findings f
         WHERE r.id >= :first AND (:list IS NULL OR f.list_id = :list)
           AND (SELECT ev.event FROM finding_events ev
-               WHERE ev.finding_id = f.id AND ev.at < {_RUN_END}
-               ORDER BY ev.at DESC, ev.id DESC LIMIT 1) IN ('opened', 'changed', 'reopened')
+               WHERE ev.finding_id = f.id AND {_EVENT_IN_RUN}
+               ORDER BY ev.id DESC LIMIT 1) IN ('opened', 'changed', 'reopened')
         GROUP BY r.id, f.kind
         """,
         {"first": runs[0].id if runs else 0, "list": list_id},
@@ -286,12 +289,11 @@ def link_verdicts_over_runs(conn: sqlite3.Connection) -> StackedBars:
     """Each link's latest counted check as each of the last runs left it, counted by verdict."""
     runs = _runs_shown(conn)
     rows = conn.execute(
-        """
+        f"""
         WITH latest AS (
           SELECT r.id AS run_id, c.verdict,
                  row_number() OVER (PARTITION BY r.id, c.url ORDER BY c.id DESC) AS n
-          FROM runs r JOIN link_checks c
-            ON c.counted = 1 AND coalesce(c.run_id <= r.id, c.checked_at <= coalesce(r.ended_at, '9999'))
+          FROM runs r JOIN link_checks c ON c.counted = 1 AND {_CHECK_IN_RUN}
           WHERE r.id >= :first
         )
         SELECT run_id, verdict, count(*) FROM latest WHERE n = 1 GROUP BY run_id, verdict
