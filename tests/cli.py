@@ -9,6 +9,7 @@ process shows: locks, kills, concurrency, the real entry point's exit codes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import io
 import logging
@@ -18,7 +19,11 @@ import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
+import typer.main
+import typer.testing
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).parent.parent
@@ -69,17 +74,36 @@ def invoke(
     command = _command(args, db)
     overrides: dict[str, str | None] = {k: None for k in os.environ if _inherited_settings(k)}
     overrides.update(env or {})
-    with _piped_consoles(env or {}), _fresh_logging(), contextlib.chdir(cwd or ROOT):
-        result = CliRunner().invoke(app, command, env=overrides, prog_name="harvester")
-    returncode, stdout, stderr = result.exit_code, result.stdout, result.stderr
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        # A real process would print this traceback; let the tests that forbid one see it.
-        stderr += "".join(traceback.format_exception(result.exception))
-    # A process's exit closes the database connections its command left open (SQLite then
-    # moves the WAL into the file): close those of this run now, as its exit would have.
-    del result
-    gc.collect()
+    # Only what the command made is swept after it (see below): freezing first keeps the
+    # collector from walking every object this test process already holds.
+    gc.freeze()
+    try:
+        with _piped_consoles(env or {}), _fresh_logging(), contextlib.chdir(cwd or ROOT), _built_once():
+            result = CliRunner().invoke(app, command, env=overrides, prog_name="harvester")
+        returncode, stdout, stderr = result.exit_code, result.stdout, result.stderr
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            # A real process would print this traceback; let the tests that forbid one see it.
+            stderr += "".join(traceback.format_exception(result.exception))
+        # A process's exit closes the database connections its command left open (SQLite then
+        # moves the WAL into the file): close those of this run now, as its exit would have.
+        del result
+        gc.collect()
+    finally:
+        gc.unfreeze()
     return subprocess.CompletedProcess(["harvester", *command], returncode, stdout, stderr)
+
+
+@functools.cache
+def _app_command() -> Any:
+    from harvester.cli import app
+
+    return typer.main.get_command(app)
+
+
+def _built_once() -> Any:
+    """typer's runner builds the click command from every command's signature on each call
+    (a tenth of a second, paid by hundreds of tests): build it once per test process."""
+    return mock.patch.object(typer.testing, "_get_command", lambda _app: _app_command())
 
 
 @contextlib.contextmanager
