@@ -1,8 +1,9 @@
 """Settings that would hang a run or mislead it are refused up front, by name, as usage errors.
 
-Hangs are the failure here, so each test has a timeout: a hang fails that test, not the suite.
-A setting that would hang a run if accepted is tried in a real process (`run_cli`), which the
-timeout ends cleanly; settings whose failure would be a wrong answer, not a hang, run in this one.
+Hangs are the failure here, so each test has a timeout: a hang fails that test, not the suite
+(pytest-timeout's signal method interrupts a command run in this process too). Each family of
+settings is also tried once in a real process (`run_cli`), as cron would run it; the rest of
+its cases run in this one (`invoke`), which reads the same settings the same way.
 """
 
 from __future__ import annotations
@@ -79,8 +80,15 @@ def seed_db(tmp_path: Path) -> Path:
 def test_links_refuses_a_bad_number_by_name_before_any_request(
     web_db: Path, web: LocalWeb, name: str, value: str
 ) -> None:
-    result = run_cli("links", "--allow-private", db=web_db, env={name: value})
+    result = invoke("links", "--allow-private", db=web_db, env={name: value})
     assert_usage_error(result, name)
+    assert web.requests == []
+
+
+@pytest.mark.timeout(30)
+def test_a_real_links_process_refuses_a_bad_number_by_name(web_db: Path, web: LocalWeb) -> None:
+    result = run_cli("links", "--allow-private", db=web_db, env={"HARVESTER_LINKS_DELAY": "inf"})
+    assert_usage_error(result, "HARVESTER_LINKS_DELAY")
     assert web.requests == []
 
 
@@ -129,8 +137,16 @@ def test_fetch_refuses_a_bad_arxiv_number_by_name(
     seed_db: Path, args: list[str], env: dict[str, str], name: str
 ) -> None:
     with ArxivStandIn() as arxiv:
-        result = run_cli(*args, "fetch", "--all", db=seed_db, env={"HARVESTER_ARXIV_URL": arxiv.url, **env})
+        result = invoke(*args, "fetch", "--all", db=seed_db, env={"HARVESTER_ARXIV_URL": arxiv.url, **env})
         assert_usage_error(result, name)
+        assert arxiv.requests == []
+
+
+@pytest.mark.timeout(30)
+def test_a_real_fetch_process_refuses_a_bad_flag_by_name(seed_db: Path) -> None:
+    with ArxivStandIn() as arxiv:
+        result = run_cli("--arxiv-delay", "inf", "fetch", "--all", db=seed_db, env={"HARVESTER_ARXIV_URL": arxiv.url})
+        assert_usage_error(result, "--arxiv-delay")
         assert arxiv.requests == []
 
 
@@ -183,7 +199,7 @@ def test_fix_kinds_without_a_kind_is_a_usage_error_not_every_kind(tmp_path: Path
 def test_enrich_refuses_a_bad_number_by_name(seed_db: Path, name: str, value: str) -> None:
     closed = f"http://127.0.0.1:{refused_port()}"
     env = {"HARVESTER_S2_URL": closed, "HARVESTER_HF_URL": closed, name: value}
-    result = run_cli("enrich", db=seed_db, env=env)
+    result = (run_cli if name == "HARVESTER_S2_DELAY" else invoke)("enrich", db=seed_db, env=env)  # one real process
     assert_usage_error(result, name)
 
 
