@@ -10,6 +10,7 @@ and no HTML; CSV cells that a spreadsheet would run as a formula get a leading `
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -253,10 +254,8 @@ FROM (SELECT DISTINCT arxiv_id FROM enrichments WHERE status = 'found') f LEFT J
 
 def _enrichable_papers(connection: sqlite3.Connection) -> list[dict[str, Any]]:
     papers = rows(connection, _ENRICHABLE_SQL)
-    try:
+    with contextlib.suppress(sqlite3.OperationalError):  # a database no enrich step has shaped yet
         papers += rows(connection, _ENRICHED_SQL)
-    except sqlite3.OperationalError:
-        pass  # a database no enrich step has shaped yet
     return papers
 
 
