@@ -100,6 +100,8 @@ def markdown_lists(
     `fallback(list_name)` renders a list in the plain layout when its own file cannot be used.
     """
     lists = _selected_lists(connection, paths)
+    if style == PLAIN:  # from the database alone: no list file, no layout, no facts to place in one
+        return [ExportedList(row["name"], Path(row["path"]), fallback(row["name"]) if fallback else "") for row in lists]
     facts = paper_facts(connection)
     exported = []
     for row in lists:
