@@ -294,11 +294,14 @@ def markdown_exports(connection: sqlite3.Connection, style: str, paths: Sequence
     """
     from .publish import markdown_lists
 
-    by_list: dict[str, list[dict[str, Any]]] = {}
-    for entry in listed_entries(connection):
-        by_list.setdefault(entry["list"], []).append(entry)
+    by_list: dict[str, list[dict[str, Any]]] | None = None  # read once, when a list first needs it
 
     def plain(name: str) -> str:
+        nonlocal by_list
+        if by_list is None:
+            by_list = {}
+            for entry in listed_entries(connection):
+                by_list.setdefault(entry["list"], []).append(entry)
         return render_markdown(by_list.get(name, []))
 
     return markdown_lists(connection, style, paths, plain)
