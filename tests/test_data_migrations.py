@@ -146,3 +146,30 @@ def test_keyed_tables_keep_every_row_when_they_become_without_rowid(tmp_path: Pa
     )
     assert duplicate == 0  # the key still refuses a sighting stored already
     assert "temp" not in " ".join(shapes)  # no table of the copy left behind
+
+
+def test_pinned_citation_keys_are_all_kept_when_their_table_becomes_without_rowid(tmp_path: Path) -> None:
+    from harvester.bibtex import pin_citation_keys, pinned_keys
+
+    path = build_seed_db(tmp_path / "h.db")
+    db = open_db(path)
+    assert pin_citation_keys(db) == 19
+    before = pinned_keys(db.conn)
+    db.close()
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT arxiv_id, citation_key, base, pinned_at FROM citation_keys").fetchall()
+        conn.execute("DROP TABLE citation_keys")  # as its migration 0001 made it: a rowid table
+        conn.execute(
+            "CREATE TABLE citation_keys (arxiv_id TEXT PRIMARY KEY, citation_key TEXT NOT NULL UNIQUE, "
+            "base TEXT NOT NULL, pinned_at TEXT NOT NULL)"
+        )
+        conn.executemany("INSERT INTO citation_keys VALUES (?, ?, ?, ?)", rows)
+        conn.execute("DELETE FROM _sqlite_migrations WHERE migration_set = 'citation_keys' AND name = '0002_keyed'")
+
+    db = open_db(path)
+    shape = db.execute("SELECT sql FROM sqlite_master WHERE name = 'citation_keys'").fetchone()[0]
+    kept = db.execute("SELECT arxiv_id, citation_key, base, pinned_at FROM citation_keys").fetchall()
+    assert shape.rstrip().endswith("WITHOUT ROWID")
+    assert sorted(kept) == sorted(rows)
+    assert pinned_keys(db.conn) == before
+    assert pin_citation_keys(db) == 0  # every listed paper still has its key
