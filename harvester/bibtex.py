@@ -27,6 +27,7 @@ import sqlite3
 import unicodedata
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from functools import lru_cache
 from itertools import count
 from typing import Any
 
@@ -34,7 +35,7 @@ from sqlite_utils import Database, Migrations
 
 from .ids import abs_url
 from .published import Enriched, read_enrichment
-from .schema import register_migrations
+from .schema import rebuild_table, register_migrations
 from .timeutil import iso, utc_now
 
 migrations = register_migrations(Migrations("citation_keys"))
@@ -54,6 +55,19 @@ def _citation_keys_table(db: Database) -> None:
     )
 
 
+@migrations(name="0002_keyed")
+def _citation_keys_keyed(db: Database) -> None:
+    # Stored as its key (WITHOUT ROWID): as a rowid table it kept every arXiv ID a second
+    # time in an index of its own (2 MB at 100,000 papers, benchmarks/scale).
+    shape = """(
+            arxiv_id TEXT PRIMARY KEY,
+            citation_key TEXT NOT NULL UNIQUE,  -- as the BibTeX export writes it, forever
+            base TEXT NOT NULL,                 -- the key before its clash suffix
+            pinned_at TEXT NOT NULL             -- the export that first wrote it
+        ) WITHOUT ROWID"""
+    rebuild_table(db, "citation_keys", shape, ("arxiv_id", "citation_key", "base", "pinned_at"))
+
+
 PAPERS_SQL = """
 SELECT p.arxiv_id, p.title, p.published, p.primary_category, p.comment, p.journal_ref, p.doi, (
   SELECT json_group_array(a.name) FROM (
@@ -61,7 +75,7 @@ SELECT p.arxiv_id, p.title, p.published, p.primary_category, p.comment, p.journa
     WHERE pa.arxiv_id = p.arxiv_id ORDER BY pa.position) a
 ) AS author_names
 FROM papers p
-WHERE p.arxiv_id IN (SELECT arxiv_id FROM entries WHERE removed_at IS NULL AND arxiv_id IS NOT NULL)
+WHERE p.arxiv_id IN (SELECT arxiv_id FROM entries WHERE removed_at IS NULL AND arxiv_id IS NOT NULL) {unpinned}
 ORDER BY p.published, p.arxiv_id
 """
 
@@ -69,8 +83,10 @@ ORDER BY p.published, p.arxiv_id
 # --- reading and pinning ----------------------------------------------------------------
 
 
-def listed_papers(connection: sqlite3.Connection) -> list[dict[str, Any]]:
-    cursor = connection.execute(PAPERS_SQL)
+def listed_papers(connection: sqlite3.Connection, unpinned_only: bool = False) -> list[dict[str, Any]]:
+    """The papers of the lists' entries, oldest first; with `unpinned_only`, those without a pinned key."""
+    unpinned = "AND p.arxiv_id NOT IN (SELECT arxiv_id FROM citation_keys)" if unpinned_only else ""
+    cursor = connection.execute(PAPERS_SQL.format(unpinned=unpinned))
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
@@ -88,7 +104,8 @@ def pin_citation_keys(db: Database) -> int:
     """Give every listed paper without a key its key, for good; how many were new."""
     with db.atomic():  # under the write lock, so two exports cannot hand out one key twice
         pinned, bases = pinned_keys(db.conn)
-        papers = [p for p in listed_papers(db.conn) if p["arxiv_id"] not in pinned]
+        # Only the papers without a key are read: once every listed paper has one, none is.
+        papers = listed_papers(db.conn, unpinned_only=True)
         keys = bibtex_keys(papers, pinned, bases)
         stamp = iso(utc_now())
         new = [(p["arxiv_id"], keys[p["arxiv_id"]], key_base(p), stamp) for p in papers]
@@ -205,7 +222,12 @@ def tex_text(text: str) -> str:
     return " ".join(_tex(text, protect=False).split())
 
 
+_TEX_MARKUP = re.compile(r"[$\\{}]")
+
+
 def _tex(text: str, protect: bool) -> str:
+    if _TEX_MARKUP.search(text) is None:
+        return _plain(text, protect)  # no math, command or group: _tex_parts would yield it as one plain run
     return "".join(_tex_parts(text, protect))
 
 
@@ -272,16 +294,31 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+_TEX_SPECIAL = re.compile(r"[&%#]")
+
+
+# In ASCII text a word is a run of [A-Za-z0-9] and a capital is [A-Z]: a word with a capital
+# after its first character, found by one pattern instead of a call per word.
+_ASCII_SPELLED = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9][A-Za-z0-9]*?[A-Z][A-Za-z0-9]*")
+
+
 def _plain(text: str, protect: bool) -> str:
-    escaped = re.sub(r"[&%#]", lambda m: "\\" + m.group(), text)
+    escaped = _TEX_SPECIAL.sub(r"\\\g<0>", text) if "&" in text or "%" in text or "#" in text else text
     if not protect:
         return escaped
-    return _WORD.sub(lambda m: "{" + m.group() + "}" if _capitals_matter(m.group()) else m.group(), escaped)
+    if escaped.isascii():
+        return _ASCII_SPELLED.sub(r"{\g<0>}", escaped)
+    return _WORD.sub(_protected, escaped)
+
+
+def _protected(word: re.Match[str]) -> str:
+    text = word.group()
+    return "{" + text + "}" if _capitals_matter(text) else text
 
 
 def _capitals_matter(word: str) -> bool:
     """`BERT`, `ImageNet`, `GANs`, `3D`: a capital after the first letter means the word is spelled so."""
-    return any(ch.isupper() for ch in word[1:])
+    return any(map(str.isupper, word[1:]))
 
 
 # --- records --------------------------------------------------------------------------------
@@ -300,7 +337,7 @@ def bibtex_record(paper: dict[str, Any], key: str, enriched: Enriched, published
     authors = json.loads(paper.get("author_names") or "[]")
     arxiv_id = paper["arxiv_id"]
     version = enriched.published if published else None
-    names = [bibtex_name(name) for name in authors if tex_text(name).strip()]
+    names = [field for field in map(_author_field, authors) if field]
     head = [("title", tex_title(paper["title"])), ("author", " and ".join(names))]
     preprint = [
         ("eprint", arxiv_id),
@@ -336,8 +373,22 @@ def bibtex_record(paper: dict[str, Any], key: str, enriched: Enriched, published
 
 def bibtex_name(name: str) -> str:
     """One author for the `author` field; a comma or a lone "and" would make BibTeX read the name otherwise."""
-    text = tex_text(name).strip()
-    return "{" + text + "}" if re.search(r",|\band\b", text, re.IGNORECASE) else text
+    return _name_field(tex_text(name))
+
+
+@lru_cache(maxsize=4096)
+def _author_field(name: str) -> str:
+    """bibtex_name's, or "" for a name that leaves nothing; cached: authors recur across a list's papers."""
+    text = tex_text(name)
+    return _name_field(text) if text else ""
+
+
+_READ_AS_SEVERAL = re.compile(r",|\band\b", re.IGNORECASE)
+
+
+def _name_field(text: str) -> str:
+    # `text` is tex_text's: no space at either end
+    return "{" + text + "}" if _READ_AS_SEVERAL.search(text) else text
 
 
 def _pages(pages: str | None) -> str | None:

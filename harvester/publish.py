@@ -47,8 +47,8 @@ def paper_facts(connection: sqlite3.Connection, ids: Sequence[str] | None = None
     sql = "SELECT arxiv_id, title, published FROM papers"
     params: list[Any] = []
     if ids is not None:
-        sql += f" WHERE arxiv_id IN ({', '.join('?' for _ in ids)})"
-        params = list(ids)
+        sql += " WHERE arxiv_id IN (SELECT value FROM json_each(?))"  # any number of IDs, one parameter
+        params = [json.dumps(list(ids))]
     enrichment = _enrichments(connection, ids)
     facts = {}
     for row in connection.execute(sql, params).fetchall():
@@ -100,7 +100,12 @@ def markdown_lists(
     `fallback(list_name)` renders a list in the plain layout when its own file cannot be used.
     """
     lists = _selected_lists(connection, paths)
-    facts = paper_facts(connection)
+    if style == PLAIN:  # from the database alone: no list file, no layout, no facts to place in one
+        return [
+            ExportedList(row["name"], Path(row["path"]), fallback(row["name"]) if fallback else "") for row in lists
+        ]
+    # Only the chosen lists' papers: one list of a hundred needs a hundredth of them.
+    facts = paper_facts(connection, _papers_of(connection, [row["id"] for row in lists]) if paths else None)
     exported = []
     for row in lists:
         entries = _entry_rows(connection, row["id"])
@@ -129,6 +134,16 @@ def _selected_lists(connection: sqlite3.Connection, paths: Sequence[Path]) -> li
             raise ListNotImported(f"{path} has not been imported; run `harvester import {path}` first")
         chosen.append(row)
     return chosen
+
+
+def _papers_of(connection: sqlite3.Connection, list_ids: Sequence[int]) -> list[str]:
+    """The arXiv IDs any entry of these lists names (removed ones too: a superset does no harm)."""
+    found = connection.execute(
+        "SELECT DISTINCT arxiv_id FROM entries WHERE arxiv_id IS NOT NULL "
+        "AND list_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(list(list_ids))],
+    )
+    return [arxiv_id for (arxiv_id,) in found.fetchall()]
 
 
 class ListNotImported(InputError):

@@ -57,13 +57,27 @@ class Enriched:
     citation_count: int | None = None
 
 
+_NOTHING = Enriched()
+
+
 def read_enrichment(connection: sqlite3.Connection, papers: Sequence[dict[str, Any]]) -> dict[str, Enriched]:
     """arXiv ID -> what the stored `found` answers say; papers need arxiv_id, comment, journal_ref, doi."""
-    rows = _found_rows(connection)
-    return {
-        paper["arxiv_id"]: enriched(paper, rows.get((paper["arxiv_id"], S2_NAME)), _code_url(rows, paper["arxiv_id"]))
-        for paper in papers
-    }
+    by_paper: dict[str, dict[str, dict[str, Any]]] = {}
+    for (arxiv_id, source), row in _found_rows(connection).items():
+        by_paper.setdefault(arxiv_id, {})[source] = row
+    result = {}
+    for paper in papers:
+        arxiv_id = paper["arxiv_id"]
+        sources = by_paper.get(arxiv_id)
+        if sources is None and not paper.get("journal_ref"):
+            # Nothing stored and no journal reference: all there is to add is arXiv's own DOI
+            # (what `enriched` decides for it, without deciding; most papers at scale).
+            doi = paper.get("doi")
+            result[arxiv_id] = Enriched(doi=doi) if doi is not None else _NOTHING
+            continue
+        sources = sources or {}
+        result[arxiv_id] = enriched(paper, sources.get(S2_NAME), _code_url(sources))
+    return result
 
 
 def enriched(paper: dict[str, Any], s2: dict[str, Any] | None, code_url: str | None) -> Enriched:
@@ -138,9 +152,10 @@ def _found_rows(connection: sqlite3.Connection) -> dict[tuple[str, str], dict[st
     return {(row["arxiv_id"], row["source"]): row for row in found}
 
 
-def _code_url(rows: dict[tuple[str, str], dict[str, Any]], arxiv_id: str) -> str | None:
+def _code_url(sources: dict[str, dict[str, Any]]) -> str | None:
+    """One paper's official code from its stored answers (source -> row)."""
     # Hugging Face names the official repository; any other source that stores one comes after it.
-    ordered = [rows.get((arxiv_id, HF_NAME))] + [r for (i, s), r in rows.items() if i == arxiv_id and s != HF_NAME]
+    ordered = [sources.get(HF_NAME)] + [row for source, row in sources.items() if source != HF_NAME]
     return next((r["code_url"] for r in ordered if r and r.get("code_url")), None)
 
 

@@ -31,8 +31,16 @@ class UnsafeUrl(HarvesterError, ValueError):
     """Not an http(s) URL that can be written down safely."""
 
 
+# A URL in this shape (lower-case scheme and host, a path of unreserved characters and
+# slashes, no port, user, query or fragment) is already what web_url makes of it: the
+# exports write one per paper (every abs link), so it skips the parse.
+_PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?:/[A-Za-z0-9._~/-]*)?")
+
+
 def web_url(url: str) -> str:
     """`url` as a well-formed absolute http(s) URL; raises UnsafeUrl when it is not one."""
+    if _PLAIN_URL.fullmatch(url):
+        return url
     parts = _split(url)
     netloc = _netloc(parts)
     return urlunsplit(
@@ -102,6 +110,8 @@ def _ascii_host(host: str) -> str:
 
 
 def _encode(text: str, allowed: frozenset[str]) -> str:
+    if "%" not in text and allowed.issuperset(text):
+        return text  # nothing to encode (most URLs): what the loop below would give, without it
     out: list[str] = []
     index = 0
     while index < len(text):

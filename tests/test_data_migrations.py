@@ -80,3 +80,96 @@ def test_noted_dates_imported_before_their_parts_were_stored_get_them(tmp_path: 
     with sqlite3.connect(path) as conn:
         assert conn.execute(query).fetchall() == as_imported
     assert len(as_imported) > 10 and all(row[1] for row in as_imported)
+
+
+def test_keyed_tables_keep_every_row_when_they_become_without_rowid(tmp_path: Path) -> None:
+    path = build_seed_db(tmp_path / "h.db")
+    with sqlite3.connect(path) as conn:
+        # The three tables as migration 0002 made them (rowid tables, paper_versions with its id),
+        # holding the seed's rows and versions of every shape: several titles of one version, unicode.
+        versions = conn.execute(
+            "SELECT arxiv_id, version, title, submitted, comment, seen_at FROM paper_versions"
+        ).fetchall()
+        authors = conn.execute("SELECT arxiv_id, position, author_id, affiliations FROM paper_authors").fetchall()
+        categories = conn.execute("SELECT arxiv_id, category, is_primary FROM paper_categories").fetchall()
+        versions += [
+            ("1510.00149", 1, "Deep Compression: Pruning", "2015-10-01T00:00:00Z", "v1 again", "2026-01-02T00:00:00Z"),
+            ("2001.00001", 2, "压缩 $\\ell_1$", "2020-01-01T00:00:00Z", None, "2026-01-03T00:00:00Z"),
+        ]
+        assert len(versions) > 10 and authors and categories
+        for table in ("paper_versions", "paper_authors", "paper_categories"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute(
+            "CREATE TABLE paper_versions (id INTEGER PRIMARY KEY, arxiv_id TEXT NOT NULL, version INTEGER NOT NULL, "
+            "title TEXT NOT NULL, submitted TEXT NOT NULL, comment TEXT, seen_at TEXT NOT NULL, "
+            "UNIQUE (arxiv_id, version, title, submitted))"
+        )
+        conn.execute(
+            "CREATE TABLE paper_authors (arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id), position INTEGER NOT NULL, "
+            "author_id INTEGER NOT NULL REFERENCES authors(id), affiliations TEXT NOT NULL, "
+            "PRIMARY KEY (arxiv_id, position))"
+        )
+        conn.execute(
+            "CREATE TABLE paper_categories (arxiv_id TEXT NOT NULL REFERENCES papers(arxiv_id), "
+            "category TEXT NOT NULL, is_primary INTEGER NOT NULL, PRIMARY KEY (arxiv_id, category))"
+        )
+        conn.executemany(
+            "INSERT INTO paper_versions (arxiv_id, version, title, submitted, comment, seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+            versions,
+        )
+        conn.executemany("INSERT INTO paper_authors VALUES (?, ?, ?, ?)", authors)
+        conn.executemany("INSERT INTO paper_categories VALUES (?, ?, ?)", categories)
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0010_keyed_tables'")
+
+    open_db(path).close()
+
+    with sqlite3.connect(path) as conn:
+        shapes = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
+        kept_versions = conn.execute(
+            "SELECT arxiv_id, version, title, submitted, comment, seen_at FROM paper_versions"
+        ).fetchall()
+        kept_authors = conn.execute("SELECT * FROM paper_authors").fetchall()
+        kept_categories = conn.execute("SELECT * FROM paper_categories").fetchall()
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        duplicate = conn.execute(
+            "INSERT OR IGNORE INTO paper_versions (arxiv_id, version, title, submitted, comment, seen_at) "
+            "SELECT arxiv_id, version, title, submitted, NULL, '2027-01-01T00:00:00Z' FROM paper_versions LIMIT 1"
+        ).rowcount
+    assert sorted(kept_versions) == sorted(versions)
+    assert sorted(kept_authors) == sorted(authors)
+    assert sorted(kept_categories) == sorted(categories)
+    for table in ("paper_versions", "paper_authors", "paper_categories"):
+        assert shapes[table].rstrip().endswith("WITHOUT ROWID"), shapes[table]
+    assert "paper_versions_seen" in indexes  # recent_changes still walks it
+    assert not any(
+        name.startswith(("sqlite_autoindex_paper_versions", "sqlite_autoindex_paper_authors")) for name in indexes
+    )
+    assert duplicate == 0  # the key still refuses a sighting stored already
+    assert "temp" not in " ".join(shapes)  # no table of the copy left behind
+
+
+def test_pinned_citation_keys_are_all_kept_when_their_table_becomes_without_rowid(tmp_path: Path) -> None:
+    from harvester.bibtex import pin_citation_keys, pinned_keys
+
+    path = build_seed_db(tmp_path / "h.db")
+    db = open_db(path)
+    assert pin_citation_keys(db) == 19
+    before = pinned_keys(db.conn)
+    db.close()
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT arxiv_id, citation_key, base, pinned_at FROM citation_keys").fetchall()
+        conn.execute("DROP TABLE citation_keys")  # as its migration 0001 made it: a rowid table
+        conn.execute(
+            "CREATE TABLE citation_keys (arxiv_id TEXT PRIMARY KEY, citation_key TEXT NOT NULL UNIQUE, "
+            "base TEXT NOT NULL, pinned_at TEXT NOT NULL)"
+        )
+        conn.executemany("INSERT INTO citation_keys VALUES (?, ?, ?, ?)", rows)
+        conn.execute("DELETE FROM _sqlite_migrations WHERE migration_set = 'citation_keys' AND name = '0002_keyed'")
+
+    db = open_db(path)
+    shape = db.execute("SELECT sql FROM sqlite_master WHERE name = 'citation_keys'").fetchone()[0]
+    kept = db.execute("SELECT arxiv_id, citation_key, base, pinned_at FROM citation_keys").fetchall()
+    assert shape.rstrip().endswith("WITHOUT ROWID")
+    assert sorted(kept) == sorted(rows)
+    assert pinned_keys(db.conn) == before
+    assert pin_citation_keys(db) == 0  # every listed paper still has its key

@@ -67,3 +67,53 @@ def test_markdown_export_is_a_clean_list_that_parses_back(shared_seed_db: Path) 
     entry = next(e for e in parsed.paper_entries if e.arxiv_id == "1907.00262")
     assert entry.noted_title == "Dissecting Pruned Neural Networks"
     assert entry.noted_date is not None and entry.noted_date.text == "2019-06-29"
+
+
+def test_csv_cells_written_by_sql_are_what_the_csv_module_writes(tmp_path: Path) -> None:
+    """The CSV export builds its lines in SQL: each must be the csv module's line for the same values."""
+    import sqlite3
+
+    from harvester.export import _CSV_COLUMNS, _csv_cell, entry_enrichment, listed_entries, render_csv
+    from harvester.store import open_readonly
+    from tests.seeddb import build_seed_db
+
+    path = build_seed_db(tmp_path / "h.db")
+    hostile = [
+        '=HYPERLINK("http://x")',
+        "+1, -2",
+        "-minus",
+        "@at",
+        "\tTab",
+        "\rReturn",
+        'a "quoted" word',
+        "two\nlines",
+        "carriage\rreturn inside",
+        "comma, then more",
+        "",
+        "ünïcödé, 压缩",
+        " leading space",
+    ]
+    with sqlite3.connect(path) as conn:
+        ids = [row[0] for row in conn.execute("SELECT id FROM entries WHERE is_paper = 1 ORDER BY id")]
+        for entry_id, text in zip(ids, hostile, strict=False):
+            conn.execute(
+                "UPDATE entries SET noted_title = ?, notes = ?, noted_venue = ?, section = ? WHERE id = ?",
+                [text, text, text or None, text + " section", entry_id],
+            )
+        conn.execute(
+            "UPDATE entry_links SET role = 'code', url = '-' || url WHERE id = (SELECT min(id) FROM entry_links)"
+        )
+        conn.execute("UPDATE papers SET comment = '=1+1', journal_ref = 'J, \"x\"' WHERE rowid = 1")
+
+    connection = open_readonly(path)
+    entries = listed_entries(connection)
+    enrichment = entry_enrichment(connection, entries)
+    reference = io.StringIO()
+    writer = csv.writer(reference, lineterminator="\n")
+    writer.writerow(_CSV_COLUMNS)
+    for entry in entries:
+        row = {**entry, "code": " ".join(link["url"] for link in entry["code_links"])}
+        row |= enrichment.get(entry["arxiv_id"], {})
+        writer.writerow([_csv_cell(row.get(column)) for column in _CSV_COLUMNS])
+    assert len(entries) >= len(hostile)
+    assert render_csv(connection) == reference.getvalue()

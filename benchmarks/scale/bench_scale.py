@@ -17,7 +17,7 @@ a numbered entry with a code link), this script:
    beside): `status`, `search` of a word every paper has, `report` in each
    format, `query` of every row of each view, `export` in each format;
 4. times Datasette's pages (in process, `datasette.app.Datasette` with
-   db/metadata.yml and its default 1 s SQL time limit) of every view and
+   the dashboard plugin's metadata and its default 1 s SQL time limit) of every view and
    the main tables.
 
 Planted slips give reconcile something to find: 1 entry in 20 has a title
@@ -222,7 +222,7 @@ def file_figures(db: Path, papers: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- reads
 
 
-def reading_commands() -> list[tuple[str, list[str]]]:
+def reading_commands(one_list: Path) -> list[tuple[str, list[str]]]:
     from harvester.export import ExportFormat
     from harvester.report import ReportFormat
 
@@ -231,18 +231,27 @@ def reading_commands() -> list[tuple[str, list[str]]]:
     commands += [
         (f"query (every row of {view}, csv)", ["query", "--format", "csv", f"SELECT * FROM {view}"]) for view in VIEWS
     ]
-    commands += [(f"export --format {f}", ["export", "--format", str(f)]) for f in ExportFormat]
+    commands += [(f"export --format {f}", ["export", "--format", str(f)]) for f in ExportFormat if f != "markdown"]
+    # Markdown: the whole corpus as one document from the database (the default, each list in
+    # its own layout, writes one document per list: one list, regenerated from its file, is timed).
+    commands += [
+        ("export --format markdown --style plain", ["export", "--format", "markdown", "--style", "plain"]),
+        (
+            f"export --format markdown LIST (one list of {ENTRIES_PER_LIST:,}, its own layout)",
+            ["export", "--format", "markdown", str(one_list)],
+        ),
+    ]
     return commands
 
 
-def time_reads(db: Path, repeats: int) -> list[dict[str, Any]]:
+def time_reads(db: Path, repeats: int, one_list: Path) -> list[dict[str, Any]]:
     from typer.testing import CliRunner
 
     from harvester.cli import app
 
     runner = CliRunner()
     results = []
-    for label, args in reading_commands():
+    for label, args in reading_commands(one_list):
         times, exit_code, out_bytes = [], None, 0
         for _ in range(repeats):
             started = time.perf_counter()
@@ -279,14 +288,12 @@ DATASETTE_SETTINGS = {"suggest_facets": False}
 
 
 def time_datasette(db: Path, repeats: int, settings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    import yaml
     from datasette.app import Datasette
 
-    metadata = yaml.safe_load((ROOT / "db" / "metadata.yml").read_text(encoding="utf-8"))
     name = db.stem
 
     async def run() -> list[dict[str, Any]]:
-        datasette = Datasette([str(db)], metadata=metadata, settings=settings)
+        datasette = Datasette([str(db)], settings=settings)  # metadata: the dashboard plugin's
         await datasette.invoke_startup()
         pages = [f"/{name}/{view}" for view in VIEWS] + [f"/{name}/{table}" for table in TABLES] + [f"/{name}"]
         results = []
@@ -345,7 +352,7 @@ def bench_size(size: int, work: Path, arxiv: ArxivStandIn, repeats: int, log: An
             "SELECT count(*) FROM findings WHERE resolved_at IS NULL"
         ).fetchone()[0]
     log(f"  {size:>7,}: reads ...")
-    reads = time_reads(db, repeats)
+    reads = time_reads(db, repeats, sorted(folder.glob("*.md"))[0])
     log(f"  {size:>7,}: datasette ...")
     pages = time_datasette(db, repeats, DATASETTE_SETTINGS)
     log(f"  {size:>7,}: datasette with its default settings ...")
@@ -379,9 +386,9 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         f"Run {results['when']} on {results['machine']} (Python {results['python']}), `{RERUN}"
         f"{' --sizes ' + ','.join(map(str, sizes)) if tuple(sizes) != DEFAULT_SIZES else ''}`. "
-        "The machine's 2 cores were shared with other jobs while this ran, so absolute times are "
-        "noisy (a second run can differ by tens of percent); sizes against each other, and figures "
-        "against the goals, are what count.",
+        "Absolute times vary from run to run on this 2-core machine (by tens of percent when other "
+        "jobs share it: see the notes for how it was loaded this time); sizes against each other, and "
+        "figures against the goals, are what count.",
         "",
         f"Corpus: {ENTRIES_PER_LIST:,} entries per generated list (the four shapes of "
         "tests/fixtures/reading-lists), one distinct arXiv paper each, fetched from the local "
@@ -404,7 +411,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         f"## Datasette pages (seconds, median of {results['repeats']}; HTTP status at the largest)",
         "",
-        "In process (`datasette.app.Datasette`, db/metadata.yml, the default 1 s SQL time limit), "
+        "In process (`datasette.app.Datasette` with the dashboard plugin's metadata, the default 1 s SQL time limit), "
         "run as the README says (`--setting suggest_facets off`); the last column is the same page "
         "at the largest size with Datasette's default settings, where every page load also runs a "
         "facet-suggestion query per column over the whole view or table.",
