@@ -27,7 +27,7 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -323,11 +323,22 @@ async def _enrich_step(
 
 
 async def _reconcile_step(
-    db: Database, options: RefreshOptions, now: datetime, _done: dict[str, StepResult], _progress: Progress
+    db: Database, options: RefreshOptions, now: datetime, done: dict[str, StepResult], _progress: Progress
 ) -> StepResult:
-    if not _inputs_changed(db):
+    if not _changed_this_run(done) and not _inputs_changed(db):
         return StepResult(status=StepStatus.SKIPPED, counts={"reason": "nothing changed since the last reconcile"})
     return StepResult(counts=run_reconcile(db, now=now).as_dict())
+
+
+def _changed_this_run(done: Mapping[str, StepResult]) -> bool:
+    """Whether this run's own steps wrote anything reconciliation reads, from their counts (exact, unlike
+    second-resolution timestamps): a list changed, a batch or earlier versions stored, an enrichment answer."""
+    imported, fetched, enriched = (done.get(step) for step in (Step.IMPORT, Step.FETCH, Step.ENRICH))
+    return bool(
+        (imported is not None and imported.counts.get("changed"))
+        or (fetched is not None and (fetched.counts.get("batches") or fetched.counts.get("versions_added")))
+        or (enriched is not None and enriched.counts.get("requests_made"))
+    )
 
 
 def _inputs_changed(db: Database) -> bool:
@@ -335,7 +346,9 @@ def _inputs_changed(db: Database) -> bool:
 
     Reconciling unchanged inputs would only touch timestamps, so it is skipped;
     comparing with the last reconcile (not with this run's steps) also covers a
-    run that was killed between fetching and reconciling.
+    run that was killed between fetching and reconciling. Timestamps are whole
+    seconds, so this run's own writes are read from its steps (`_changed_this_run`):
+    an edit made in the very second of the last reconcile is still seen.
     """
     last = db.execute("SELECT max(ran_at) FROM reconcile_runs").fetchone()[0]
     if last is None:

@@ -293,3 +293,26 @@ def test_fix_rewrites_a_permanently_moved_link(
     added = [line for line in result.stdout.splitlines() if line.startswith("+") and not line.startswith("+++")]
     assert removed == [f"-1. [A moved home page]({tool_site.url('/old-home')})"]
     assert added == [f"+1. [A moved home page]({tool_site.url('/new-home')})"]
+
+
+def test_an_edit_in_the_second_of_the_last_reconcile_is_still_reconciled(
+    tmp_path: Path, lists: Path, arxiv: ArxivStandIn
+) -> None:
+    db = tmp_path / "h.db"
+    assert refresh(db, lists, arxiv, "--no-links").returncode == 0
+    listing = lists / "model-compression.md"
+    listing.write_text(
+        listing.read_text(encoding="utf-8").replace("Traned Rank Pruning", "Trained Rank Pruning"), encoding="utf-8"
+    )
+    # Timestamps are whole seconds: as if the edit's import fell in the second of the last
+    # reconcile, or before it by the clock, the timestamps alone say nothing changed.
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE reconcile_runs SET ran_at = '9999-12-31T23:59:59Z'")
+    result = refresh(db, lists, arxiv, "--no-links", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["steps"]["reconcile"]["status"] == "ok"  # run, not skipped
+    with sqlite3.connect(db) as conn:
+        open_typos = conn.execute(
+            "SELECT count(*) FROM findings WHERE kind = 'title_typo' AND resolved_at IS NULL AND noted LIKE 'Traned%'"
+        ).fetchone()
+    assert open_typos == (0,)
