@@ -6,7 +6,10 @@ first answer back, and the web link must have been asked while it waited.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from harvester.arxiv.client import ClientConfig
@@ -17,8 +20,31 @@ from tests.standins.arxiv import ArxivStandIn, Fault
 from tests.standins.scholar import HuggingFaceStandIn, SemanticScholarStandIn
 from tests.standins.web import LocalWeb, page
 from tests.test_enrich import make_config
+from tests.waiting import wait_until
 
-HELD = 3.0  # seconds arXiv holds its first answer: the link check must not wait for it
+HELD = 3.0  # seconds arXiv holds its first answer at most: the link check must not wait for it
+
+
+@contextlib.contextmanager
+def held_until(arxiv: ArxivStandIn, seen: Callable[[], object]) -> Iterator[None]:
+    """arXiv holds its first answer until `seen()` (what must happen meanwhile) has happened, or HELD.
+
+    The hold ends early only once the overlap is there to see, so a refresh that did
+    not overlap still finds arXiv held for all of HELD and fails the test.
+    """
+    arxiv.queue_faults(Fault.hang(HELD))
+
+    def release_when_seen() -> None:
+        with contextlib.suppress(AssertionError):  # not seen within HELD: the hold runs out by itself
+            wait_until(seen, "the overlap", timeout=HELD)
+            arxiv.release_hangs()
+
+    watcher = threading.Thread(target=release_when_seen, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        watcher.join()
 
 
 def _options(tmp_path: Path, arxiv: ArxivStandIn, web: LocalWeb, enrich: object = None) -> RefreshOptions:
@@ -44,8 +70,8 @@ def _options(tmp_path: Path, arxiv: ArxivStandIn, web: LocalWeb, enrich: object 
 
 def test_links_are_checked_while_arxiv_is_still_answering(tmp_path: Path, arxiv: ArxivStandIn, web: LocalWeb) -> None:
     web.route("/tool", page("A tool"))
-    arxiv.queue_faults(Fault.hang(HELD))  # answers normally, after HELD seconds
-    report = run_refresh(_options(tmp_path, arxiv, web))
+    with held_until(arxiv, lambda: web.hits("/tool")):
+        report = run_refresh(_options(tmp_path, arxiv, web))
 
     assert report.status == "ok", report.errors
     (tool,) = [seen for seen in web.requests if seen.path == "/tool"]
@@ -63,9 +89,9 @@ def test_arxiv_links_are_judged_after_the_papers_are_fetched(
     tmp_path: Path, arxiv: ArxivStandIn, web: LocalWeb
 ) -> None:
     web.route("/tool", page("A tool"))
-    arxiv.queue_faults(Fault.hang(HELD))
     options = _options(tmp_path, arxiv, web)
-    run_refresh(options)
+    with held_until(arxiv, lambda: web.hits("/tool")):
+        run_refresh(options)
     with sqlite3.connect(options.db_path) as conn:
         verdict, error = conn.execute(
             "SELECT verdict, error FROM links WHERE url = 'https://arxiv.org/abs/1907.05686'"
@@ -78,8 +104,8 @@ def test_enrichment_services_are_asked_while_arxiv_is_still_answering(
     tmp_path: Path, arxiv: ArxivStandIn, web: LocalWeb, s2: SemanticScholarStandIn, hf: HuggingFaceStandIn
 ) -> None:
     web.route("/tool", page("A tool"))
-    arxiv.queue_faults(Fault.hang(HELD))
-    report = run_refresh(_options(tmp_path, arxiv, web, make_config(s2.url, hf.url)))
+    with held_until(arxiv, lambda: s2.requests and hf.requests):
+        report = run_refresh(_options(tmp_path, arxiv, web, make_config(s2.url, hf.url)))
     assert report.status == "ok", report.errors
     first_answer = arxiv.requests[0].ended
     assert first_answer is not None
