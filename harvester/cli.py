@@ -66,7 +66,7 @@ from .status import collect_status
 from .store import ensure_db_shape, open_db, open_readonly
 from .suggest import render as suggestion_render
 from .timeutil import iso, utc_now
-from .vocabulary import FIXABLE_KINDS, PROBLEM_VERDICTS, Severity, Verdict
+from .vocabulary import ADVISORY_STEPS, FIXABLE_KINDS, PROBLEM_VERDICTS, Severity, Verdict
 
 
 class HarvesterGroup(TyperGroup):
@@ -188,12 +188,6 @@ def load_settings(ctx: typer.Context) -> Settings:
 def _usage_error(message: str) -> NoReturn:
     print_error(stderr, message)
     raise typer.Exit(EXIT_USAGE)
-
-
-def _lists_root(settings: Settings) -> Path:
-    """The folder every path in every output is shown relative to: the lists' root
-    (the configuration file's folder, else the current folder; see config.Settings.root)."""
-    return settings.root
 
 
 def reports_errors(command: F) -> F:
@@ -636,7 +630,7 @@ def report(
     every_row = report_rows(db, include_info=include_info)
     findings = without_accepted(every_row, accepted)
     _say_hidden(len(every_row) - len(findings))
-    _print_report(findings, fmt, _lists_root(settings))
+    _print_report(findings, fmt, settings.root)
     if fails_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)
 
@@ -669,7 +663,7 @@ def check(
     if not settings.db.exists():
         print_warning(stderr, f"no database at {settings.db}: only what needs no arXiv data is checked")
     findings = check_lists(settings.db, sources, utc_now(), accepted)
-    _print_report(findings, fmt, _lists_root(settings))
+    _print_report(findings, fmt, settings.root)
     if fails_on(findings, fail_on):
         raise typer.Exit(EXIT_PROBLEMS)
 
@@ -715,7 +709,7 @@ def fix(
     if not any(plan.edits for plan in plans):
         stderr.print("nothing to fix")
         return
-    root = _lists_root(settings)
+    root = settings.root
     for plan in plans:
         sys.stdout.write(plan.diff(root))
         for skipped in plan.skipped:
@@ -789,7 +783,7 @@ def links(
     with _progress_on_stderr():
         report = asyncio.run(check_links(db, config, all=all_links))
     ensure_db_shape(db)
-    root = _lists_root(settings)
+    root = settings.root
     rows = [_link_row(result, root) for result in report.results]
     shown = [row for row in rows if row["verdict"] in PROBLEM_VERDICTS] if problems_only else rows
     if as_json:
@@ -1042,7 +1036,8 @@ def refresh(
         typer.Option(
             "--fail-on-steps",
             callback=sets("fail_on_steps"),
-            help="Steps whose failure fails the run, comma-separated (default: all but enrich and suggest).",
+            help="Steps whose failure fails the run, comma-separated "
+            f"(default: all but {' and '.join(ADVISORY_STEPS)}).",
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -1087,7 +1082,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     settings: Settings = ctx.obj
     _require_db(settings.db)
     state = collect_status(settings.db, accepted=_accepted(settings))
-    state["database"] = relative_to_root(state["database"], _lists_root(settings))
+    state["database"] = relative_to_root(state["database"], settings.root)
     if as_json:
         _print_json(state)
         return

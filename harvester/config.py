@@ -36,6 +36,7 @@ import httpx
 
 from . import settings_check
 from .arxiv.client import ARXIV_API_URL, ClientConfig
+from .enrich import huggingface, semantic_scholar
 from .enrich.base import SourceSettings
 from .enrich.config import DEFAULT_SOURCES, SOURCES, EnrichConfig
 from .enrich.huggingface import DEFAULT_URL as HF_URL
@@ -386,7 +387,7 @@ class Settings:
     enrich_semantic_scholar_delay: float = setting(
         "enrich.semantic_scholar.delay",
         DELAY,
-        SOURCES["semantic_scholar"].default_delay,
+        SOURCES[semantic_scholar.NAME].default_delay,
         "Seconds between Semantic Scholar requests.",
         env="HARVESTER_S2_DELAY",
     )
@@ -395,7 +396,7 @@ class Settings:
         Text(),
         None,
         "Semantic Scholar API key (better in the environment than in a committed file).",
-        env="SEMANTIC_SCHOLAR_API_KEY",  # the name Semantic Scholar's own documentation uses,
+        env="SEMANTIC_SCHOLAR_API_KEY",  # the name Semantic Scholar's own documentation uses
     )
     enrich_huggingface_url: str = setting(
         "enrich.huggingface.url", Url(), HF_URL, "Hugging Face's base address.", env="HARVESTER_HF_URL"
@@ -403,7 +404,7 @@ class Settings:
     enrich_huggingface_delay: float = setting(
         "enrich.huggingface.delay",
         DELAY,
-        SOURCES["huggingface"].default_delay,
+        SOURCES[huggingface.NAME].default_delay,
         "Seconds between Hugging Face requests: its anonymous budget is 500 per 5 minutes (0.3 with a token).",
         env="HARVESTER_HF_DELAY",
     )

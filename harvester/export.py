@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import mdescape
-from .bibtex import bibtex_keys as bibtex_keys  # the key rules live in bibtex.py
-from .bibtex import clash_suffix as clash_suffix
 from .bibtex import export_bibtex
 from .errors import HarvesterError
 from .ids import abs_url

@@ -36,6 +36,7 @@ from .reconcile import (
 from .schema import register_migrations
 from .store import insert_row
 from .timeutil import iso, parse_iso, utc_now
+from .vocabulary import FindingEvent
 
 migrations = register_migrations(Migrations("findings"))
 
@@ -215,15 +216,15 @@ def store_findings(
             _insert(db, finding, stamp)
             new += 1
         elif row["resolved_at"] is not None:
-            _update(db, row, finding, stamp, event="reopened")
+            _update(db, row, finding, stamp, event=FindingEvent.REOPENED)
             reopened += 1
         else:
-            _update(db, row, finding, stamp, event="changed" if _changed(row, finding) else None)
+            _update(db, row, finding, stamp, event=FindingEvent.CHANGED if _changed(row, finding) else None)
     current = {f.key for f in found}
     vanished = [r for key, r in stored.items() if key not in current and r["resolved_at"] is None]
     for row in vanished:
         db.table("findings").update(row["id"], {"resolved_at": stamp})
-        _event(db, row["id"], stamp, "resolved", row["suggestion"], row["detail"])
+        _event(db, row["id"], stamp, FindingEvent.RESOLVED, row["suggestion"], row["detail"])
     return new, reopened, len(vanished)
 
 
@@ -234,10 +235,10 @@ def _values(finding: Finding) -> dict[str, Any]:
 def _insert(db: Database, finding: Finding, stamp: str) -> None:
     row = {"key": finding.key, **_values(finding), "first_seen": stamp, "last_seen": stamp, "resolved_at": None}
     finding_id = insert_row(db, "findings", row)
-    _event(db, finding_id, stamp, "opened", finding.suggestion, finding.detail)
+    _event(db, finding_id, stamp, FindingEvent.OPENED, finding.suggestion, finding.detail)
 
 
-def _update(db: Database, row: dict[str, Any], finding: Finding, stamp: str, event: str | None) -> None:
+def _update(db: Database, row: dict[str, Any], finding: Finding, stamp: str, event: FindingEvent | None) -> None:
     db.table("findings").update(row["id"], {**_values(finding), "last_seen": stamp, "resolved_at": None})
     if event:
         _event(db, row["id"], stamp, event, finding.suggestion, finding.detail)
@@ -248,7 +249,7 @@ def _changed(row: dict[str, Any], finding: Finding) -> bool:
     return any(row[c] != getattr(finding, c) for c in ("severity", "noted", "arxiv_value", "suggestion"))
 
 
-def _event(db: Database, finding_id: int, stamp: str, event: str, suggestion: str | None, detail: str) -> None:
+def _event(db: Database, finding_id: int, stamp: str, event: FindingEvent, suggestion: str | None, detail: str) -> None:
     db.table("finding_events").insert(
         {"finding_id": finding_id, "at": stamp, "event": event, "suggestion": suggestion, "detail": detail}
     )

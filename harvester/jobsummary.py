@@ -30,9 +30,13 @@ def render(rows: Sequence[Mapping[str, Any]], limit: int = DEFAULT_LIMIT) -> str
 
 
 def _counts_line(rows: Sequence[Mapping[str, Any]]) -> str:
+    return f"**{len(rows)} findings**: {severity_counts(rows)}"
+
+
+def severity_counts(rows: Sequence[Mapping[str, Any]]) -> str:
+    """`1 error, 2 warnings, 3 info`: the findings per severity, worst first (also `report`'s table)."""
     counts = Counter(str(row.get("severity")) for row in rows)
-    parts = [f"{counts[s]} {_plural(s, counts[s])}" for s in Severity if counts[s]]
-    return f"**{len(rows)} findings**: " + ", ".join(parts)
+    return ", ".join(f"{counts[s]} {_plural(s, counts[s])}" for s in Severity if counts[s])
 
 
 def _plural(severity: Severity, count: int) -> str:

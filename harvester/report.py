@@ -174,7 +174,7 @@ def print_findings_table(findings: Iterable[Mapping[str, Any] | Any], console: C
     out = []
     for list_path, in_list in _by_list(rows):
         out += _list_lines(list_path, in_list)
-    out.append(_counts_line(rows).replace("**", ""))
+    out.append(f"{len(rows)} findings: {jobsummary.severity_counts(rows)}")
     console.file.write("\n".join(out) + "\n")
 
 
@@ -208,12 +208,6 @@ def _by_section(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, An
     for row in rows:
         sections.setdefault(row.get("section") or "", []).append(row)
     return list(sections.items())
-
-
-def _counts_line(rows: list[dict[str, Any]]) -> str:
-    counts = {s: sum(1 for r in rows if r.get("severity") == s) for s in Severity}
-    parts = [f"{n} {s}{'s' if n != 1 and s != Severity.INFO else ''}" for s, n in counts.items() if n]
-    return f"**{len(rows)} findings**: " + ", ".join(parts)
 
 
 _TABLE_COLUMNS = ("line", "severity", "kind", "arXiv", "what to do")

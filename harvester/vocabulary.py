@@ -273,6 +273,19 @@ def kinds_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+class FindingEvent(StrEnum):
+    """A row of `finding_events`: what happened to a finding in one reconcile."""
+
+    OPENED = "opened"
+    CHANGED = "changed"  # still open, with a new suggestion or explanation
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+
+
+# After which a finding is open: the dashboard's charts over runs read a finding's last one.
+OPEN_AFTER: tuple[FindingEvent, ...] = (FindingEvent.OPENED, FindingEvent.CHANGED, FindingEvent.REOPENED)
+
+
 class SuggestionStatus(StrEnum):
     """A row of `suggestions` (`harvester suggest`)."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harvester.export import bibtex_keys, clash_suffix
+from harvester.bibtex import bibtex_keys, clash_suffix
 from harvester.store import ensure_db_shape, open_db
 from tests.seeddb import build_seed_db
 

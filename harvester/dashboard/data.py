@@ -11,7 +11,7 @@ from typing import Any
 
 from ..acceptances import Acceptance, AcceptanceSet
 from ..schema import APPLICATION_ID
-from ..vocabulary import KINDS, Severity, SuggestionStatus, Verdict, sql_severity_rank
+from ..vocabulary import KINDS, OPEN_AFTER, Severity, SuggestionStatus, Verdict, sql_list, sql_severity_rank
 from .charts import StackedBars
 
 RUNS_SHOWN = 20  # the charts over runs show the last this many
@@ -266,7 +266,7 @@ def findings_over_runs(conn: sqlite3.Connection, list_id: int | None = None) -> 
         WHERE r.id >= :first AND (:list IS NULL OR f.list_id = :list)
           AND (SELECT ev.event FROM finding_events ev
                WHERE ev.finding_id = f.id AND {_EVENT_IN_RUN}
-               ORDER BY ev.id DESC LIMIT 1) IN ('opened', 'changed', 'reopened')
+               ORDER BY ev.id DESC LIMIT 1) IN {sql_list(OPEN_AFTER)}
         GROUP BY r.id, f.kind
         """,
         {"first": runs[0].id if runs else 0, "list": list_id},

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..vocabulary import SuggestionStatus
+
 TITLE = "harvester"
 DESCRIPTION_HTML = (
     "Reading lists as their curators wrote them, what arXiv says about each paper, "
@@ -128,7 +130,7 @@ QUERIES: dict[str, dict[str, str]] = {
         "title": "Open suggestions per section, best first",
         "sql": "select l.name as list, s.section, s.arxiv_id, s.title, round(s.score, 2) as score,\n"
         "       s.words, s.sources, s.first_seen\nfrom suggestions s join lists l on l.id = s.list_id\n"
-        "where s.status = 'open' order by l.name, s.section, s.score desc",
+        f"where s.status = '{SuggestionStatus.OPEN}' order by l.name, s.section, s.score desc",
     },
     "last_runs": {
         "title": "The last ten refreshes",
