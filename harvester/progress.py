@@ -40,6 +40,7 @@ class Display(Protocol):
     def opened(self, name: str, total: int, unit: str) -> None: ...
     def advanced(self, name: str, done: int) -> None: ...
     def closed(self, name: str, done: int) -> None: ...
+    def stop(self) -> None: ...  # the work is over: release the terminal
 
 
 class _Silent:
@@ -50,6 +51,9 @@ class _Silent:
         pass
 
     def closed(self, name: str, done: int) -> None:
+        pass
+
+    def stop(self) -> None:
         pass
 
 
@@ -104,8 +108,7 @@ def showing(display: Display) -> Iterator[Display]:
         yield display
     finally:
         _display.reset(token)
-        if isinstance(display, BarDisplay):
-            display.stop()
+        display.stop()
 
 
 class BarDisplay:
@@ -183,6 +186,9 @@ class LineDisplay:
             return
         state.done = done
         self.write(f"{name}: {_counted(state)} in {_seconds(self.clock() - state.started)}")
+
+    def stop(self) -> None:
+        pass  # every line is already written
 
 
 def _counted(state: _LineState) -> str:

@@ -22,6 +22,7 @@ from tests.actionrunner import Context, action_inputs, base_env, load, run_steps
 from tests.seeddb import SEED
 from tests.standins.arxiv import ArxivStandIn
 from tests.standins.web import LocalWeb, page
+from tests.test_refresh import env_for
 
 ROOT = Path(__file__).parent.parent
 ACTION = ROOT / "action.yml"
@@ -144,16 +145,7 @@ def _a_day_passes(db: Path) -> None:
 @pytest.fixture
 def env(arxiv: ArxivStandIn, web: LocalWeb) -> dict[str, str]:
     web.route("/down", page("Down for maintenance", status=503))
-    return {
-        "HARVESTER_ARXIV_URL": arxiv.url,
-        "HARVESTER_ARXIV_DELAY": "0",
-        "HARVESTER_ARXIV_BACKOFF": "0.05",
-        "HARVESTER_ARXIV_TIMEOUT": "5",
-        "HARVESTER_ENRICH_SOURCES": "",
-        "HARVESTER_LINKS_DELAY": "0",
-        "HARVESTER_LINKS_RETRIES": "0",
-        "HARVESTER_LINKS_TIMEOUT": "5",
-    }
+    return env_for(arxiv, HARVESTER_LINKS_RETRIES="0", HARVESTER_LINKS_TIMEOUT="5")
 
 
 @pytest.fixture

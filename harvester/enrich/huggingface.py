@@ -24,8 +24,9 @@ from .base import Enrichment, PoliteHttpLike
 NAME = "huggingface"
 DEFAULT_URL = "https://huggingface.co"
 PAPERS_PATH = "/api/papers/"
-ANONYMOUS_DELAY = 300 / 500  # seconds: 500 requests per 5 minutes
-TOKEN_DELAY = 300 / 1000  # seconds: 1,000 requests per 5 minutes for a signed-in account
+# The Hub's published API budgets (huggingface.co/docs/hub/rate-limits, 5-minute windows):
+ANONYMOUS_DELAY = 300 / 500  # seconds: 500 requests per 5 minutes from an anonymous address
+TOKEN_DELAY = 300 / 1000  # seconds: 1,000 requests per 5 minutes for a free account's token
 _NEW_STYLE = re.compile(r"^\d{4}\.\d{4,5}$")
 
 
