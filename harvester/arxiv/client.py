@@ -40,6 +40,7 @@ from ..politeness import (
     parse_retry_after,
     polite_retrying,
 )
+from ..tls import tls_context
 from .feed import Feed, Paper, parse_feed
 
 ARXIV_API_URL = "https://export.arxiv.org/api/query"
@@ -100,6 +101,7 @@ def make_http_client(config: ClientConfig) -> httpx.AsyncClient:
         timeout=config.timeout,
         limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
         follow_redirects=False,
+        verify=tls_context(),
     )
 
 

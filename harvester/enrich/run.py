@@ -24,6 +24,7 @@ from ..harvest import listed_ids
 from ..ids import parse_arxiv_id
 from ..politeness import RateLimiter, describe_failure
 from ..timeutil import utc_now
+from ..tls import tls_context
 from .base import Enrichment
 from .config import SOURCES, EnrichConfig
 from .http import PoliteHttp
@@ -157,6 +158,7 @@ def make_http_client(config: EnrichConfig, transport: httpx.AsyncBaseTransport |
         headers={"User-Agent": user_agent(config.contact), "Accept": "application/json"},
         follow_redirects=False,
         transport=transport,
+        verify=tls_context(),
     )
 
 

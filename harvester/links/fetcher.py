@@ -31,6 +31,7 @@ from .. import __version__
 from ..errors import HarvesterError
 from ..ids import host_of
 from ..politeness import RateLimiter, parse_retry_after, polite_retrying
+from ..tls import tls_context
 from ..weburl import UnsafeUrl, is_malformed, web_url
 from .verdicts import (
     REDIRECTS,
@@ -277,7 +278,7 @@ def _default_transport(config: LinkCheckConfig) -> httpx.AsyncHTTPTransport:
     # No keep-alive: connections are made to pinned addresses, and a pooled
     # connection to a CDN address must not be reused for another host's TLS name.
     limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=0)
-    return httpx.AsyncHTTPTransport(limits=limits, retries=0)
+    return httpx.AsyncHTTPTransport(limits=limits, retries=0, verify=tls_context())
 
 
 def _next_hop(current: str, location: str | None, hops: list[Hop]) -> tuple[str, Failure | None, str | None]:
