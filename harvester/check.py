@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .acceptances import AcceptanceSet
-from .findings import run_reconcile
 from .importer import SourceList, import_lists
+from .reconciling import run_reconcile
 from .report import report_rows
 from .store import open_scratch_copy
 

@@ -7,7 +7,6 @@ problems asked about with --fail-on were found.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copy
 import csv
@@ -20,53 +19,33 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.table import Table
 from sqlite_utils import Database
 from typer.core import TyperGroup
 
-from . import __version__, progress
-from . import suggest as suggesting
-from .acceptances import AcceptanceSet, checked_reason, load, locate, mirror, write_file
-from .acceptances import accept as with_accepted
-from .acceptances import unaccept as without_key
-from .addpaper import AddError, plan_add, write_add
-from .bibtex import pin_citation_keys
-from .check import check_lists
+from . import __version__
 from .config import FILE_NAME, ConfigError, Flag, Settings, build, describe, starter_file
-from .dashboard.launch import serve as serve_dashboard
-from .enrich import SOURCES, run_enrich
+from .enrich.config import SOURCES
 from .errors import DatabaseBusy, DatabaseError, HarvesterError, InputError, InvalidArxivId
-from .export import STYLE_HELP, ExportFormat, ExportStyle, InvalidStyle, check_style, markdown_exports
-from .export import export as render
-from .findings import open_findings, run_reconcile
-from .fix import plan_fixes, write_fixes
-from .harvest import harvest_with, listed_ids, stale_ids
+from .formats import STYLE_HELP, ExportFormat, ExportStyle, InvalidStyle, ReportFormat, check_style
 from .ids import parse_arxiv_id
-from .importer import discover, import_lists, read_source
-from .links import check_links
 from .output import data_table, make_console, print_error, print_plain, print_table, print_warning
 from .paths import relative_to_root
-from .publish import write_markdown_files
-from .query import run_query
-from .query import search as run_search
-from .refresh import RefreshOptions, dumps, run_refresh, summary_lines, unfinished_steps
-from .report import (
-    ReportFormat,
-    fails_on,
-    print_findings_table,
-    render_findings,
-    report_rows,
-    with_relative_paths,
-    without_accepted,
-)
-from .status import collect_status
 from .store import ensure_db_shape, open_db, open_readonly
-from .suggest import render as suggestion_render
 from .timeutil import iso, utc_now
 from .vocabulary import ADVISORY_STEPS, FIXABLE_KINDS, PROBLEM_VERDICTS, Severity, Verdict
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from .progress import Display
+
+# Each command imports the modules that do its work when it runs, not here: every
+# start pays for what is imported here (cron, the pre-commit hook, `--help`), and the
+# parser, the HTTP clients and the reconciler together cost more than all of this.
+# tests/test_startup.py holds `import harvester.cli` to that.
 
 
 class HarvesterGroup(TyperGroup):
@@ -286,8 +265,10 @@ def main(
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
-def _progress_on_stderr() -> contextlib.AbstractContextManager[progress.Display]:
+def _progress_on_stderr() -> contextlib.AbstractContextManager[Display]:
     """Bars with counts and time left on a terminal, plain lines in a log; never on stdout."""
+    from . import progress
+
     return progress.showing(progress.display_for(stderr))
 
 
@@ -322,6 +303,8 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Parse reading lists into the database. An unchanged list writes nothing."""
+
+    from .importer import discover, import_lists, read_source
 
     settings: Settings = ctx.obj
     # Read every file first: a bad input must leave the database untouched. Each is
@@ -386,6 +369,10 @@ def fetch(
 ) -> None:
     """Fetch arXiv metadata for papers never fetched or older than the stale age."""
 
+    import asyncio
+
+    from .harvest import harvest_with, listed_ids, stale_ids
+
     settings: Settings = ctx.obj
     stale_age = settings.arxiv_stale_after
     wanted = _parse_ids(ids or [])
@@ -436,6 +423,8 @@ def search(
 ) -> None:
     """Full-text search over titles, abstracts and notes, ranked."""
 
+    from .query import search as run_search
+
     settings: Settings = ctx.obj
     hits = run_search(open_readonly(settings.db), " ".join(terms), limit)
     if as_json:
@@ -471,6 +460,8 @@ def query(
 ) -> None:
     """Run read-only SQL on the database. Writes are refused and the file is left untouched."""
 
+    from .query import run_query
+
     settings: Settings = ctx.obj
     result = run_query(open_readonly(settings.db), sql)
     if fmt == "json":
@@ -499,6 +490,10 @@ def export(
     ] = None,
 ) -> None:
     """Export the listed papers with their metadata. BibTeX pins each new paper's citation key in the database."""
+
+    from .export import export as render
+    from .export import markdown_exports
+    from .publish import write_markdown_files
 
     settings: Settings = ctx.obj
     try:
@@ -544,6 +539,8 @@ def _write_export(text: str, output: Path | None) -> None:
 
 def _pin_citation_keys(path: Path) -> None:
     """Pin the keys of papers exported for the first time; a database that cannot be written still exports."""
+    from .bibtex import pin_citation_keys
+
     if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
         print_warning(stderr, f"citation keys are not pinned: {path} cannot be written here")
         return
@@ -566,6 +563,8 @@ def serve(
 ) -> None:
     """Open the dashboard: Datasette on the database, with a start page, a page per list and charts."""
 
+    from .dashboard.launch import serve as serve_dashboard
+
     settings: Settings = ctx.obj
     open_readonly(settings.db).close()  # a missing or foreign file is one line here, not Datasette's traceback
     serve_dashboard(settings.db, host, port)
@@ -587,6 +586,10 @@ def reconcile(
     as_json: JsonOption = False,
 ) -> None:
     """Compare the lists' notes with the stored metadata (no network) and update the findings."""
+
+    from .findings import open_findings
+    from .reconciling import run_reconcile
+    from .report import fails_on, without_accepted
 
     settings: Settings = ctx.obj
     accepted = _accepted(settings)
@@ -621,6 +624,8 @@ def report(
 ) -> None:
     """Open findings and link problems, grouped by list and section, with line numbers."""
 
+    from .report import fails_on, report_rows, without_accepted
+
     settings: Settings = ctx.obj
     if suggestions:
         _report_suggestions(Database(open_readonly(settings.db)), fmt)
@@ -636,6 +641,8 @@ def report(
 
 
 def _print_report(findings: list[dict[str, Any]], fmt: ReportFormat, root: Path) -> None:
+    from .report import print_findings_table, render_findings, with_relative_paths
+
     if fmt != ReportFormat.TABLE:
         sys.stdout.write(render_findings(findings, fmt, root))
     elif findings:
@@ -657,6 +664,10 @@ def check(
 ) -> None:
     """Check lists offline against what the database holds: no network, the database untouched (pre-commit)."""
 
+    from .check import check_lists
+    from .importer import discover, read_source
+    from .report import fails_on
+
     settings: Settings = ctx.obj
     sources = [read_source(path) for path in discover(paths)]
     accepted = _accepted(settings, [source.path for source in sources])
@@ -669,7 +680,10 @@ def check(
 
 
 def _report_suggestions(db: Database, fmt: ReportFormat) -> None:
-    rows = suggesting.suggestion_rows(db)
+    from .suggest import render as suggestion_render
+    from .suggest.store import suggestion_rows
+
+    rows = suggestion_rows(db)
     if fmt == ReportFormat.JSON:
         sys.stdout.write(suggestion_render.as_json(rows) + "\n")
     elif fmt == ReportFormat.MARKDOWN:
@@ -698,6 +712,8 @@ def fix(
     write: Annotated[bool, typer.Option("--write", help="Apply the edits (atomically, keeping a .bak).")] = False,
 ) -> None:
     """The safe corrections as a unified diff; with --write, applied to the markdown."""
+
+    from .fix import plan_fixes, write_fixes
 
     settings: Settings = ctx.obj
     _require_db(settings.db)
@@ -776,6 +792,10 @@ def links(
     as_json: JsonOption = False,
 ) -> None:
     """Check every link in the lists; record verdicts and their history."""
+
+    import asyncio
+
+    from .links.checker import check_links
 
     settings: Settings = ctx.obj
     config = settings.link_config()
@@ -856,6 +876,8 @@ def enrich(
 ) -> None:
     """Published venue, DOI, citations and official code from Semantic Scholar and Hugging Face."""
 
+    from .enrich.run import run_enrich
+
     settings: Settings = ctx.obj
     db = open_db(settings.db)
     with _progress_on_stderr():
@@ -919,6 +941,9 @@ def suggest_command(
     With --add, one paper is added to a list at the end of a section, written in that section's own style.
     """
 
+    from . import suggest as suggesting
+    from .suggest import render as suggestion_render
+
     settings: Settings = ctx.obj
     if add is not None:
         if paths and len(paths) > 1:
@@ -956,13 +981,15 @@ def suggest_command(
 
 
 def _reject_suggestion(settings: Settings, text: str, reason: str | None, as_json: bool) -> None:
+    from .suggest.store import reject
+
     try:
         arxiv_id = parse_arxiv_id(text).id
     except InvalidArxivId as error:
         raise typer.BadParameter(str(error), param_hint="--reject") from None
     _require_db(settings.db)
     db = open_db(settings.db)
-    closed = suggesting.reject(db, arxiv_id, reason, utc_now())
+    closed = reject(db, arxiv_id, reason, utc_now())
     if as_json:
         _print_json({"rejected": arxiv_id, "reason": reason, "suggestions_closed": closed})
     else:
@@ -982,6 +1009,11 @@ def _cell_values(values: list[str]) -> dict[str, str]:
 def _add_paper(
     settings: Settings, path: Path | None, arxiv_id: str, section: str | None, write: bool, cells: dict[str, str]
 ) -> None:
+    import asyncio
+
+    from .addpaper import AddError, plan_add, write_add
+    from .harvest import harvest_with
+
     try:
         wanted = parse_arxiv_id(arxiv_id).id
     except InvalidArxivId as error:
@@ -1044,6 +1076,8 @@ def refresh(
 ) -> None:
     """The nightly job: import, fetch, enrich, reconcile and check links (and suggest, when asked), under a lock."""
 
+    from .refresh import RefreshOptions, dumps, run_refresh, summary_lines, unfinished_steps
+
     settings: Settings = ctx.obj
     lists = _lists(settings)
     accepted = _accepted(settings, _refreshed_lists(lists))
@@ -1079,6 +1113,8 @@ def refresh(
 def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Last runs, what the database holds, what is stale, what failed."""
 
+    from .status import collect_status
+
     settings: Settings = ctx.obj
     _require_db(settings.db)
     state = collect_status(settings.db, accepted=_accepted(settings))
@@ -1106,6 +1142,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 def _refreshed_lists(paths: list[Path]) -> list[Path]:
+    from .importer import discover
 
     try:
         return discover(paths)
@@ -1118,6 +1155,8 @@ def _refreshed_lists(paths: list[Path]) -> list[Path]:
 
 def _accepted(settings: Settings, list_paths: list[Path] | None = None) -> Any:
     """The acceptance file's contents, read (and checked) before anything is written."""
+
+    from .acceptances import load, locate
 
     lists = list_paths if list_paths is not None else _imported_lists(settings.db)
     return load(locate(settings.accept_file, lists, settings.root))
@@ -1134,6 +1173,7 @@ def _imported_lists(db_path: Path) -> list[Path]:
 
 
 def _mirror(db: Any, accepted: Any) -> None:
+    from .acceptances import mirror
 
     mirror(db, accepted)
 
@@ -1145,6 +1185,7 @@ def _say_hidden(count: int) -> None:
 
 
 def _all_open_rows(settings: Settings) -> list[dict[str, Any]]:
+    from .report import report_rows
 
     return report_rows(open_db(settings.db)) if settings.db.exists() else []
 
@@ -1163,6 +1204,9 @@ def accept(
     as_json: JsonOption = False,
 ) -> None:
     """Accept a finding on purpose: `report` hides it until the values it is about change."""
+
+    from .acceptances import AcceptanceSet, checked_reason, mirror, write_file
+    from .acceptances import accept as with_accepted
 
     settings: Settings = ctx.obj
     accepted = _accepted(settings)
@@ -1191,6 +1235,9 @@ def unaccept(
     key: Annotated[str, typer.Argument(help="The key of an accepted finding (`harvester accept --list`).")],
 ) -> None:
     """Take back an acceptance: the finding is reported again."""
+
+    from .acceptances import AcceptanceSet, mirror, write_file
+    from .acceptances import unaccept as without_key
 
     settings: Settings = ctx.obj
     accepted = _accepted(settings)

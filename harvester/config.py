@@ -32,20 +32,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from . import settings_check
-from .arxiv.client import ARXIV_API_URL, ClientConfig
+from .arxiv.config import ARXIV_API_URL, DEFAULT_STALE_AFTER, ClientConfig
 from .enrich import huggingface, semantic_scholar
 from .enrich.base import SourceSettings
 from .enrich.config import DEFAULT_SOURCES, SOURCES, EnrichConfig
 from .enrich.huggingface import DEFAULT_URL as HF_URL
 from .enrich.semantic_scholar import DEFAULT_URL as S2_URL
 from .errors import HarvesterError
-from .harvest import DEFAULT_STALE_AFTER
-from .links import LinkCheckConfig
-from .suggest.run import DEFAULT_MAX_AGE as SUGGEST_MAX_AGE
-from .suggest.run import SuggestConfig
+from .links.config import LinkCheckConfig
+from .suggest.config import DEFAULT_MAX_AGE as SUGGEST_MAX_AGE
+from .suggest.config import SuggestConfig
 from .vocabulary import ADVISORY_STEPS, Step
 
 FILE_NAME = "harvester.toml"
@@ -461,7 +458,7 @@ class Settings:
             delay=self.arxiv_delay,
             batch_size=batch_size,
             contact=self.contact,
-            timeout=httpx.Timeout(self.arxiv_timeout, connect=min(10.0, self.arxiv_timeout)),
+            timeout=self.arxiv_timeout,
             max_attempts=self.arxiv_attempts,
             backoff_base=self.arxiv_backoff,
             max_retry_after=max(self.arxiv_backoff * 40, 1.0),

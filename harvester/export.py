@@ -16,13 +16,12 @@ import io
 import json
 import sqlite3
 from collections.abc import Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import mdescape
 from .bibtex import export_bibtex
-from .errors import HarvesterError
+from .formats import ExportFormat, ExportStyle, check_style
 from .ids import abs_url
 from .published import Enriched, read_enrichment
 
@@ -30,37 +29,7 @@ if TYPE_CHECKING:
     from .publish import ExportedList
 
 
-class ExportFormat(StrEnum):
-    BIBTEX = "bibtex"
-    CSV = "csv"
-    JSON = "json"
-    MARKDOWN = "markdown"
-
-
 FORMATS = tuple(ExportFormat)
-
-
-class ExportStyle(StrEnum):
-    PUBLISHED = "published"  # bibtex: the published version when a source names it
-    ARXIV = "arxiv"  # bibtex: always the arXiv preprint, as @misc
-    CURATOR = "curator"  # markdown: each list in its own layout, regenerated from its file
-    AWESOME = "awesome"  # markdown: a plain awesome-list layout
-    PLAIN = "plain"  # markdown: from the database alone, one paper a line
-
-
-# Each format's styles, its default first; a format missing here takes no --style.
-STYLES: dict[ExportFormat, tuple[ExportStyle, ...]] = {
-    ExportFormat.BIBTEX: (ExportStyle.PUBLISHED, ExportStyle.ARXIV),
-    ExportFormat.MARKDOWN: (ExportStyle.CURATOR, ExportStyle.AWESOME, ExportStyle.PLAIN),
-}
-STYLE_HELP = (
-    "markdown: curator (default: each list in its own layout), awesome (a plain awesome list) "
-    "or plain (from the database alone); bibtex: published (default) or arxiv."
-)
-
-
-class InvalidStyle(HarvesterError, ValueError):
-    """A --style the chosen --format does not have."""
 
 
 # Lists by name, each list's paper entries by position from entries_listed (schema 0008), as
@@ -82,20 +51,6 @@ def rows(connection: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:
     cursor = connection.execute(sql)
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
-def check_style(fmt: str, style: str | None) -> ExportStyle | None:
-    """The style `fmt` is written in: `style` when the format has it, its default when None.
-
-    The one place that knows which styles each format takes: InvalidStyle otherwise.
-    """
-    choices = STYLES.get(ExportFormat(fmt), ())
-    if style is None:
-        return choices[0] if choices else None
-    if style not in choices:
-        allowed = f"one of {', '.join(choices)}" if choices else "no --style"
-        raise InvalidStyle(f"--format {fmt} takes {allowed}, not {str(style)!r}")
-    return ExportStyle(style)
 
 
 def export(connection: sqlite3.Connection, fmt: str, style: str | None = None) -> str:

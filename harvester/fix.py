@@ -36,9 +36,9 @@ from sqlite_utils import Database
 
 from . import mdescape
 from .errors import HarvesterError
-from .findings import run_reconcile
 from .importer import import_list, read_source
 from .paths import relative_to_root
+from .reconciling import run_reconcile
 from .store import ensure_db_shape
 
 try:

@@ -16,13 +16,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from . import progress
-from .arxiv.client import ArxivClient, BatchResult, ClientConfig, make_http_client
+from .arxiv.client import ArxivClient, BatchResult, make_http_client
+from .arxiv.config import ClientConfig
 from .arxiv.feed import Paper, says_withdrawn
 from .errors import ArxivUnavailable
 from .rawentries import pack as pack_raw_entry
 from .timeutil import iso
 
-DEFAULT_STALE_AFTER = timedelta(hours=20)
 # An answer lacking every one of these many papers arXiv was returning is an
 # outage, not removals. With a single such paper the two cannot be told apart;
 # it is then counted missing, and the grace before reporting it covers a glitch.

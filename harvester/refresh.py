@@ -37,14 +37,14 @@ from typing import Any
 from sqlite_utils import Database
 
 from .acceptances import AcceptanceSet, mirror
-from .arxiv.client import ClientConfig
+from .arxiv.config import DEFAULT_STALE_AFTER, ClientConfig
 from .enrich import enrich
 from .enrich.run import listed_to_enrich
 from .errors import DatabaseError
-from .findings import run_reconcile
-from .harvest import DEFAULT_STALE_AFTER, harvest_with, listed_ids, stale_ids
+from .harvest import harvest_with, listed_ids, stale_ids
 from .importer import discover, import_list, read_source
 from .links import check_links
+from .reconciling import run_reconcile
 from .runlog import (
     describe_crash,
     exclusive_lock,

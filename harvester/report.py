@@ -15,7 +15,6 @@ import dataclasses
 import io
 import json
 from collections.abc import Iterable, Mapping
-from enum import StrEnum
 from itertools import groupby
 from pathlib import Path
 from typing import Any, cast
@@ -28,18 +27,10 @@ from . import annotations as github_annotations  # the module; `annotations` is 
 from . import jobsummary, sarif
 from .acceptances import AcceptanceSet
 from .findings import open_findings
+from .formats import ReportFormat
 from .links import problem_findings
 from .paths import relative_to_root
 from .vocabulary import KINDS, Severity, severity_rank
-
-
-class ReportFormat(StrEnum):
-    TABLE = "table"
-    MARKDOWN = "markdown"  # a summary for a CI job's page ($GITHUB_STEP_SUMMARY)
-    JSON = "json"
-    GITHUB = "github"  # GitHub Actions workflow commands: annotations on the lists' lines
-    SARIF = "sarif"  # SARIF 2.1.0, for code scanning
-
 
 FORMATS = tuple(ReportFormat)
 FIELDS = (

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .acceptances import AcceptanceSet
-from .harvest import DEFAULT_STALE_AFTER
+from .arxiv.config import DEFAULT_STALE_AFTER
 from .runlog import read_refused
 from .store import open_readonly
 from .timeutil import iso, utc_now

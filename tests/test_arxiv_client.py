@@ -19,11 +19,11 @@ from harvester.arxiv.client import (
     ArxivClient,
     ArxivRedirected,
     BatchResult,
-    ClientConfig,
     RateLimiter,
     make_http_client,
     parse_retry_after,
 )
+from harvester.arxiv.config import ClientConfig
 from harvester.arxiv.feed import Paper
 from harvester.errors import ArxivUnavailable, InvalidArxivId
 from tests.standins.arxiv import ArxivStandIn, Fault
@@ -40,7 +40,7 @@ def fast_config(standin: ArxivStandIn, **changes: object) -> ClientConfig:
     config = ClientConfig(
         base_url=standin.url,
         delay=0.0,
-        timeout=httpx.Timeout(2.0),
+        timeout=2.0,
         max_attempts=4,
         max_retry_after=0.05,
         backoff_base=0.01,
@@ -118,7 +118,7 @@ FAULTS = {
 @pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
 def test_one_fault_then_every_paper_exactly_once(arxiv: ArxivStandIn, fault: Fault) -> None:
     arxiv.queue_faults(fault)
-    config = fast_config(arxiv, timeout=httpx.Timeout(0.3))
+    config = fast_config(arxiv, timeout=0.3)
     result, client = run(config, lambda c: c.fetch_batch(SEED_IDS))
     assert_every_seed_paper_once(result.papers)
     assert (result.missing, result.invalid) == ((), ())

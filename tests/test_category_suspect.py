@@ -1,7 +1,7 @@
 """category_suspect with topics pooled across lists: the seed's misfiled paper is found, real lists stay quiet.
 
 The pure scorer gets a topic glossary (shipped as package data) and every list's
-entries; the database tests load both the way `reconcile` does (findings.load_inputs).
+entries; the database tests load both the way `reconcile` does (reconciling.load_inputs).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import pytest
 
 from harvester.arxiv.client import BatchResult
 from harvester.data import glossary_from_toml, topic_glossary
-from harvester.findings import load_inputs
 from harvester.harvest import HarvestSummary, save_batch
 from harvester.importer import import_lists, read_source
 from harvester.reconcile import EntryInput, Finding, PaperInfo, ReconcileInput, reconcile
+from harvester.reconciling import load_inputs
 from harvester.store import ensure_db_shape, open_db
 from tests.cli import ROOT
 from tests.seeddb import NOW, SEED, build_seed_db, fixture_papers

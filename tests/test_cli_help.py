@@ -9,7 +9,7 @@ import typer
 
 from harvester.cli import app
 from harvester.enrich import SOURCES
-from harvester.report import ReportFormat
+from harvester.formats import ReportFormat
 from harvester.vocabulary import FIXABLE_KINDS
 from tests.cli import ROOT, invoke, run_cli
 

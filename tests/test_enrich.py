@@ -8,7 +8,6 @@ from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlite_utils import Database
 
@@ -26,7 +25,7 @@ FAST = {
     "backoff_base": 0.01,
     "backoff_max": 0.02,
     "max_retry_after": 0.05,
-    "timeout": httpx.Timeout(5.0),
+    "timeout": 5.0,
 }
 HF_FOUND = [
     "1510.00149",

@@ -15,9 +15,10 @@ from harvester.coderepos import repo_key
 from harvester.enrich import run_enrich
 from harvester.enrich.huggingface import interpret
 from harvester.enrich.semantic_scholar import parse_batch, parse_paper
-from harvester.findings import open_findings, run_reconcile
+from harvester.findings import open_findings
 from harvester.importer import import_lists, read_source
 from harvester.reconcile import CodeEvidence, DoiEvidence, NotedLink, ReconcileInput, reconcile
+from harvester.reconciling import run_reconcile
 from harvester.report import action_text
 from harvester.store import open_db
 from tests.seeddb import NOW, build_seed_db

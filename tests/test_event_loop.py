@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from harvester.arxiv.client import ClientConfig
+from harvester.arxiv.config import ClientConfig
 from harvester.links import LinkCheckConfig
 from harvester.refresh import RefreshOptions, run_refresh
 from tests.cli import ROOT

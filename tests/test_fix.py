@@ -11,8 +11,9 @@ from sqlite_utils import Database
 from test_reconcile_db import NOW, import_file, load_papers, new_db, problem_set
 from test_reconcile_seed import SEED
 
-from harvester.findings import open_findings, run_reconcile
+from harvester.findings import open_findings
 from harvester.fix import FileChangedError, FixError, FixPlan, ReadOnlyError, apply_fix, plan_fixes
+from harvester.reconciling import run_reconcile
 
 FIXED_KINDS = {"title_typo", "title_outdated", "date_mismatch", "mirror_link"}
 

@@ -7,15 +7,14 @@ import json
 import sqlite3
 from pathlib import Path
 
-import httpx
 import pytest
 
 from harvester.arxiv.client import (
     ArxivClient,
-    ClientConfig,
     RateLimiter,
     make_http_client,
 )
+from harvester.arxiv.config import ClientConfig
 from harvester.harvest import harvest
 from harvester.store import open_db
 from tests.seeddb import FIXTURE, NOW
@@ -37,7 +36,7 @@ FAULTS = {
 
 
 async def run_harvest(db_path: Path, url: str) -> object:
-    config = ClientConfig(base_url=url, delay=0, timeout=httpx.Timeout(0.5), backoff_base=0.01, backoff_max=0.05)
+    config = ClientConfig(base_url=url, delay=0, timeout=0.5, backoff_base=0.01, backoff_max=0.05)
     db = open_db(db_path)
     async with make_http_client(config) as http:
         client = ArxivClient(http, config, limiter=RateLimiter())

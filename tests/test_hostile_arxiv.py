@@ -14,12 +14,14 @@ import pytest
 from standins.arxiv import ArxivStandIn, Fault
 from test_fetch import SEED, fetch, rows
 
-from harvester.arxiv.client import ArxivClient, ClientConfig, RateLimiter, make_http_client
-from harvester.findings import open_findings, run_reconcile
+from harvester.arxiv.client import ArxivClient, RateLimiter, make_http_client
+from harvester.arxiv.config import ClientConfig
+from harvester.findings import open_findings
 from harvester.harvest import HarvestSummary, harvest, listed_ids
 from harvester.importer import import_lists, read_source
 from harvester.links import LinkCheckConfig, check_links
 from harvester.links.verdicts import DeadRule, missing_for_good
+from harvester.reconciling import run_reconcile
 from harvester.store import open_db
 from tests.cli import invoke
 from tests.seeddb import NOW

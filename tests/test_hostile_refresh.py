@@ -15,7 +15,7 @@ import pytest
 from standins.arxiv import ArxivStandIn
 
 from harvester import refresh as refresh_module
-from harvester.arxiv.client import ClientConfig
+from harvester.arxiv.config import ClientConfig
 from harvester.refresh import RefreshOptions, run_refresh
 from harvester.store import open_db
 from harvester.timeutil import utc_now

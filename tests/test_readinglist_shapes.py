@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from test_reconcile_db import NOW, import_file, load_papers, new_db
 
-from harvester.findings import open_findings, run_reconcile
+from harvester.findings import open_findings
 from harvester.readinglist import Entry, NotedDate, ReadingList, parse_reading_list
 from harvester.readinglist.citations import citation_title
+from harvester.reconciling import run_reconcile
 from tests.seeddb import SEED
 
 SHAPES = Path(__file__).parent / "fixtures" / "shapes"

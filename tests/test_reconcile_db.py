@@ -11,12 +11,9 @@ import pytest
 from sqlite_utils import Database
 from test_reconcile_seed import EXPECTED_PROBLEMS, SEED, SEED_PAPERS
 
-from harvester.findings import (
-    load_inputs,
-    open_findings,
-    run_reconcile,
-)
+from harvester.findings import open_findings
 from harvester.importer import import_list, read_source
+from harvester.reconciling import load_inputs, run_reconcile
 from harvester.schema import MIGRATION_SETS, _date_parts_from_text
 
 NOW = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)

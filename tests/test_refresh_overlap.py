@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from harvester.arxiv.client import ClientConfig
+from harvester.arxiv.config import ClientConfig
 from harvester.links import LinkCheckConfig
 from harvester.refresh import RefreshOptions, run_refresh
 from tests.cli import ROOT

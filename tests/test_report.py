@@ -11,8 +11,9 @@ from rich.console import Console
 from test_reconcile_db import NOW, import_file, load_papers, new_db
 from test_reconcile_seed import SEED, seed_input
 
-from harvester.findings import open_findings, run_reconcile
+from harvester.findings import open_findings
 from harvester.reconcile import reconcile
+from harvester.reconciling import run_reconcile
 from harvester.report import FIELDS, action_text, print_findings_table, render_findings
 
 

@@ -141,8 +141,9 @@ def many_lists_db(tmp_path: Path) -> Path:
 
 
 def test_reconcile_list_by_list_finds_what_reconciling_every_list_at_once_finds(many_lists_db: Path) -> None:
-    from harvester.findings import load_inputs, open_findings, run_reconcile
+    from harvester.findings import open_findings
     from harvester.reconcile import reconcile
+    from harvester.reconciling import load_inputs, run_reconcile
 
     db = open_db(many_lists_db)
     at_once = {(f.key, f.kind, f.suggestion, f.detail) for f in reconcile(load_inputs(db))}
@@ -158,12 +159,12 @@ def test_reconcile_holds_one_list_at_a_time(many_lists_db: Path, monkeypatch: py
     import gc
     import weakref
 
-    from harvester import findings
+    from harvester import reconciling
     from harvester.reconcile import EntryInput
 
     loaded: list[tuple[int | None, list[weakref.ref[EntryInput]]]] = []
     alive_at_each_load: list[int] = []
-    real_load = findings._load_entries
+    real_load = reconciling._load_entries
 
     def tracking_load(db: object, list_id: int | None = None) -> list[EntryInput]:
         gc.collect()
@@ -172,8 +173,8 @@ def test_reconcile_holds_one_list_at_a_time(many_lists_db: Path, monkeypatch: py
         loaded.append((list_id, [weakref.ref(e) for e in entries]))
         return entries
 
-    monkeypatch.setattr(findings, "_load_entries", tracking_load)
-    findings.run_reconcile(open_db(many_lists_db))
+    monkeypatch.setattr(reconciling, "_load_entries", tracking_load)
+    reconciling.run_reconcile(open_db(many_lists_db))
     lists = 5
     assert [list_id for list_id, _ in loaded].count(None) == 0  # never every list at once
     assert len(loaded) == 3 * lists  # two passes for the pooled topics, one to judge and store

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from harvester.arxiv.client import ArxivClient, ClientConfig, make_http_client
+from harvester.arxiv.client import ArxivClient, make_http_client
+from harvester.arxiv.config import ClientConfig
 from harvester.enrich import EnrichConfig
 from harvester.errors import ArxivUnavailable
-from harvester.findings import load_inputs
 from harvester.reconcile.sections import TextModel, paper_terms, pooled
+from harvester.reconciling import load_inputs
 from harvester.refresh import RefreshOptions, run_refresh
 from harvester.store import open_db
 from harvester.suggest import SuggestConfig, reject, run_suggest, suggestion_rows

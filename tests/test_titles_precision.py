@@ -12,7 +12,6 @@ from test_reconcile_seed import utc
 
 from harvester.arxiv.client import BatchResult
 from harvester.arxiv.feed import Paper
-from harvester.findings import load_inputs
 from harvester.harvest import HarvestSummary, save_batch
 from harvester.importer import import_lists, read_source
 from harvester.reconcile import (
@@ -25,6 +24,7 @@ from harvester.reconcile import (
     is_title_typo,
     reconcile,
 )
+from harvester.reconciling import load_inputs
 from harvester.store import ensure_db_shape, open_db
 from tests.cli import ROOT
 

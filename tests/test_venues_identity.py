@@ -16,9 +16,10 @@ from test_reconcile import ENTRY, PAPER
 from harvester.enrich import run_enrich
 from harvester.enrich.semantic_scholar import FIELDS, parse_paper
 from harvester.enrich.store import migrations as enrichment_migrations
-from harvester.findings import load_inputs, open_findings, run_reconcile
+from harvester.findings import open_findings
 from harvester.importer import import_lists, read_source
 from harvester.reconcile import Finding, ReconcileInput, VenueEvidence, reconcile
+from harvester.reconciling import load_inputs, run_reconcile
 from harvester.store import open_db
 from harvester.venues import dblp_venue, parse_noted_venue, venue_identity
 from tests.seeddb import NOW, build_seed_db

@@ -140,7 +140,8 @@ def _worker(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _harvester_run(spec: dict[str, Any], ids: list[str], sampler: _Sampler, out: dict[str, Any]):
-    from harvester.arxiv.client import ArxivClient, ClientConfig, make_http_client
+    from harvester.arxiv.client import ArxivClient, make_http_client
+    from harvester.arxiv.config import ClientConfig
     from harvester.harvest import harvest
     from harvester.store import open_db
     from harvester.timeutil import utc_now

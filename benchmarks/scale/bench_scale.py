@@ -223,8 +223,7 @@ def file_figures(db: Path, papers: int) -> dict[str, Any]:
 
 
 def reading_commands(one_list: Path) -> list[tuple[str, list[str]]]:
-    from harvester.export import ExportFormat
-    from harvester.report import ReportFormat
+    from harvester.formats import ExportFormat, ReportFormat
 
     commands = [("status", ["status"]), (f"search {SEARCH_WORD}", ["search", SEARCH_WORD])]
     commands += [(f"report --format {f}", ["report", "--format", str(f)]) for f in ReportFormat]

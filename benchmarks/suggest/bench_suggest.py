@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harvester.arxiv.client import ClientConfig  # noqa: E402
+from harvester.arxiv.config import ClientConfig  # noqa: E402
 from harvester.enrich import EnrichConfig  # noqa: E402
 from harvester.harvest import harvest_with, listed_ids  # noqa: E402
 from harvester.importer import import_lists, read_source  # noqa: E402

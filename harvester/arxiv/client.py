@@ -41,28 +41,13 @@ from ..politeness import (
     polite_retrying,
 )
 from ..tls import tls_context
+from .config import ClientConfig
 from .feed import Feed, Paper, parse_feed
-
-ARXIV_API_URL = "https://export.arxiv.org/api/query"
 
 log = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = frozenset({403, 406, 429})  # plus every 5xx
 _REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
-
-
-@dataclass(frozen=True)
-class ClientConfig:
-    base_url: str = ARXIV_API_URL
-    delay: float = 3.0  # seconds between the starts of two requests
-    batch_size: int = 500  # IDs per request
-    # Pooled connections have been seen to hang forever: always time out.
-    timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(60.0, connect=10.0))
-    max_attempts: int = 6  # per request, the first one included
-    max_retry_after: float = 120.0  # cap on a server's Retry-After
-    backoff_base: float = 3.0  # first backoff; doubles each retry, plus up to this much jitter
-    backoff_max: float = 120.0
-    contact: str | None = None  # e-mail or URL for the User-Agent
 
 
 @dataclass(frozen=True)
@@ -98,7 +83,7 @@ def make_http_client(config: ClientConfig) -> httpx.AsyncClient:
             # arXiv has answered 406 to requests without it.
             "Accept": "application/atom+xml",
         },
-        timeout=config.timeout,
+        timeout=httpx.Timeout(config.timeout, connect=min(config.connect_timeout, config.timeout)),
         limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
         follow_redirects=False,
         verify=tls_context(),

@@ -39,8 +39,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-import feedparser
-
 from .. import ids
 from ..errors import FeedError, InvalidArxivId
 
@@ -283,6 +281,9 @@ def _atom_root(data: bytes) -> ET.Element:
 
 
 def _feedparser_entries(data: bytes) -> dict[str, Any]:
+    # Imported here: most responses never need it, and loading it costs every command 30 ms.
+    import feedparser
+
     result = feedparser.parse(data)
     if result.get("bozo") and not isinstance(result.get("bozo_exception"), feedparser.CharacterEncodingOverride):
         raise FeedError(f"malformed feed ({result.get('bozo_exception')}): {_preview(data)}")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from ..errors import HarvesterError
+
+if TYPE_CHECKING:  # the settings are read by every command; httpx is loaded by those that ask
+    import httpx
 
 Status = Literal["found", "not_found", "failed"]
 
@@ -29,7 +30,8 @@ class SourceSettings:
     delay: float = 1.0  # seconds between the starts of two requests to this source
     api_key: str | None = field(default=None, repr=False)  # never in logs or reprs
     # Pooled connections have been seen to hang forever: always time out.
-    timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(30.0, connect=10.0))
+    timeout: float = 30.0  # seconds, for each read
+    connect_timeout: float = 10.0  # seconds, for connecting (never more than `timeout`)
     max_attempts: int = 4  # per request, the first one included
     max_retry_after: float = 120.0  # cap on a server's Retry-After
     backoff_base: float = 2.0  # first backoff; doubles each retry, plus up to this much jitter

@@ -39,6 +39,7 @@ class PoliteHttp:
         self._name = name
         self._settings = settings
         self._limiter = limiter
+        self._timeout = httpx.Timeout(settings.timeout, connect=min(settings.connect_timeout, settings.timeout))
         self.requests_made = 0  # every HTTP request sent, retries included
         self.spacing = settings.delay  # seconds between starts; the service's RateLimit header overrides it
 
@@ -66,9 +67,7 @@ class PoliteHttp:
     async def _send_once(self, method: str, url: str, headers: dict[str, str] | None, json: object) -> httpx.Response:
         async with self._limiter.slot(self.spacing):
             self.requests_made += 1
-            response = await self._client.request(
-                method, url, headers=headers, json=json, timeout=self._settings.timeout
-            )
+            response = await self._client.request(method, url, headers=headers, json=json, timeout=self._timeout)
         announced = spacing_from_ratelimit(response.headers.get("RateLimit"))
         if announced is not None:
             self.spacing = announced

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .base import Enrichment, PoliteHttpLike, is_arxiv_doi
+
+if TYPE_CHECKING:
+    import httpx
 
 NAME = "semantic_scholar"
 DEFAULT_URL = "https://api.semanticscholar.org"

@@ -42,7 +42,7 @@ from .verdicts import (
 )
 
 if TYPE_CHECKING:
-    from .checker import LinkCheckConfig
+    from .config import LinkCheckConfig
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,7 @@ class Fetcher:
         pinned = url.copy_with(host=address, username=None, password=None, fragment=None)
         headers = {
             "Host": url.netloc.decode("ascii"),
-            "User-Agent": self._config.user_agent,
+            "User-Agent": self._config.user_agent or DEFAULT_USER_AGENT,
             "Accept": _ACCEPT,
         }
         timeout = httpx.Timeout(self._config.timeout).as_dict()

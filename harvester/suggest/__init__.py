@@ -11,17 +11,25 @@ decides what is due and ties them together, `render` prints them.
 
 from __future__ import annotations
 
-from .profile import MIN_SECTION_PAPERS
-from .run import (
-    DEFAULT_MAX_AGE,
-    SuggestConfig,
-    SuggestSummary,
-    list_ids_of,
-    parse_since,
-    run_suggest,
-    suggest,
+from typing import TYPE_CHECKING
+
+from ..lazyexports import lazy_exports
+from .config import DEFAULT_MAX_AGE, SuggestConfig
+
+if TYPE_CHECKING:
+    from .profile import MIN_SECTION_PAPERS
+    from .run import SuggestSummary, list_ids_of, parse_since, run_suggest, suggest
+    from .store import mark_listed, reject, rejected_ids, suggestion_rows
+
+# The asking and scoring side (httpx, the parser, the text model), imported when first named.
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "MIN_SECTION_PAPERS": "profile",
+        **{name: "run" for name in ("SuggestSummary", "list_ids_of", "parse_since", "run_suggest", "suggest")},
+        **{name: "store" for name in ("mark_listed", "reject", "rejected_ids", "suggestion_rows")},
+    },
 )
-from .store import mark_listed, reject, rejected_ids, suggestion_rows
 
 __all__ = [
     "DEFAULT_MAX_AGE",

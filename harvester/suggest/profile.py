@@ -86,7 +86,7 @@ class Scored:
 
 
 class Profiles:
-    """Every section's profile, built once from what `findings.load_inputs` reads."""
+    """Every section's profile, built once from what `reconciling.load_inputs` reads."""
 
     def __init__(self, entries: Iterable[EntryInput], papers: Mapping[str, PaperInfo], glossary: TopicGlossary) -> None:
         self.papers = papers

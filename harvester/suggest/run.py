@@ -15,44 +15,31 @@ import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlite_utils import Database
 
-from ..arxiv.client import ArxivClient, ClientConfig
+from ..arxiv.client import ArxivClient
 from ..arxiv.client import make_http_client as arxiv_http_client
-from ..enrich.config import EnrichConfig
 from ..enrich.http import PoliteHttp
 from ..enrich.run import limiter_for
 from ..enrich.run import make_http_client as json_http_client
 from ..enrich.semantic_scholar import NAME as S2_NAME
 from ..errors import HarvesterError, InputError, InvalidArxivId
-from ..findings import load_inputs
 from ..ids import parse_arxiv_id
 from ..importer import discover
 from ..politeness import describe_failure
 from ..reconcile.model import TopicGlossary
+from ..reconciling import load_inputs
 from ..timeutil import utc_now
 from ..vocabulary import SUGGESTION_SOURCES, Source
+from .config import SuggestConfig
 from .profile import Candidate, Profiles, Section, rank, search_query
 from .sources import arxiv_search, recommendations
 from .store import is_due, mark_listed, rejected_ids, save_answer, save_failure
-
-DEFAULT_MAX_AGE = timedelta(days=7)  # new papers appear daily; a week keeps a nightly refresh to one ask a week
-
-
-@dataclass(frozen=True)
-class SuggestConfig:
-    arxiv: ClientConfig = field(default_factory=ClientConfig)
-    enrich: EnrichConfig = field(default_factory=EnrichConfig)  # Semantic Scholar's address, key, pace, retries
-    sources: tuple[str, ...] = tuple(s.value for s in SUGGESTION_SOURCES)
-    max_age: timedelta = DEFAULT_MAX_AGE  # stored candidates younger than this are not asked for again
-    per_source: int = 20  # candidates asked of each source per section
-    negatives: int = 10  # papers of the list's other sections sent as negative examples
-    since: datetime | None = None  # candidates from this date on; arXiv searched from it, not the newest entry
 
 
 @dataclass
