@@ -493,7 +493,6 @@ def export(
 
     from .export import export as render
     from .export import markdown_exports
-    from .publish import write_markdown_files
 
     settings: Settings = ctx.obj
     try:
@@ -515,6 +514,8 @@ def export(
         if item.note:
             print_warning(stderr, item.note)
     if output_dir is not None:
+        from .publish import write_markdown_files
+
         for target in write_markdown_files(exported, output_dir):
             print_plain(stderr, f"wrote {target}")
         return

@@ -23,7 +23,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
 from sqlite_utils import Database
 
 from .errors import HarvesterError
@@ -40,6 +39,9 @@ class AlreadyRunning(HarvesterError):
 
 @contextmanager
 def exclusive_lock(db_path: Path) -> Iterator[None]:
+    # Imported here: filelock brings asyncio with it, which `status` (a reader of this log) never needs.
+    from filelock import FileLock, Timeout
+
     lock_path = _beside(db_path, ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(lock_path, timeout=0)  # never wait: a second refresh is refused at once
