@@ -38,8 +38,8 @@ _one_module_per_standin()
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: half as many workers again as cores. A third of a worker's time is spent
     waiting (on stand-ins' spacing, on child processes, on servers starting), and a
-    worker waiting leaves its core to another (on 2 cores: 3 workers, measured in the
-    README's test section)."""
+    worker waiting leaves its core to another (on 2 cores: 3 workers; benchmarks/suite
+    measures the suite with 2, 3 and 4)."""
     cores = os.cpu_count() or 1
     return cores + cores // 2
 
