@@ -384,7 +384,9 @@ _KEY_REFUSED = "UNIQUE constraint failed: " + ", ".join(f"paper_versions.{column
 @core(name="0011_paper_versions_by_row")
 def _paper_versions_by_row(db: Database) -> None:
     columns = (*PAPER_VERSION_KEY, "comment", "seen_at")
-    rebuild_table(db, "paper_versions", PAPER_VERSIONS_SHAPE, columns, order_by="seen_at, arxiv_id, version, title")
+    rebuild_table(
+        db, "paper_versions", PAPER_VERSIONS_SHAPE, columns, order_by="seen_at, arxiv_id, version, title, submitted"
+    )
     for statement in (
         "CREATE INDEX paper_versions_paper ON paper_versions(arxiv_id, version)",
         "CREATE INDEX paper_versions_seen ON paper_versions(seen_at)",
