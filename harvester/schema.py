@@ -300,6 +300,7 @@ def _run_watermarks(db: Database) -> None:
 # ROWID): as rowid tables each kept its key a second time in an index of its own, and
 # paper_versions' repeated every title (benchmarks/scale: 9 MB of 192 at 100,000 papers).
 # paper_versions' `id` was a row counter nothing reads; its key is what makes a row one.
+# (paper_versions became a rowid table again in 0011, without the index that repeated titles.)
 KEYED_TABLES = {
     "paper_versions": (
         """(
