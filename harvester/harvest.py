@@ -111,7 +111,10 @@ async def harvest(
             task.advance(len(new))
 
         try:
-            await client.fetch_many(list(ids), on_batch=save)
+            # In key order: each batch then lands after the last one in every table keyed by
+            # arXiv ID (papers' key, raw_entries, paper_authors, ...), filling pages as it goes;
+            # in listed order the rows landed between others and split pages half-empty.
+            await client.fetch_many(sorted(ids), on_batch=save)
         except ArxivUnavailable as error:
             summary.failed = str(error)
         finally:
@@ -156,7 +159,7 @@ def save_batch(db: Database, result: BatchResult, now: datetime, summary: Harves
     """Store one batch in one transaction; raise ArxivOutage, writing nothing, for an outage."""
     refuse_outage(db, result)
     with db.atomic():
-        for paper in result.papers:
+        for paper in sorted(result.papers, key=lambda p: p.arxiv_id):  # key order (see harvest)
             _save_paper(db, paper, now, summary)
         for arxiv_id in result.missing:
             _mark_missing(db, arxiv_id, now)

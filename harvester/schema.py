@@ -300,6 +300,7 @@ def _run_watermarks(db: Database) -> None:
 # ROWID): as rowid tables each kept its key a second time in an index of its own, and
 # paper_versions' repeated every title (benchmarks/scale: 9 MB of 192 at 100,000 papers).
 # paper_versions' `id` was a row counter nothing reads; its key is what makes a row one.
+# (paper_versions became a rowid table again in 0011, without the index that repeated titles.)
 KEYED_TABLES = {
     "paper_versions": (
         """(
@@ -335,8 +336,10 @@ KEYED_TABLES = {
 }
 
 
-def rebuild_table(db: Database, name: str, shape: str, columns: tuple[str, ...]) -> None:
+def rebuild_table(db: Database, name: str, shape: str, columns: tuple[str, ...], order_by: str = "") -> None:
     """Table `name` made again in `shape` (the text after CREATE TABLE name), every row kept.
+
+    `order_by` (SQL after ORDER BY) is the order rows go in: a rowid table numbers them so.
 
     Copied out and back rather than renamed: renaming a table checks every view, and a
     view of the table being replaced would name one that is gone. Indexes go with the
@@ -347,7 +350,8 @@ def rebuild_table(db: Database, name: str, shape: str, columns: tuple[str, ...])
     db.execute(f"CREATE TEMP TABLE {name}_rows AS SELECT {names} FROM main.{name}")
     db.execute(f"DROP TABLE main.{name}")
     db.execute(f"CREATE TABLE main.{name} {shape}")
-    db.execute(f"INSERT INTO main.{name} ({names}) SELECT {names} FROM temp.{name}_rows")
+    order = f" ORDER BY {order_by}" if order_by else ""
+    db.execute(f"INSERT INTO main.{name} ({names}) SELECT {names} FROM temp.{name}_rows{order}")
     db.execute(f"DROP TABLE temp.{name}_rows")
 
 
@@ -356,3 +360,45 @@ def _keyed_tables(db: Database) -> None:
     for name, (shape, columns) in KEYED_TABLES.items():
         rebuild_table(db, name, shape, columns)
     db.execute("CREATE INDEX IF NOT EXISTS paper_versions_seen ON paper_versions(seen_at)")
+
+
+# paper_versions as a plain rowid table: as a WITHOUT ROWID table keyed by (arxiv_id, version,
+# title, submitted), its seen_at index (recent_changes) had to carry that whole key, every title
+# again: 99 bytes a paper at 100,000 (benchmarks/scale). Now that index holds a seen_at and a
+# row number (28), and a narrow (arxiv_id, version) index finds a paper's versions (19). A row is
+# still one sighting of a (version, title, date): the trigger skips an insert of one already
+# stored, as INSERT OR IGNORE did against the key (harvest writes that way), without keeping the
+# title a second time. Rows go in in sighting order, the order recent_changes walks them.
+PAPER_VERSIONS_SHAPE = """(
+            arxiv_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            submitted TEXT NOT NULL,          -- that version's submission time, UTC
+            comment TEXT,
+            seen_at TEXT NOT NULL             -- one row per (arxiv_id, version, title, submitted): see the triggers
+        )"""
+PAPER_VERSION_KEY = ("arxiv_id", "version", "title", "submitted")
+_SAME_SIGHTING = " AND ".join(f"v.{column} = NEW.{column}" for column in PAPER_VERSION_KEY)
+_KEY_REFUSED = "UNIQUE constraint failed: " + ", ".join(f"paper_versions.{column}" for column in PAPER_VERSION_KEY)
+
+
+@core(name="0011_paper_versions_by_row")
+def _paper_versions_by_row(db: Database) -> None:
+    columns = (*PAPER_VERSION_KEY, "comment", "seen_at")
+    rebuild_table(
+        db, "paper_versions", PAPER_VERSIONS_SHAPE, columns, order_by="seen_at, arxiv_id, version, title, submitted"
+    )
+    for statement in (
+        "CREATE INDEX paper_versions_paper ON paper_versions(arxiv_id, version)",
+        "CREATE INDEX paper_versions_seen ON paper_versions(seen_at)",
+        # An insert of a sighting already stored is skipped, not an error (as INSERT OR IGNORE
+        # against a unique key: `harvest` counts the rows an insert added).
+        f"""CREATE TRIGGER paper_versions_once BEFORE INSERT ON paper_versions
+        WHEN EXISTS (SELECT 1 FROM paper_versions v WHERE {_SAME_SIGHTING})
+        BEGIN SELECT RAISE(IGNORE); END""",
+        # An update that would make a row repeat another is refused, as the key refused it.
+        f"""CREATE TRIGGER paper_versions_once_updated BEFORE UPDATE ON paper_versions
+        WHEN EXISTS (SELECT 1 FROM paper_versions v WHERE v.rowid != OLD.rowid AND {_SAME_SIGHTING})
+        BEGIN SELECT RAISE(ABORT, '{_KEY_REFUSED}'); END""",
+    ):
+        db.execute(statement)

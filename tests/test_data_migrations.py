@@ -6,6 +6,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from harvester.links.history import ensure_link_tables
 from harvester.store import open_db
 from tests.seeddb import build_seed_db
@@ -173,3 +175,57 @@ def test_pinned_citation_keys_are_all_kept_when_their_table_becomes_without_rowi
     assert sorted(kept) == sorted(rows)
     assert pinned_keys(db.conn) == before
     assert pin_citation_keys(db) == 0  # every listed paper still has its key
+
+
+def test_paper_versions_become_a_rowid_table_with_every_sighting_kept_and_still_one_each(tmp_path: Path) -> None:
+    path = build_seed_db(tmp_path / "h.db")
+    columns = "arxiv_id, version, title, submitted, comment, seen_at"
+    with sqlite3.connect(path) as conn:
+        # The table as migration 0010 left it (WITHOUT ROWID, keyed by the sighting), with the
+        # seed's versions and rows of every shape: two titles of one version, unicode, a comment.
+        versions = conn.execute(f"SELECT {columns} FROM paper_versions").fetchall()
+        versions += [
+            ("1510.00149", 1, "Deep Compression: Pruning", "2015-10-01T00:00:00Z", "v1 again", "2026-01-02T00:00:00Z"),
+            ("2001.00001", 2, "压缩 $\\ell_1$", "2020-01-01T00:00:00Z", None, "2025-12-31T00:00:00Z"),
+        ]
+        assert len(versions) > 20
+        conn.execute("DROP TABLE paper_versions")
+        conn.execute(
+            "CREATE TABLE paper_versions (arxiv_id TEXT NOT NULL, version INTEGER NOT NULL, title TEXT NOT NULL, "
+            "submitted TEXT NOT NULL, comment TEXT, seen_at TEXT NOT NULL, "
+            "PRIMARY KEY (arxiv_id, version, title, submitted)) WITHOUT ROWID"
+        )
+        conn.execute("CREATE INDEX paper_versions_seen ON paper_versions(seen_at)")
+        conn.executemany(f"INSERT INTO paper_versions ({columns}) VALUES (?, ?, ?, ?, ?, ?)", versions)
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0011_paper_versions_by_row'")
+
+    open_db(path).close()
+
+    with sqlite3.connect(path) as conn:
+        shape = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'paper_versions'").fetchone()[0]
+        kept = conn.execute(f"SELECT rowid, {columns} FROM paper_versions ORDER BY rowid").fetchall()
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        plan = " ".join(
+            str(row[-1])
+            for row in conn.execute("EXPLAIN QUERY PLAN SELECT * FROM paper_versions WHERE arxiv_id = '1510.00149'")
+        )
+        seen_again = conn.execute(
+            f"INSERT OR IGNORE INTO paper_versions ({columns}) "
+            "SELECT arxiv_id, version, title, submitted, NULL, '2027-01-01T00:00:00Z' FROM paper_versions"
+        ).rowcount
+        retitled = conn.execute(
+            f"INSERT INTO paper_versions ({columns}) "
+            "VALUES ('1510.00149', 1, 'Deep Compression, retitled', '2015-10-01T00:00:00Z', NULL, '2027-01-01T00:00:00Z')"
+        ).rowcount
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: paper_versions"):
+            conn.execute(
+                "UPDATE paper_versions SET title = 'Deep Compression: Pruning' "
+                "WHERE title = 'Deep Compression, retitled'"
+            )
+        count = conn.execute("SELECT count(*) FROM paper_versions").fetchone()[0]
+    assert "WITHOUT ROWID" not in shape
+    assert sorted(row[1:] for row in kept) == sorted(versions)  # every row, every column
+    assert [row[-1] for row in kept] == sorted(row[-1] for row in versions)  # numbered in sighting order
+    assert {"paper_versions_seen", "paper_versions_paper"} <= indexes
+    assert "paper_versions_paper" in plan, plan
+    assert (seen_again, retitled, count) == (0, 1, len(versions) + 1)  # a sighting stored once, a new title added

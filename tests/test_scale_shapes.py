@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from harvester.bibtex import bibtex_keys, clash_suffix
 from harvester.store import ensure_db_shape, open_db
@@ -179,3 +180,55 @@ def test_reconcile_holds_one_list_at_a_time(many_lists_db: Path, monkeypatch: py
     assert [list_id for list_id, _ in loaded].count(None) == 0  # never every list at once
     assert len(loaded) == 3 * lists  # two passes for the pooled topics, one to judge and store
     assert alive_at_each_load == [0] * len(loaded)
+
+
+def _fts_rows(db: Database) -> int:
+    return int(db.execute("SELECT count(*) FROM papers_fts_data").fetchone()[0])
+
+
+def _search_titles(db: Database, words: str) -> list[str]:
+    sql = "SELECT p.title FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid WHERE papers_fts MATCH ?"
+    return [row[0] for row in db.execute(sql, [words])]
+
+
+def test_a_refresh_that_changes_no_indexed_text_leaves_the_full_text_index_alone(tmp_path: Path) -> None:
+    db = open_db(build_seed_db(tmp_path / "h.db"))
+    assert _search_titles(db, "title: huffman") == [
+        db.execute("SELECT title FROM papers WHERE arxiv_id = '1510.00149'").fetchone()[0]
+    ]
+    before = _fts_rows(db)
+    for night in range(1, 40):  # a nightly refresh touches every paper, its text unchanged
+        with db.atomic():
+            db.execute("UPDATE papers SET last_fetched = ?, title = title", [f"2026-12-{night % 28 + 1:02d}T03:00:00Z"])
+    assert _fts_rows(db) == before
+
+    with db.atomic():  # a changed title is indexed again: found by its new words, not its old
+        db.execute("UPDATE papers SET title = 'Quokka Sparsification' WHERE arxiv_id = '1510.00149'")
+    assert _search_titles(db, "quokka") == ["Quokka Sparsification"]
+    assert _search_titles(db, "title: huffman") == []
+    db.execute("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')")  # raises if the index disagrees
+
+
+def test_a_database_with_the_old_full_text_trigger_gets_the_new_one_and_its_churn_merged(tmp_path: Path) -> None:
+    db = open_db(build_seed_db(tmp_path / "h.db"))
+    with db.atomic():  # the trigger sqlite-utils makes, as databases before this had it
+        db.execute('DROP TRIGGER "papers_au"')
+        db.execute(
+            'CREATE TRIGGER "papers_au" AFTER UPDATE ON "papers" BEGIN\n'
+            '  INSERT INTO "papers_fts" ("papers_fts", rowid, "title", "abstract") '
+            'VALUES(\'delete\', old.rowid, old."title", old."abstract");\n'
+            '  INSERT INTO "papers_fts" (rowid, "title", "abstract") VALUES (new.rowid, new."title", new."abstract");\n'
+            "END"
+        )
+    fresh = _fts_rows(db)
+    for _ in range(3):
+        with db.atomic():
+            db.execute("UPDATE papers SET last_fetched = last_fetched")
+    assert _fts_rows(db) > fresh  # each night re-indexed every paper
+
+    ensure_db_shape(db)
+    trigger = db.execute("SELECT sql FROM sqlite_master WHERE name = 'papers_au'").fetchone()[0]
+    assert 'old."title" IS NOT new."title"' in trigger
+    assert _fts_rows(db) <= fresh  # what the churn left is merged away
+    assert "Deep Compression" in " ".join(_search_titles(db, "compression"))
+    db.execute("INSERT INTO papers_fts (papers_fts) VALUES ('integrity-check')")
