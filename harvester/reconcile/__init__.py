@@ -1,7 +1,7 @@
 """What the curator wrote vs what arXiv says: entries x papers x versions -> findings.
 
 Pure: `reconcile(ReconcileInput)` takes data and returns `Finding`s; loading the
-inputs and storing the findings is `findings.py`'s job. Every finding carries a
+inputs is `reconciling.py`'s job, storing the findings `findings.py`'s. Every finding carries a
 stable `key` (list, entry, kind and, for per-link or per-ID findings, which one),
 so a later run can tell a finding that persists from one that is new or gone.
 """
