@@ -427,14 +427,15 @@ def _code_link(code: dict[str, Any]) -> str:
 # The plain markdown's entries are written from a lean row: an entry whose values mdescape
 # leaves as they are (most: at 100,000 entries, escaping each value on its own cost more than
 # reading it) is written as it is, after one search over all of them; any other entry by
-# `_markdown_entry`. Each value is `_markdown_entry`'s, one it leaves out when falsy NULL here.
+# `_markdown_entry`. Each value is `_markdown_entry`'s, one it leaves out when falsy NULL here
+# (the date is taken in the loop: SQLite's substr stops at a NUL).
 # tests/test_hostile_export.py holds the two to the same output.
 _MARKDOWN_SQL = (
     """
 SELECT l.name, l.title, e.section,
        coalesce(nullif(p.title, ''), nullif(e.noted_title, ''), nullif(e.arxiv_id, ''), '(untitled)') AS title,
        nullif(e.arxiv_id, '') AS arxiv_id, nullif(e.noted_venue, '') AS venue,
-       nullif(coalesce(nullif(substr(p.published, 1, 10), ''), e.noted_date), '') AS date,
+       p.published, e.noted_date,
        nullif(e.notes, '') AS notes, e.id
 """
     + _FROM_LISTED
@@ -451,26 +452,37 @@ def markdown_rows(connection: sqlite3.Connection) -> list[_MarkdownRow]:
     codes: dict[int, list[str]] = {}
     for entry_id, url, label, marker in connection.execute(_CODE_LINK_ROWS_SQL):
         codes.setdefault(entry_id, []).append(_code_link({"url": url, "label": label, "marker": marker}))
-    link = abs_url("")
-    as_they_are, plain_id = mdescape.as_they_are, _PLAIN_ID.fullmatch
+    link, changed, plain_id, block_marks = abs_url(""), mdescape.CHANGED.search, _PLAIN_ID.fullmatch, " -+="
     written: list[_MarkdownRow] = []
     escaped: list[tuple[int, int]] = []  # (index in `written`, entry id)
-    for name, list_title, section, title, arxiv_id, venue, date, notes, entry_id in connection.execute(_MARKDOWN_SQL):
-        if not as_they_are(f"{notes}\0{title}\0{venue}\0{date}") or (arxiv_id and not plain_id(arxiv_id)):
+    rows = connection.execute(_MARKDOWN_SQL)
+    for name, list_title, section, title, arxiv_id, venue, published, noted_date, notes, entry_id in rows:
+        date = (published or "")[:10] or noted_date
+        # The values as mdescape.as_they_are tests them, inline: a call per entry costs as much as the test.
+        values = f"{notes}\0{title}\0{venue}\0{date}"
+        if (
+            changed(values)
+            or "  " in values
+            or "\0 " in values
+            or " \0" in values
+            or values[0] in block_marks
+            or values[-1] == " "
+            or values[0].isdigit()
+            or (arxiv_id and not plain_id(arxiv_id))
+        ):
             escaped.append((len(written), entry_id))
             written.append((name, list_title, section, ""))
             continue
         entry = f"1. [{title}]({link}{arxiv_id})" if arxiv_id else f"1. {title}"
-        details = [venue] if venue else []
-        if date:
-            details.append(f"*{date}*")
         if entry_id in codes:
-            details += codes[entry_id]
+            details = " ".join([*([venue] if venue else []), *([f"*{date}*"] if date else []), *codes[entry_id]])
+        elif venue:
+            details = f"{venue} *{date}*" if date else venue
+        else:
+            details = f"*{date}*" if date else ""
         if details:
-            entry += "\n   " + " ".join(details)
-        if notes:
-            entry += "\n   " + notes
-        written.append((name, list_title, section, entry))
+            entry = f"{entry}\n   {details}"
+        written.append((name, list_title, section, f"{entry}\n   {notes}" if notes else entry))
     entries = _entries_by_id(connection, [entry_id for _, entry_id in escaped])
     for index, entry_id in escaped:
         name, list_title, section, _ = written[index]
