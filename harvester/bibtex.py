@@ -82,6 +82,16 @@ ORDER BY p.published, p.arxiv_id
 """
 
 
+# Whether a listed paper has no key yet: the IDs without a key first (one pass over the keys),
+# then whether the paper is stored (a lookup for those few alone).
+_ANY_UNPINNED_SQL = """
+SELECT 1 FROM entries e
+WHERE e.removed_at IS NULL AND e.arxiv_id IS NOT NULL AND e.arxiv_id NOT IN (SELECT arxiv_id FROM citation_keys)
+  AND EXISTS (SELECT 1 FROM papers p WHERE p.arxiv_id = e.arxiv_id)
+LIMIT 1
+"""
+
+
 # --- reading and pinning ----------------------------------------------------------------
 
 
@@ -105,6 +115,8 @@ def pinned_keys(connection: sqlite3.Connection) -> tuple[dict[str, str], set[str
 def pin_citation_keys(db: Database) -> int:
     """Give every listed paper without a key its key, for good; how many were new."""
     with db.atomic():  # under the write lock, so two exports cannot hand out one key twice
+        if db.conn.execute(_ANY_UNPINNED_SQL).fetchone() is None:
+            return 0  # every listed paper has its key: the usual case, found without reading the keys
         pinned, bases = pinned_keys(db.conn)
         # Only the papers without a key are read: once every listed paper has one, none is.
         papers = listed_papers(db.conn, unpinned_only=True)
@@ -126,13 +138,14 @@ def export_bibtex(connection: sqlite3.Connection, published: bool = True) -> str
     columns = [d[0] for d in cursor.description]
     papers = cursor.fetchall()
     keys = _pinned(connection)
-    fresh = [dict(zip(columns, row, strict=True)) for row in papers if row[0] not in keys]
-    if fresh:
-        keys |= bibtex_keys(fresh, *pinned_keys(connection))
     records = misc_records(papers, keys, published, _enriched_ids(connection) if published else set())
     others = {
         index: dict(zip(columns, papers[index], strict=True)) for index, record in enumerate(records) if not record
     }
+    # The template leaves out every paper without a pinned key: its fresh key is decided here.
+    fresh = [paper for paper in others.values() if paper["arxiv_id"] not in keys]
+    if fresh:
+        keys |= bibtex_keys(fresh, *pinned_keys(connection))
     enrichment = read_enrichment(connection, list(others.values()))
     for index, paper in others.items():
         arxiv_id = paper["arxiv_id"]
@@ -408,7 +421,7 @@ def bibtex_record(paper: dict[str, Any], key: str, enriched: Enriched, published
 
 # The record of a paper with nothing published, written through one template when its title
 # needs at most braces around capitals and its authors' names come as plain JSON: what
-# `bibtex_record` writes for it (tests/test_bibtex.py holds the two to the same text on hostile
+# `bibtex_record` writes for it (tests/test_export_fast_paths.py holds the two to the same text on hostile
 # values), at a fraction of the cost: at 100,000 papers, building each record's fields cost more
 # than reading them.
 # A title tex_title leaves as it is but for braces: printable ASCII without TeX's specials, one
@@ -425,8 +438,9 @@ def misc_records(
 ) -> list[str]:
     """Each paper's (PAPERS_SQL's rows) @misc record, or "" for one the template cannot write.
 
-    That is one with a journal reference or a stored answer (`published` style: the published
-    version may be known), or a title, author or date that takes more than the template does.
+    That is one without a key in `keys`, one with a journal reference or a stored answer
+    (`published` style: the published version may be known), or one whose title, authors or
+    date take more than the template does.
     """
     records: list[str] = []
     append = records.append
@@ -438,9 +452,9 @@ def misc_records(
     )
     prefix, months = abs_url(""), _MONTHS
     for arxiv_id, title, published_at, category, _, journal_ref, doi, author_names in papers:
-        month = months.get(published_at[5:7])
+        month, key = months.get(published_at[5:7]), keys.get(arxiv_id)
         if (
-            not (title and category and month)
+            not (title and category and month and key)
             or (published and (journal_ref or arxiv_id in enriched))
             or changed(title)
             or "  " in title
@@ -455,7 +469,7 @@ def misc_records(
         authors = " and ".join(filter(None, map(author_field, author_names[2:-2].split('","'))))
         doi_field = f",\n  doi = {{{value}}}" if published and doi and (value := _plain_value(doi)) else ""
         append(
-            f"@misc{{{keys[arxiv_id]},\n  title = {{{title}}},\n  author = {{{authors}}},\n"
+            f"@misc{{{key},\n  title = {{{title}}},\n  author = {{{authors}}},\n"
             f"  year = {{{published_at[:4]}}},\n  month = {{{month}}},\n  eprint = {{{arxiv_id}}},\n"
             f"  archivePrefix = {{arXiv}},\n  primaryClass = {{{category}}},\n  url = {{{prefix}{arxiv_id}}}{doi_field}\n}}\n"
             if authors
