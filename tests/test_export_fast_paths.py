@@ -383,3 +383,21 @@ def test_any_title_and_authors_give_the_reference_bibtex(
         )
     for published in (True, False):
         assert export_bibtex(db, published) == reference_bibtex(db, published)
+
+
+def test_pinning_sees_a_new_paper_past_every_pinned_one(db: sqlite3.Connection) -> None:
+    path = Path(db.execute("PRAGMA database_list").fetchone()[2])
+    assert pin_citation_keys(open_db(path)) == 19
+    assert pin_citation_keys(open_db(path)) == 0  # every listed paper has its key
+    entry_id, arxiv_id = db.execute("SELECT id, arxiv_id FROM entries WHERE is_paper = 1 ORDER BY id").fetchone()
+    db.execute("UPDATE entries SET arxiv_id = '2999.00001' WHERE id = ?", [entry_id])
+    assert pin_citation_keys(open_db(path)) == 0  # listed, but not fetched yet: nothing to key
+    db.execute(
+        "INSERT INTO papers SELECT '2999.00001', version, title, abstract, published, updated, primary_category, "
+        "other_classifications, comment, journal_ref, doi, dois, abs_url, pdf_url, withdrawn, first_seen, "
+        "last_fetched, missing_since FROM papers WHERE arxiv_id = ?",
+        [arxiv_id],
+    )
+    assert pin_citation_keys(open_db(path)) == 1
+    keys = dict(db.execute("SELECT arxiv_id, citation_key FROM citation_keys").fetchall())
+    assert keys["2999.00001"] == "deep2015compression"  # no author stored: the title stands in
