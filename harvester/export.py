@@ -431,8 +431,8 @@ def _code_link(code: dict[str, Any]) -> str:
 # The plain markdown's entries are written from a lean row: an entry whose values mdescape
 # leaves as they are (most: at 100,000 entries, escaping each value on its own cost more than
 # reading it) is written as it is, after one search over all of them; any other entry by
-# `_markdown_entry`. Each value is `_markdown_entry`'s, one it leaves out when falsy NULL here
-# (the date is taken in the loop: SQLite's substr stops at a NUL).
+# `_markdown_entry`. Each value is `_markdown_entry`'s, NULL where it leaves a falsy one out
+# (the date is cut in the loop: SQLite's substr stops at a NUL).
 # tests/test_export_fast_paths.py holds the two to the same output.
 _MARKDOWN_SQL = (
     """
