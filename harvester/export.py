@@ -1,6 +1,9 @@
 """The lists with their metadata, as BibTeX, CSV, JSON or a clean markdown list.
 
 BibTeX lives in `bibtex.py`; JSON and CSV carry the enrichments (`published.py`).
+At 100,000 entries every format is written in under a second: CSV lines and JSON objects
+by SQL, plain markdown from lean rows with one check per entry for anything to escape; the
+Python renderers here stay the reference each fast path is tested against.
 
 Reads through a read-only connection; rendering is pure. Everything the export
 did not write itself (titles from arXiv, the list's headings, venues, notes, code
@@ -14,6 +17,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,21 +38,53 @@ FORMATS = tuple(ExportFormat)
 
 # Lists by name, each list's paper entries by position from entries_listed (schema 0008), as
 # reading_list walks them: only each list's own entries are sorted, not every row at once.
-_ENTRIES_SQL = """
-SELECT l.name AS list, l.title AS list_title, e.section, e.position, e.line, e.arxiv_id,
-       e.noted_title, e.noted_date, e.noted_venue, e.notes,
-       p.title AS arxiv_title, p.published, p.updated, p.version, p.primary_category,
-       p.comment, p.journal_ref, p.doi,
-       (SELECT json_group_array(json_object('url', el.url, 'label', el.label, 'marker', el.marker))
-          FROM entry_links el WHERE el.entry_id = e.id AND el.role = 'code') AS code_links
+_LISTED = """
 FROM lists l CROSS JOIN entries e ON e.list_id = l.id LEFT JOIN papers p ON p.arxiv_id = e.arxiv_id
-WHERE e.removed_at IS NULL AND e.is_paper = 1
+WHERE e.removed_at IS NULL AND e.is_paper = 1 {also}
 ORDER BY l.name, e.position
+"""
+_FROM_LISTED = _LISTED.format(also="")
+# Each entry's fields as the JSON export names them, in its order (code_links follows them).
+_ENTRY_FIELDS = (
+    ("list", "l.name"),
+    ("list_title", "l.title"),
+    ("section", "e.section"),
+    ("position", "e.position"),
+    ("line", "e.line"),
+    ("arxiv_id", "e.arxiv_id"),
+    ("noted_title", "e.noted_title"),
+    ("noted_date", "e.noted_date"),
+    ("noted_venue", "e.noted_venue"),
+    ("notes", "e.notes"),
+    ("arxiv_title", "p.title"),
+    ("published", "p.published"),
+    ("updated", "p.updated"),
+    ("version", "p.version"),
+    ("primary_category", "p.primary_category"),
+    ("comment", "p.comment"),
+    ("journal_ref", "p.journal_ref"),
+    ("doi", "p.doi"),
+)
+_CODE_LINK_JSON = "json_object('url', url, 'label', label, 'marker', marker)"
+# Every entry's code links in the list's order: the reference rows (`listed_entries`) read them
+# per entry, the fast exports in one pass grouped by entry (`_code_links`).
+_ENTRY_SQL = f"""
+SELECT {", ".join(f"{column} AS {name}" for name, column in _ENTRY_FIELDS)},
+       (SELECT json_group_array({_CODE_LINK_JSON}) FROM (
+          SELECT url, label, marker FROM entry_links el WHERE el.entry_id = e.id AND el.role = 'code' ORDER BY el.position
+       )) AS code_links, e.id AS entry_id
+"""
+_ENTRIES_SQL = _ENTRY_SQL + _FROM_LISTED
+_ENTRIES_BY_ID_SQL = _ENTRY_SQL + _LISTED.format(also="AND e.id IN (SELECT value FROM json_each(?))")
+_CODE_LINKS_SQL = f"""
+SELECT entry_id, json_group_array({_CODE_LINK_JSON}) FROM (
+  SELECT entry_id, url, label, marker FROM entry_links WHERE role = 'code' ORDER BY entry_id, position
+) GROUP BY entry_id
 """
 
 
-def rows(connection: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:
-    cursor = connection.execute(sql)
+def rows(connection: sqlite3.Connection, sql: str, parameters: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cursor = connection.execute(sql, parameters)
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
@@ -69,26 +105,66 @@ def export(connection: sqlite3.Connection, fmt: str, style: str | None = None) -
 def listed_entries(connection: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every listed paper entry in list order, its code links read from their JSON."""
     entries = rows(connection, _ENTRIES_SQL)
-    loads = json.loads
     for entry in entries:
-        code_links = entry["code_links"]
-        # Most entries have no code link: their "[]" needs no JSON parser.
-        entry["code_links"] = [] if code_links is None or code_links == "[]" else loads(code_links)
+        _decode(entry)
     return entries
 
 
+def _entries_by_id(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Entry id -> its entry as `listed_entries` reads it, for these entries."""
+    if not ids:
+        return {}
+    return {entry["entry_id"]: _decode(entry) for entry in rows(connection, _ENTRIES_BY_ID_SQL, [json.dumps(ids)])}
+
+
+def _decode(entry: dict[str, Any]) -> dict[str, Any]:
+    code_links = entry["code_links"]
+    # Most entries have no code link: their "[]" needs no JSON parser.
+    entry["code_links"] = [] if code_links is None or code_links == "[]" else json.loads(code_links)
+    del entry["entry_id"]  # read to find the entry, no field of it
+    return entry
+
+
+# The JSON export writes each entry's object in SQL (json_object: compact, non-ASCII as it is,
+# control characters escaped); Python adds the code links, read in one pass, and the enrichment
+# fields. At 100,000 entries building dicts for json's encoder cost three times as much.
+# tests/test_export_fast_paths.py holds it to `reference_json`. (position, line and version are
+# integers as the importer and fetch write them; a REAL there would be written as SQLite spells it.)
+_JSON_SQL = f"""
+SELECT json_object({", ".join(f"'{name}', {column}" for name, column in _ENTRY_FIELDS)}), e.arxiv_id, e.id
+{_FROM_LISTED}"""
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def render_json(connection: sqlite3.Connection) -> str:
-    entries = listed_entries(connection)
-    if not entries:
+    """An array of entry objects, one object a line: the entry's fields, its code links, then the enrichments."""
+    enrichment = {
+        arxiv_id: _compact(fields)[1:-1]
+        for arxiv_id, fields in entry_enrichment(connection, _enrichable_papers(connection)).items()
+    }
+    none = _compact(enrichment_fields(None))[1:-1]
+    codes = _code_links(connection)
+    objects = [
+        f'{fields[:-1]},"code_links":{codes.get(entry_id, "[]")},{enrichment.get(arxiv_id, none)}}}'
+        for fields, arxiv_id, entry_id in connection.execute(_JSON_SQL)
+    ]
+    if not objects:
         return "[]\n"
-    # One entry per line, each through json's C encoder (an indented dump takes its
-    # pure-Python path, seconds at 100,000 entries); one encoder for all of them, where
-    # json.dumps(ensure_ascii=False) would build one per call.
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    objects[0], objects[-1] = "[\n" + objects[0], objects[-1] + "\n]\n"  # one copy of the whole, not three
+    return ",\n".join(objects)
+
+
+def reference_json(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+    """What `render_json` writes, built in Python: its tests compare the two."""
+    entries = listed_entries(connection)
     enrichment = entry_enrichment(connection, entries)
     none = enrichment_fields(None)
-    objects = ",\n".join(encode({**entry, **enrichment.get(entry["arxiv_id"], none)}) for entry in entries)
-    return f"[\n{objects}\n]\n"
+    return [{**entry, **enrichment.get(entry["arxiv_id"], none)} for entry in entries]
+
+
+def _code_links(connection: sqlite3.Connection) -> dict[int, str]:
+    """Entry id -> its code links as a JSON array, for the entries that have any."""
+    return dict(connection.execute(_CODE_LINKS_SQL).fetchall())
 
 
 def entry_enrichment(connection: sqlite3.Connection, entries: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -247,32 +323,42 @@ def markdown_exports(connection: sqlite3.Connection, style: str, paths: Sequence
     """
     from .publish import markdown_lists
 
-    by_list: dict[str, list[dict[str, Any]]] | None = None  # read once, when a list first needs it
+    by_list: dict[str, list[_MarkdownRow]] | None = None  # read once, when a list first needs it
 
     def plain(name: str) -> str:
         nonlocal by_list
         if by_list is None:
             by_list = {}
-            for entry in listed_entries(connection):
-                by_list.setdefault(entry["list"], []).append(entry)
-        return render_markdown(by_list.get(name, []))
+            for row in markdown_rows(connection):
+                by_list.setdefault(row[0], []).append(row)
+        return _markdown_document(by_list.get(name, []))
 
     return markdown_lists(connection, style, paths, plain)
 
 
 def render_markdown(entries: list[dict[str, Any]]) -> str:
     """A clean list: arXiv's titles, canonical links and v1 dates, the curator's venues, code and notes."""
+    return _markdown_document(
+        [(e["list"], e["list_title"], e["section"], "\n".join(_markdown_entry(e))) for e in entries]
+    )
+
+
+# list, list title, section, the entry's markdown
+_MarkdownRow = tuple[str, str | None, str, str]
+
+
+def _markdown_document(rows: Sequence[_MarkdownRow]) -> str:
     lines: list[str] = []
     current_list = current_section = None
-    for entry in entries:
-        if entry["list"] != current_list:
-            current_list, current_section = entry["list"], None
-            lines += [f"# {mdescape.text(entry['list_title'] or entry['list'])}", ""]
-        if entry["section"] != current_section:
-            current_section = entry["section"]
+    for name, title, section, entry in rows:
+        if name != current_list:
+            current_list, current_section = name, None
+            lines += [f"# {mdescape.text(title or name)}", ""]
+        if section != current_section:
+            current_section = section
             if current_section:
                 lines += [f"## {mdescape.text(current_section)}", ""]
-        lines += _markdown_entry(entry) + [""]
+        lines += [entry, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -295,3 +381,69 @@ def _markdown_entry(entry: dict[str, Any]) -> list[str]:
 def _code_link(code: dict[str, Any]) -> str:
     marker = f"-{mdescape.text(code['marker'])}" if code["marker"] else ""
     return mdescape.inline_link(code["label"] or "code", code["url"]) + marker
+
+
+# The plain markdown's entries are written from a lean row: an entry whose values mdescape
+# leaves as they are (most: at 100,000 entries, escaping each value on its own cost more than
+# reading it) is written as it is, after one search over all of them; any other entry by
+# `_markdown_entry`. Each value is `_markdown_entry`'s, NULL where it leaves a falsy one out
+# (the date is cut in the loop: SQLite's substr stops at a NUL).
+# tests/test_export_fast_paths.py holds the two to the same output.
+_MARKDOWN_SQL = (
+    """
+SELECT l.name, l.title, e.section,
+       coalesce(nullif(p.title, ''), nullif(e.noted_title, ''), nullif(e.arxiv_id, ''), '(untitled)') AS title,
+       nullif(e.arxiv_id, '') AS arxiv_id, nullif(e.noted_venue, '') AS venue,
+       p.published, e.noted_date,
+       nullif(e.notes, '') AS notes, e.id
+"""
+    + _FROM_LISTED
+)
+_CODE_LINK_ROWS_SQL = (
+    "SELECT entry_id, url, label, marker FROM entry_links WHERE role = 'code' ORDER BY entry_id, position"
+)
+# An arXiv ID whose abs URL mdescape writes as it is (weburl's plain URL: no escape, no parse).
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._~/-]+")
+
+
+def markdown_rows(connection: sqlite3.Connection) -> list[_MarkdownRow]:
+    """Every listed paper entry in list order, as `render_markdown` writes it."""
+    codes: dict[int, list[str]] = {}
+    for entry_id, url, label, marker in connection.execute(_CODE_LINK_ROWS_SQL):
+        codes.setdefault(entry_id, []).append(_code_link({"url": url, "label": label, "marker": marker}))
+    link, changed, plain_id, block_marks = abs_url(""), mdescape.CHANGED.search, _PLAIN_ID.fullmatch, " -+="
+    written: list[_MarkdownRow] = []
+    escaped: list[tuple[int, int]] = []  # (index in `written`, entry id)
+    rows = connection.execute(_MARKDOWN_SQL)
+    for name, list_title, section, title, arxiv_id, venue, published, noted_date, notes, entry_id in rows:
+        date = (published or "")[:10] or noted_date
+        # The values as mdescape.as_they_are tests them, inline: a call per entry costs as much as the test.
+        values = f"{notes}\0{title}\0{venue}\0{date}"
+        if (
+            changed(values)
+            or "  " in values
+            or "\0 " in values
+            or " \0" in values
+            or values[0] in block_marks
+            or values[-1] == " "
+            or values[0].isdigit()
+            or (arxiv_id and not plain_id(arxiv_id))
+        ):
+            escaped.append((len(written), entry_id))
+            written.append((name, list_title, section, ""))
+            continue
+        entry = f"1. [{title}]({link}{arxiv_id})" if arxiv_id else f"1. {title}"
+        if entry_id in codes:
+            details = " ".join([*([venue] if venue else []), *([f"*{date}*"] if date else []), *codes[entry_id]])
+        elif venue:
+            details = f"{venue} *{date}*" if date else venue
+        else:
+            details = f"*{date}*" if date else ""
+        if details:
+            entry = f"{entry}\n   {details}"
+        written.append((name, list_title, section, f"{entry}\n   {notes}" if notes else entry))
+    entries = _entries_by_id(connection, [entry_id for _, entry_id in escaped])
+    for index, entry_id in escaped:
+        name, list_title, section, _ = written[index]
+        written[index] = (name, list_title, section, "\n".join(_markdown_entry(entries[entry_id])))
+    return written

@@ -98,3 +98,31 @@ def _escape_block_start(match: re.Match[str]) -> str:
     if match.group(1):
         return "\\" + match.group(1)
     return match.group(2) + "\\" + match.group(3)
+
+
+# One search finds whether NUL-separated values hold anything `text` or `block_lines` would
+# change (the exports test a whole entry at once, and write the values as they are when nothing
+# is): a character outside those both leave alone (printable ASCII but `text`'s specials, and
+# anything from U+00A1 on but whitespace and line breaks), two spaces, a space at a value's
+# either end, or (for the first value, `block_lines`') a block's start or a digit. Conservative:
+# refused values may come back unchanged, they just take the slower path.
+# tests/test_export_fast_paths.py holds it to `text` and `block_lines` on every code point up to
+# U+3100, every whitespace and every digit.
+CHANGED = re.compile(
+    "[^ -\"$-%'-)+-;=?-Z^a-{}\x00\xa1-\u167f\u1681-\u1fff\u200b-\u2027\u202a-\u202e\u2030-\u205e\u2060-\u2fff\u3001-\U0010ffff]"
+)
+_BLOCK_MARKS = tuple(" -+=")
+
+
+def as_they_are(values: str) -> bool:
+    """Whether `block_lines` leaves the first of these NUL-separated values one line as it is and `text` the rest."""
+    # One character class is one fast scan; the tests for spaces and starts are substring tests.
+    return not (
+        CHANGED.search(values)
+        or "  " in values
+        or "\0 " in values
+        or " \0" in values
+        or values.startswith(_BLOCK_MARKS)
+        or values.endswith(" ")
+        or values[:1].isdigit()
+    )
