@@ -26,8 +26,11 @@ check: $(STAMP)
 	$(BIN)/ruff check harvester tests benchmarks
 	$(BIN)/mypy
 
+# The suite starts hundreds of Python processes (workers, the CLI's real-process tests, the
+# tools they run): where the environment sets PYTHONDONTWRITEBYTECODE each one compiles every
+# module of harvester and its tests again (a tenth of the suite's CPU). Cached in __pycache__.
 test: check
-	$(BIN)/python -m pytest -n auto --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'

@@ -3,7 +3,8 @@
 The suite's tests wait a good part of their time (on stand-ins' spacing, child
 processes, servers starting), so more workers than cores can finish sooner; this
 measures by how much, which is what `-n auto` (tests/conftest.py) is set from.
-Each run is the whole suite, as `make test` runs it after `make check`.
+Each run is the whole suite, as `make test` runs it after `make check` (compiled
+modules cached, whatever PYTHONDONTWRITEBYTECODE says).
 
     .venv/bin/python benchmarks/suite/bench_suite.py [--workers 2,3,4,auto] [--repeats 1]
 
@@ -37,6 +38,7 @@ def run_suite(workers: str) -> dict[str, Any]:
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-n", workers, "--dist", "worksteal", "-q", "-p", "no:cacheprovider"],
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},  # as `make test` runs it (see the Makefile)
         cwd=ROOT,
         capture_output=True,
         text=True,
