@@ -30,6 +30,12 @@ from tenacity.retry import retry_base
 from tenacity.wait import wait_base
 
 
+def http_timeout(read: float, connect: float) -> httpx.Timeout:
+    """Every client always times out (pooled connections have been seen to hang forever);
+    connecting never waits longer than reading."""
+    return httpx.Timeout(read, connect=min(connect, read))
+
+
 class RetryableAnswer(Exception):
     """An answer that means "not now": worth asking again later."""
 

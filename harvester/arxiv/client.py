@@ -37,6 +37,7 @@ from ..politeness import (
     RateLimiter,
     RetryableAnswer,
     describe_failure,
+    http_timeout,
     parse_retry_after,
     polite_retrying,
 )
@@ -83,7 +84,7 @@ def make_http_client(config: ClientConfig) -> httpx.AsyncClient:
             # arXiv has answered 406 to requests without it.
             "Accept": "application/atom+xml",
         },
-        timeout=httpx.Timeout(config.timeout, connect=min(config.connect_timeout, config.timeout)),
+        timeout=http_timeout(config.timeout, config.connect_timeout),
         limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
         follow_redirects=False,
         verify=tls_context(),

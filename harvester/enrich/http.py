@@ -20,6 +20,7 @@ from ..politeness import (
     RateLimiter,
     RetryableAnswer,
     describe_failure,
+    http_timeout,
     parse_retry_after,
     polite_retrying,
     spacing_from_ratelimit,
@@ -39,7 +40,7 @@ class PoliteHttp:
         self._name = name
         self._settings = settings
         self._limiter = limiter
-        self._timeout = httpx.Timeout(settings.timeout, connect=min(settings.connect_timeout, settings.timeout))
+        self._timeout = http_timeout(settings.timeout, settings.connect_timeout)
         self.requests_made = 0  # every HTTP request sent, retries included
         self.spacing = settings.delay  # seconds between starts; the service's RateLimit header overrides it
 
