@@ -696,7 +696,6 @@ def _report_suggestions(db: Database, fmt: ReportFormat) -> None:
 
 
 def _require_db(path: Path) -> None:
-
     if not path.exists():
         raise DatabaseError(f"no database at {path}: run `harvester import` or `harvester refresh` first")
 
@@ -1156,7 +1155,6 @@ def _refreshed_lists(paths: list[Path]) -> list[Path]:
 
 def _accepted(settings: Settings, list_paths: list[Path] | None = None) -> Any:
     """The acceptance file's contents, read (and checked) before anything is written."""
-
     from .acceptances import load, locate
 
     lists = list_paths if list_paths is not None else _imported_lists(settings.db)
@@ -1164,7 +1162,6 @@ def _accepted(settings: Settings, list_paths: list[Path] | None = None) -> Any:
 
 
 def _imported_lists(db_path: Path) -> list[Path]:
-
     if not db_path.exists():
         return []
     try:
