@@ -28,12 +28,12 @@ from typer.core import TyperGroup
 from . import __version__
 from .config import FILE_NAME, ConfigError, Flag, Settings, build, describe, starter_file
 from .enrich.config import SOURCES
-from .errors import DatabaseBusy, DatabaseError, HarvesterError, InputError, InvalidArxivId
+from .errors import DatabaseBusy, HarvesterError, InputError, InvalidArxivId
 from .formats import STYLE_HELP, ExportFormat, ExportStyle, InvalidStyle, ReportFormat, check_style
 from .ids import parse_arxiv_id
 from .output import data_table, make_console, print_error, print_plain, print_table, print_warning
 from .paths import relative_to_root
-from .store import ensure_db_shape, open_db, open_readonly
+from .store import ensure_db_shape, open_db, open_readonly, require_database
 from .timeutil import iso, utc_now
 from .vocabulary import ADVISORY_STEPS, FIXABLE_KINDS, PROBLEM_VERDICTS, Severity, Verdict
 
@@ -337,10 +337,7 @@ def _parse_ids(values: list[str]) -> list[str]:
     ids = []
     for value in values:
         for part in value.replace(",", " ").split():
-            try:
-                ids.append(parse_arxiv_id(part).id)
-            except InvalidArxivId as error:
-                raise typer.BadParameter(str(error), param_hint="--ids") from None
+            ids.append(_arxiv_id(part, "--ids"))
     if values and not ids:
         # No ID at all would otherwise mean "every stale paper": not what `--ids` asked for.
         raise typer.BadParameter("no arXiv ID given", param_hint="--ids")
@@ -695,9 +692,18 @@ def _report_suggestions(db: Database, fmt: ReportFormat) -> None:
         stdout.print("No open suggestions: `harvester suggest` looks for them.")
 
 
-def _require_db(path: Path) -> None:
-    if not path.exists():
-        raise DatabaseError(f"no database at {path}: run `harvester import` or `harvester refresh` first")
+def _existing_db(path: Path) -> Database:
+    """The database earlier commands wrote, opened for writing; never a new empty one."""
+    require_database(path)
+    return open_db(path)
+
+
+def _arxiv_id(text: str, param_hint: str) -> str:
+    """An arXiv ID given on the command line, canonical; a malformed one is a usage error naming the option."""
+    try:
+        return parse_arxiv_id(text).id
+    except InvalidArxivId as error:
+        raise typer.BadParameter(str(error), param_hint=param_hint) from None
 
 
 @app.command()
@@ -716,8 +722,7 @@ def fix(
     from .fix import plan_fixes, write_fixes
 
     settings: Settings = ctx.obj
-    _require_db(settings.db)
-    db = open_db(settings.db)
+    db = _existing_db(settings.db)
     wanted = {k.strip() for value in kinds or [] for k in value.split(",") if k.strip()} or None
     if kinds and wanted is None:
         raise typer.BadParameter("no kind given", param_hint="--kinds")
@@ -961,8 +966,7 @@ def suggest_command(
         start = suggesting.parse_since(since) if since is not None else None
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--since") from None
-    _require_db(settings.db)
-    db = open_db(settings.db)
+    db = _existing_db(settings.db)
     list_ids = suggesting.list_ids_of(db, paths) if paths else None
     config = settings.suggest_config(since=start)
     summary = suggesting.run_suggest(db, config, list_ids=list_ids, section=section, now=utc_now())
@@ -983,12 +987,8 @@ def suggest_command(
 def _reject_suggestion(settings: Settings, text: str, reason: str | None, as_json: bool) -> None:
     from .suggest.store import reject
 
-    try:
-        arxiv_id = parse_arxiv_id(text).id
-    except InvalidArxivId as error:
-        raise typer.BadParameter(str(error), param_hint="--reject") from None
-    _require_db(settings.db)
-    db = open_db(settings.db)
+    arxiv_id = _arxiv_id(text, "--reject")
+    db = _existing_db(settings.db)
     closed = reject(db, arxiv_id, reason, utc_now())
     if as_json:
         _print_json({"rejected": arxiv_id, "reason": reason, "suggestions_closed": closed})
@@ -1014,12 +1014,8 @@ def _add_paper(
     from .addpaper import AddError, plan_add, write_add
     from .harvest import harvest_with
 
-    try:
-        wanted = parse_arxiv_id(arxiv_id).id
-    except InvalidArxivId as error:
-        raise typer.BadParameter(str(error), param_hint="--add") from None
-    _require_db(settings.db)
-    db = open_db(settings.db)
+    wanted = _arxiv_id(arxiv_id, "--add")
+    db = _existing_db(settings.db)
 
     def fetch(paper: str) -> None:
         with _progress_on_stderr():
@@ -1116,7 +1112,7 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     from .status import collect_status
 
     settings: Settings = ctx.obj
-    _require_db(settings.db)
+    require_database(settings.db)
     state = collect_status(settings.db, accepted=_accepted(settings))
     state["database"] = relative_to_root(state["database"], settings.root)
     if as_json:
@@ -1216,7 +1212,7 @@ def accept(
     if reason is None:
         raise typer.BadParameter("say why the finding is accepted", param_hint="--reason")
     why = checked_reason(reason)
-    _require_db(settings.db)
+    require_database(settings.db)
     finding = next((row for row in _all_open_rows(settings) if row["key"] == key), None)
     if finding is None:
         raise HarvesterError(f"no open finding has the key {key!r} (`harvester report --format json` shows the keys)")

@@ -338,7 +338,7 @@ class Settings:
         "arxiv.delay", DELAY, _CLIENT.delay, "Seconds between arXiv requests (arXiv asks 3).", flags=("--arxiv-delay",)
     )
     arxiv_timeout: float = setting(
-        "arxiv.timeout", TIMEOUT, 60.0, "Seconds to wait for arXiv.", flags=("--arxiv-timeout",)
+        "arxiv.timeout", TIMEOUT, _CLIENT.timeout, "Seconds to wait for arXiv.", flags=("--arxiv-timeout",)
     )
     arxiv_attempts: int = setting(
         "arxiv.attempts", COUNT, _CLIENT.max_attempts, "Tries per arXiv request.", flags=("--arxiv-attempts",)

@@ -288,13 +288,18 @@ def open_db(path: Path | str, *, migrate: bool = True) -> Database:
     return db
 
 
+def require_database(path: Path) -> None:
+    """For commands that read what earlier ones wrote: a missing file is one line saying what makes it."""
+    if not path.exists():
+        raise DatabaseError(f"no database at {path}: run `harvester import` or `harvester refresh` first")
+
+
 def open_readonly(path: Path | str) -> sqlite3.Connection:
     """A connection that cannot write: for `query`, `search`, `status` and exports."""
     path = Path(path)
     timeout = busy_timeout_seconds()
     identify(path)
-    if not path.exists():
-        raise DatabaseError(f"no database at {path}: run `harvester import` or `harvester refresh` first")
+    require_database(path)
     try:
         connection = _connect_readonly(path, timeout)
         connection.execute("PRAGMA query_only = ON")

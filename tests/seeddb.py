@@ -70,3 +70,15 @@ def build_seed_db(path: Path, with_versions: bool = True, listing: Path = SEED) 
     ensure_db_shape(db)
     db.close()
     return path
+
+
+def seed_repository(root: Path, db: Path) -> tuple[Path, Path, Path]:
+    """A repository at `root` with the seed list in `lists/`, its database at `db` reconciled: (root, list, db)."""
+    from tests.cli import invoke
+
+    (root / "lists").mkdir(parents=True)
+    listing = root / "lists" / "model-compression.md"
+    listing.write_bytes(SEED.read_bytes())
+    build_seed_db(db, listing=listing)
+    assert invoke("reconcile", db=db).returncode == 0
+    return root, listing, db

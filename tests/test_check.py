@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 import yaml
 
 from tests.cli import invoke
-from tests.seeddb import SEED, build_seed_db
+from tests.seeddb import seed_repository
 
 ROOT = Path(__file__).parent.parent
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
@@ -26,12 +25,7 @@ HOOKS = ROOT / ".pre-commit-hooks.yaml"
 def repo(tmp_path: Path) -> tuple[Path, Path, Path]:
     """A repository with a list and its database where the hook looks by default: (root, list, db)."""
     root = tmp_path / "repo"
-    (root / "lists").mkdir(parents=True)
-    listing = root / "lists" / "model-compression.md"
-    shutil.copyfile(SEED, listing)
-    db = build_seed_db(root / "harvester.db", listing=listing)  # the `db` setting's default: in the root
-    assert invoke("reconcile", db=db).returncode == 0
-    return root, listing, db
+    return seed_repository(root, root / "harvester.db")  # the `db` setting's default: in the root
 
 
 def _wrong_id(listing: Path) -> None:

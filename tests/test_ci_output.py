@@ -16,7 +16,7 @@ from harvester.annotations import annotation, escape_data, escape_property
 from harvester.paths import relative_to_root
 from harvester.vocabulary import KINDS
 from tests.cli import invoke
-from tests.seeddb import SEED, build_seed_db
+from tests.seeddb import build_seed_db, seed_repository
 from tests.standins.web import LocalWeb
 
 SARIF_SCHEMA = Path(__file__).parent / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
@@ -27,13 +27,7 @@ WORKFLOW_COMMAND = re.compile(r"^::(error|warning|notice) file=([^,:]+),line=(\d
 @pytest.fixture
 def repo(tmp_path: Path) -> tuple[Path, Path, Path]:
     """A repository root holding a list in a sub-folder, its database reconciled: (root, list, db)."""
-    root = tmp_path / "repo"
-    (root / "lists").mkdir(parents=True)
-    listing = root / "lists" / "model-compression.md"
-    shutil.copyfile(SEED, listing)
-    db = build_seed_db(tmp_path / "h.db", listing=listing)
-    assert invoke("reconcile", db=db).returncode == 0
-    return root, listing, db
+    return seed_repository(tmp_path / "repo", tmp_path / "h.db")
 
 
 # --- paths ----------------------------------------------------------------------------------
